@@ -1,0 +1,1 @@
+"""The in-memory reference store and recording calendar/messaging/notifier adapters."""

@@ -1,0 +1,338 @@
+"""The in-memory reference store: the executable specification of the storage port.
+
+One re-entrant lock is held for the whole unit of work, so units of work run
+one at a time (serializable by construction); an undo journal rolls back
+everything a unit of work wrote when it ends without ``commit()``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from coachcore.adapters.memory.tables import Journal, Table
+from coachcore.domain.entities import (
+    AvailabilityWindow,
+    Booking,
+    CoachProfile,
+    Conversation,
+    MemberProfile,
+    Notification,
+    OutboxMessage,
+    Rating,
+    Reminder,
+    Session,
+    User,
+)
+from coachcore.domain.enums import (
+    BookingStatus,
+    MembershipStatus,
+    OutboxStatus,
+    ReminderStatus,
+    SessionStatus,
+)
+
+
+def _by_id(row: Any) -> str:
+    return str(row.id)
+
+
+class _Repo:
+    def __init__(self, table: Table[Any]) -> None:
+        self._t = table
+
+    def add(self, row: Any) -> None:
+        self._t.insert(row)
+
+    def update(self, row: Any) -> None:
+        self._t.replace(row)
+
+    def get(self, key: str) -> Any:
+        return self._t.get(key)
+
+
+class UserRepo(_Repo):
+    def get_by_email(self, email: str) -> User | None:
+        return self._t.unique("email", email)
+
+    def list(self, *, role: str | None = None) -> Sequence[User]:
+        rows = self._t.rows.values() if role is None else self._t.by("role", role)
+        return sorted(rows, key=lambda u: (u.created_at, u.id))
+
+
+class MemberRepo(_Repo):
+    def list(self, *, coach_id: str | None = None) -> Sequence[MemberProfile]:
+        rows = self._t.rows.values() if coach_id is None else self._t.by("coach", coach_id)
+        return sorted(rows, key=lambda m: (m.joined_at, m.id))
+
+    def count_for_coach(self, coach_id: str, *, active_only: bool) -> int:
+        rows = self._t.by("coach", coach_id)
+        if not active_only:
+            return len(list(rows))
+        return sum(1 for m in rows if m.membership_status == MembershipStatus.ACTIVE)
+
+
+class CoachRepo(_Repo):
+    def list(self) -> Sequence[CoachProfile]:
+        return sorted(self._t.rows.values(), key=lambda c: (c.created_at, c.id))
+
+
+class WindowRepo(_Repo):
+    def delete(self, window_id: str) -> None:
+        self._t.delete(window_id)
+
+    def for_coach(self, coach_id: str) -> Sequence[AvailabilityWindow]:
+        rows = self._t.by("coach", coach_id)
+        return sorted(rows, key=lambda w: (w.day_of_week, w.start_time, w.id))
+
+
+class BookingRepo(_Repo):
+    def get_by_session(self, session_id: str) -> Booking | None:
+        return self._t.unique("session", session_id)
+
+    def get_by_idempotency_key(self, member_id: str, key: str) -> Booking | None:
+        return self._t.unique("idempotency", (member_id, key))
+
+    def list(
+        self, *, member_id: str | None = None, coach_id: str | None = None
+    ) -> Sequence[Booking]:
+        if member_id is not None:
+            rows: Any = self._t.by("member", member_id)
+        elif coach_id is not None:
+            rows = self._t.by("coach", coach_id)
+        else:
+            rows = self._t.rows.values()
+        kept = [
+            b
+            for b in rows
+            if (member_id is None or b.member_id == member_id)
+            and (coach_id is None or b.coach_id == coach_id)
+        ]
+        return sorted(kept, key=lambda b: (b.start, b.id))
+
+    def confirmed_for_window(self, window_id: str, after: datetime) -> Sequence[Booking]:
+        return sorted(
+            (
+                b
+                for b in self._t.by("window", window_id)
+                if b.status == BookingStatus.CONFIRMED and b.start > after
+            ),
+            key=lambda b: (b.start, b.id),
+        )
+
+
+class SessionRepo(_Repo):
+    def __init__(self, table: Table[Any], members: Table[Any]) -> None:
+        super().__init__(table)
+        self._members = members
+
+    def list(
+        self,
+        *,
+        member_id: str | None = None,
+        coach_id: str | None = None,
+        coach_of_member: str | None = None,
+    ) -> Sequence[Session]:
+        if member_id is not None:
+            rows: Any = self._t.by("member", member_id)
+        elif coach_id is not None:
+            rows = self._t.by("coach", coach_id)
+        else:
+            rows = self._t.rows.values()
+        members = None
+        if coach_of_member is not None:
+            members = {m.user_id for m in self._members.by("coach", coach_of_member)}
+        kept = [
+            s
+            for s in rows
+            if (member_id is None or s.member_id == member_id)
+            and (coach_id is None or s.coach_id == coach_id)
+            and (members is None or s.member_id in members)
+        ]
+        return sorted(kept, key=lambda s: (s.scheduled_at, s.id))
+
+    def occupying(self, coach_id: str, start: datetime, end: datetime) -> Sequence[Session]:
+        rows = self._t.between(coach_id, start, end)
+        return [s for s in rows if s.status != SessionStatus.CANCELLED]
+
+
+class RatingRepo(_Repo):
+    def get_for_session(self, session_id: str) -> Rating | None:
+        return self._t.unique("session", session_id)
+
+    def for_coach(self, coach_id: str) -> Sequence[Rating]:
+        return sorted(self._t.by("coach", coach_id), key=lambda r: (r.created_at, r.id))
+
+
+class ConversationRepo(_Repo):
+    def find_direct(self, user_a: str, user_b: str) -> Conversation | None:
+        return self._t.unique("direct", frozenset((user_a, user_b)))
+
+    def for_user(self, user_id: str) -> Sequence[Conversation]:
+        rows = [c for c in self._t.rows.values() if user_id in c.participant_ids]
+        return sorted(rows, key=lambda c: (c.created_at, c.id))
+
+
+class NotificationRepo(_Repo):
+    def for_recipient(self, user_id: str) -> Sequence[Notification]:
+        return sorted(self._t.by("recipient", user_id), key=lambda n: (n.created_at, n.id))
+
+
+class ReminderRepo(_Repo):
+    def for_session(self, session_id: str) -> Sequence[Reminder]:
+        return sorted(self._t.by("session", session_id), key=lambda r: (r.due_at, r.id))
+
+    def due(self, now: datetime, limit: int) -> Sequence[Reminder]:
+        pending = self._t.by("status", ReminderStatus.PENDING)
+        return sorted((r for r in pending if r.due_at <= now), key=lambda r: (r.due_at, r.id))[
+            :limit
+        ]
+
+    def claim(self, reminder: Reminder, sent_at: datetime) -> bool:
+        current = self._t.get(reminder.id)
+        if current is None or current.status != ReminderStatus.PENDING:
+            return False
+        self._t.replace(attrs.evolve(current, status=ReminderStatus.SENT, sent_at=sent_at))
+        return True
+
+
+class OutboxRepo(_Repo):
+    def claim_due(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> Sequence[OutboxMessage]:
+        pending = self._t.by("status", OutboxStatus.PENDING)
+        due = sorted(
+            (
+                m
+                for m in pending
+                if m.next_attempt_at <= now and (m.claimed_until is None or m.claimed_until <= now)
+            ),
+            key=lambda m: (m.created_at, m.id),
+        )[:limit]
+        claimed = [attrs.evolve(m, claimed_until=lease_until) for m in due]
+        for message in claimed:
+            self._t.replace(message)
+        return claimed
+
+    def pending(self) -> Sequence[OutboxMessage]:
+        rows = self._t.by("status", OutboxStatus.PENDING)
+        return sorted(rows, key=lambda m: (m.created_at, m.id))
+
+    def failed(self) -> Sequence[OutboxMessage]:
+        rows = self._t.by("status", OutboxStatus.FAILED)
+        return sorted(rows, key=lambda m: (m.created_at, m.id))
+
+
+def _tables() -> dict[str, Table[Any]]:
+    return {
+        "users": Table("user", _by_id, {"role": lambda u: u.role}, {"email": lambda u: u.email}),
+        "members": Table("member profile", lambda m: m.user_id, {"coach": lambda m: m.coach_id}),
+        "coaches": Table("coach profile", lambda c: c.user_id),
+        "windows": Table("availability window", _by_id, {"coach": lambda w: w.coach_id}),
+        "bookings": Table(
+            "booking",
+            _by_id,
+            {
+                "member": lambda b: b.member_id,
+                "coach": lambda b: b.coach_id,
+                "window": lambda b: b.window_id,
+            },
+            {
+                "session": lambda b: b.session_id,
+                "idempotency": lambda b: (
+                    None if b.idempotency_key is None else (b.member_id, b.idempotency_key)
+                ),
+            },
+        ),
+        "sessions": Table(
+            "session",
+            _by_id,
+            {"member": lambda s: s.member_id, "coach": lambda s: s.coach_id},
+            timeline=(lambda s: s.coach_id, lambda s: s.scheduled_at),
+        ),
+        "ratings": Table(
+            "rating", _by_id, {"coach": lambda r: r.coach_id}, {"session": lambda r: r.session_id}
+        ),
+        "calendar_events": Table(
+            "calendar event", _by_id, unique={"session": lambda e: e.session_id}
+        ),
+        "conversations": Table(
+            "conversation",
+            _by_id,
+            unique={
+                "direct": lambda c: frozenset(c.participant_ids) if c.kind == "direct" else None
+            },
+        ),
+        "notifications": Table("notification", _by_id, {"recipient": lambda n: n.recipient_id}),
+        "reminders": Table(
+            "reminder", _by_id, {"session": lambda r: r.session_id, "status": lambda r: r.status}
+        ),
+        "outbox": Table(
+            "outbox message",
+            _by_id,
+            {"status": lambda m: m.status},
+            {"idempotency": lambda m: m.idempotency_key},
+        ),
+    }
+
+
+class MemoryUnitOfWork:
+    """A unit of work over the memory tables; created by :class:`MemoryStore`."""
+
+    def __init__(self, tables: dict[str, Table[Any]], journal: Journal) -> None:
+        self._journal = journal
+        self.users = UserRepo(tables["users"])
+        self.members = MemberRepo(tables["members"])
+        self.coaches = CoachRepo(tables["coaches"])
+        self.windows = WindowRepo(tables["windows"])
+        self.bookings = BookingRepo(tables["bookings"])
+        self.sessions = SessionRepo(tables["sessions"], tables["members"])
+        self.ratings = RatingRepo(tables["ratings"])
+        self.calendar_events = _Repo(tables["calendar_events"])
+        self.conversations = ConversationRepo(tables["conversations"])
+        self.notifications = NotificationRepo(tables["notifications"])
+        self.reminders = ReminderRepo(tables["reminders"])
+        self.outbox = OutboxRepo(tables["outbox"])
+        self.committed = False
+
+    def lock_coach(self, coach_id: str) -> None:
+        """Nothing to do: the store lock already serializes units of work."""
+
+    def commit(self) -> None:
+        self._journal.entries.clear()
+        self.committed = True
+
+    def rollback(self) -> None:
+        self._journal.undo()
+
+
+class MemoryStore:
+    """The reference store. Thread-safe; dispatches the outbox after each commit."""
+
+    dispatch_on_commit = True
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._tables = _tables()
+
+    @contextmanager
+    def unit_of_work(self, *, write: bool) -> Iterator[MemoryUnitOfWork]:
+        with self._lock:
+            journal = Journal()
+            for table in self._tables.values():
+                table.journal = journal
+            uow = MemoryUnitOfWork(self._tables, journal)
+            try:
+                yield uow
+            finally:
+                journal.undo()
+                for table in self._tables.values():
+                    table.journal = None
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,255 @@
+"""Frozen attrs entities with the fields of seed 004's data models (snake_case).
+
+People are identified by their user id: ``MemberProfile.user_id``,
+``Session.member_id`` and ``Session.coach_id`` are user ids. Entities change
+only through ``attrs.evolve``; use cases return the new entity.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import attrs
+
+from coachcore.domain import checks
+from coachcore.domain.enums import (
+    BookingStatus,
+    CalendarEventStatus,
+    ConversationKind,
+    MembershipStatus,
+    NotificationKind,
+    OnboardingStatus,
+    OutboxChannel,
+    OutboxStatus,
+    ReminderStatus,
+    SessionStatus,
+    SessionType,
+)
+
+frozen = attrs.frozen(kw_only=True)
+
+
+def _aware(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    checks.aware(attribute.name, value)
+
+
+def _optional_aware(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    checks.optional_aware(attribute.name, value)
+
+
+def _in_range(low: int, high: int) -> Any:
+    def check(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        checks.integer(attribute.name, value, low=low, high=high)
+
+    return check
+
+
+@frozen
+class User:
+    """The host's user, as coachcore knows it: no password, ever."""
+
+    id: str
+    name: str
+    email: str
+    role: str
+    timezone: str = "UTC"
+    is_active: bool = True
+    external_id: str | None = None
+    created_at: datetime = attrs.field(validator=_aware)
+    updated_at: datetime = attrs.field(validator=_aware)
+
+
+@frozen
+class MemberProfile:
+    id: str
+    user_id: str
+    coach_id: str | None = None
+    membership_status: MembershipStatus = MembershipStatus.ACTIVE
+    onboarding_status: OnboardingStatus = OnboardingStatus.PENDING
+    goals: str | None = None
+    health_info: str | None = None
+    coach_notes: str | None = None
+    joined_at: datetime = attrs.field(validator=_aware)
+    created_at: datetime = attrs.field(validator=_aware)
+    updated_at: datetime = attrs.field(validator=_aware)
+
+
+@frozen
+class CoachProfile:
+    """A coach's profile. The last four fields are computed when read."""
+
+    id: str
+    user_id: str
+    specialization: str | None = None
+    bio: str | None = None
+    certifications: str | None = None
+    max_members: int = attrs.field(default=20, validator=_in_range(1, 100_000))
+    is_accepting_members: bool = True
+    created_at: datetime = attrs.field(validator=_aware)
+    updated_at: datetime = attrs.field(validator=_aware)
+    current_member_count: int = 0
+    available_capacity: int = 0
+    average_rating: float | None = None
+    rating_count: int = 0
+
+
+@frozen
+class AvailabilityWindow:
+    """A weekly window in the coach's wall-clock time (0=Sunday .. 6=Saturday)."""
+
+    id: str
+    coach_id: str
+    day_of_week: int = attrs.field(validator=_in_range(0, 6))
+    start_time: str
+    end_time: str
+    max_sessions_per_slot: int = attrs.field(default=1, validator=_in_range(1, 1000))
+    buffer_minutes: int = attrs.field(default=15, validator=_in_range(0, 1440))
+    is_active: bool = True
+    created_at: datetime = attrs.field(validator=_aware)
+    updated_at: datetime = attrs.field(validator=_aware)
+
+    @property
+    def start_minute(self) -> int:
+        return checks.minutes_of(self.start_time)
+
+    @property
+    def end_minute(self) -> int:
+        return checks.minutes_of(self.end_time)
+
+    def overlaps(self, other: AvailabilityWindow) -> bool:
+        """True if both are on the same weekday and their times intersect."""
+        return (
+            self.day_of_week == other.day_of_week
+            and self.start_minute < other.end_minute
+            and other.start_minute < self.end_minute
+        )
+
+
+@frozen
+class Session:
+    id: str
+    calendar_event_id: str
+    member_id: str
+    coach_id: str
+    type: SessionType = SessionType.REGULAR
+    status: SessionStatus = SessionStatus.SCHEDULED
+    duration: int = attrs.field(validator=_in_range(1, 1440))
+    scheduled_at: datetime = attrs.field(validator=_aware)
+    coach_notes: str | None = None
+    member_notes: str | None = None
+    outcomes: str | None = None
+    rating: int | None = None
+    rating_feedback: str | None = None
+    completed_at: datetime | None = attrs.field(default=None, validator=_optional_aware)
+    cancelled_at: datetime | None = attrs.field(default=None, validator=_optional_aware)
+    cancellation_reason: str | None = None
+    conversation_id: str | None = None
+    created_at: datetime = attrs.field(validator=_aware)
+    updated_at: datetime = attrs.field(validator=_aware)
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.scheduled_at + timedelta(minutes=self.duration)
+
+
+@frozen
+class Booking:
+    """A member's request for a slot; ``start`` is the slot's instant (UTC)."""
+
+    id: str
+    member_id: str
+    coach_id: str
+    requested_date: date
+    requested_time: str
+    start: datetime = attrs.field(validator=_aware)
+    duration: int = attrs.field(validator=_in_range(1, 1440))
+    status: BookingStatus = BookingStatus.PENDING
+    member_notes: str | None = None
+    session_id: str | None = None
+    window_id: str | None = None
+    rejection_reason: str | None = None
+    idempotency_key: str | None = None
+    created_at: datetime = attrs.field(validator=_aware)
+    updated_at: datetime = attrs.field(validator=_aware)
+
+
+@frozen
+class Rating:
+    id: str
+    session_id: str
+    member_id: str
+    coach_id: str
+    rating: int = attrs.field(validator=_in_range(1, 5))
+    feedback: str | None = None
+    created_at: datetime = attrs.field(validator=_aware)
+
+
+@frozen
+class CalendarEvent:
+    """The calendar event linked to a session; ``link`` points at the session."""
+
+    id: str
+    session_id: str
+    title: str
+    category: str = "Coaching Session"
+    creator_id: str
+    attendee_ids: tuple[str, ...] = attrs.field(converter=tuple)
+    start: datetime = attrs.field(validator=_aware)
+    end: datetime = attrs.field(validator=_aware)
+    status: CalendarEventStatus = CalendarEventStatus.CONFIRMED
+    sequence: int = 0
+    link: str = ""
+
+
+@frozen
+class Conversation:
+    id: str
+    kind: ConversationKind
+    participant_ids: tuple[str, ...] = attrs.field(converter=tuple)
+    session_id: str | None = None
+    title: str = ""
+    created_at: datetime = attrs.field(validator=_aware)
+
+
+@frozen
+class Notification:
+    """A message to one person; ``id`` doubles as the delivery idempotency key."""
+
+    id: str
+    recipient_id: str
+    kind: NotificationKind
+    title: str
+    body: str = ""
+    session_id: str | None = None
+    booking_id: str | None = None
+    created_at: datetime = attrs.field(validator=_aware)
+
+
+@frozen
+class Reminder:
+    """A reminder due before a session, sent once per session and kind."""
+
+    id: str
+    session_id: str
+    kind: NotificationKind
+    due_at: datetime = attrs.field(validator=_aware)
+    status: ReminderStatus = ReminderStatus.PENDING
+    sent_at: datetime | None = None
+
+
+@frozen
+class OutboxMessage:
+    """A side effect recorded with the change and delivered after commit."""
+
+    id: str
+    idempotency_key: str
+    channel: OutboxChannel
+    payload: dict[str, Any]
+    created_at: datetime = attrs.field(validator=_aware)
+    status: OutboxStatus = OutboxStatus.PENDING
+    attempts: int = 0
+    next_attempt_at: datetime = attrs.field(validator=_aware)
+    claimed_until: datetime | None = None
+    delivered_at: datetime | None = None
+    last_error: str | None = None

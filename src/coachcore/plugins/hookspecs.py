@@ -1,0 +1,52 @@
+"""Hook specifications of the ``coachcore`` pluggy project.
+
+Providers (``firstresult``): the first plugin returning non-None wins, and
+plugins registered later are asked first, so a host's plugin overrides an
+entry-point plugin, which overrides the built-ins.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+PROJECT = "coachcore"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec(firstresult=True)
+def coachcore_store(url: str) -> Any:
+    """Return a store (``coachcore.ports.storage.Store``) for ``url``, or None.
+
+    :param url: the URL given to ``coachcore.open``; decide by its scheme
+        (``memory://``, ``sqlite:///...``, ``postgresql+psycopg://...``).
+    """
+
+
+@hookspec(firstresult=True)
+def coachcore_calendar() -> Any:
+    """Return the calendar adapter (``CalendarPort``) to use, or None."""
+
+
+@hookspec(firstresult=True)
+def coachcore_messaging() -> Any:
+    """Return the messaging adapter (``MessagingPort``) to use, or None."""
+
+
+@hookspec(firstresult=True)
+def coachcore_notifier() -> Any:
+    """Return the notifier adapter (``NotifierPort``) to use, or None."""
+
+
+@hookspec
+def coachcore_broadcast(event: dict[str, Any]) -> None:
+    """Receive a committed domain event (e.g. a slot's availability changed).
+
+    Called by the outbox dispatcher after commit, once per event and plugin.
+
+    :param event: JSON-ready data with at least ``type`` and ``coach_id``;
+        ``slot_changed`` events also carry ``start``, ``duration`` and
+        ``change`` ("booked" or "cancelled").
+    """

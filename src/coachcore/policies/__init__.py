@@ -1,0 +1,1 @@
+"""Who may do what: roles as permission data, ownership rules, field redaction."""

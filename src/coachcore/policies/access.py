@@ -1,0 +1,80 @@
+"""Ownership rules and field redaction, as pure functions of the actor."""
+
+from __future__ import annotations
+
+import attrs
+
+from coachcore.domain.entities import MemberProfile, Session
+from coachcore.errors import Forbidden
+from coachcore.policies.roles import Actor
+
+
+def _deny(what: str) -> Forbidden:
+    return Forbidden(f"You may not access this {what}")
+
+
+def can_view_member(actor: Actor, profile: MemberProfile) -> bool:
+    """Admins see all; a member sees themself; a coach sees their own members."""
+    if actor.sees_all or actor.user_id == profile.user_id:
+        return True
+    return actor.can("members:read") and profile.coach_id == actor.user_id
+
+
+def check_view_member(actor: Actor, profile: MemberProfile) -> None:
+    if not can_view_member(actor, profile):
+        raise _deny("member")
+
+
+def check_manage_member(actor: Actor, profile: MemberProfile) -> None:
+    """Coach-side changes: the member's coach (with members:write) or an admin."""
+    actor.require("members:write")
+    if not (actor.sees_all or profile.coach_id == actor.user_id):
+        raise _deny("member")
+
+
+def can_view_session(actor: Actor, session: Session, member_coach_id: str | None) -> bool:
+    """The session's member, its coach, the member's current coach, or an admin."""
+    if actor.sees_all or actor.user_id == session.member_id:
+        return True
+    if not actor.can("sessions:read"):
+        return False
+    return actor.user_id in (session.coach_id, member_coach_id)
+
+
+def check_view_session(actor: Actor, session: Session, member_coach_id: str | None) -> None:
+    if not can_view_session(actor, session, member_coach_id):
+        raise _deny("session")
+
+
+def check_manage_session(actor: Actor, session: Session) -> None:
+    """Coach-side session changes: its coach (with sessions:write) or an admin."""
+    actor.require("sessions:write")
+    if not (actor.sees_all or actor.user_id == session.coach_id):
+        raise _deny("session")
+
+
+def check_own_coach(actor: Actor, coach_id: str, permission: str) -> None:
+    """Changes to a coach's profile or windows: that coach or an admin."""
+    actor.require(permission)
+    if not (actor.sees_all or actor.user_id == coach_id):
+        raise _deny("coach")
+
+
+def sees_coach_notes(actor: Actor, session_coach_id: str) -> bool:
+    """Coach notes are for coaches and admins, never for members."""
+    return actor.sees_all or (actor.can("sessions:write") and actor.user_id == session_coach_id)
+
+
+def redact_session(actor: Actor, session: Session, member_coach_id: str | None = None) -> Session:
+    """The session as this actor may see it (coach notes hidden from members)."""
+    coaches = {session.coach_id, member_coach_id}
+    if actor.sees_all or (actor.can("sessions:write") and actor.user_id in coaches):
+        return session
+    return attrs.evolve(session, coach_notes=None)
+
+
+def redact_member(actor: Actor, profile: MemberProfile) -> MemberProfile:
+    """The profile as this actor may see it (the coach's notes hidden from the member)."""
+    if actor.sees_all or actor.user_id == profile.coach_id:
+        return profile
+    return attrs.evolve(profile, coach_notes=None)

@@ -1,0 +1,209 @@
+"""The storage port: a unit of work holding one repository per entity.
+
+Contract shared by every store (the memory store is the executable spec):
+
+- ``store.unit_of_work(write=...)`` returns a context manager; nothing is
+  visible to others until ``commit()``; leaving the block without commit
+  rolls back. Repositories never commit.
+- A write unit of work serializes booking decisions per coach: once
+  ``lock_coach(coach_id)`` returns, no other unit of work can change that
+  coach's sessions until this one ends.
+- ``get`` returns None for unknown ids; ``add`` of a duplicate unique key
+  raises ``coachcore.errors.Conflict``; stores translate their own errors.
+- Lists come back in a stable order (documented per method).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Protocol
+
+from coachcore.domain.entities import (
+    AvailabilityWindow,
+    Booking,
+    CalendarEvent,
+    CoachProfile,
+    Conversation,
+    MemberProfile,
+    Notification,
+    OutboxMessage,
+    Rating,
+    Reminder,
+    Session,
+    User,
+)
+
+
+class UserRepository(Protocol):
+    def add(self, user: User) -> None: ...
+    def update(self, user: User) -> None: ...
+    def get(self, user_id: str) -> User | None: ...
+    def get_by_email(self, email: str) -> User | None: ...
+    def list(self, *, role: str | None = None) -> Sequence[User]:
+        """Users ordered by creation time, then id."""
+        ...
+
+
+class MemberRepository(Protocol):
+    def add(self, profile: MemberProfile) -> None: ...
+    def update(self, profile: MemberProfile) -> None: ...
+    def get(self, user_id: str) -> MemberProfile | None:
+        """The profile of the member with this user id."""
+        ...
+
+    def list(self, *, coach_id: str | None = None) -> Sequence[MemberProfile]:
+        """Profiles ordered by ``joined_at``, then id; all when coach_id is None."""
+        ...
+
+    def count_for_coach(self, coach_id: str, *, active_only: bool) -> int: ...
+
+
+class CoachRepository(Protocol):
+    def add(self, profile: CoachProfile) -> None: ...
+    def update(self, profile: CoachProfile) -> None: ...
+    def get(self, user_id: str) -> CoachProfile | None: ...
+    def list(self) -> Sequence[CoachProfile]:
+        """Profiles ordered by creation time, then id."""
+        ...
+
+
+class WindowRepository(Protocol):
+    def add(self, window: AvailabilityWindow) -> None: ...
+    def update(self, window: AvailabilityWindow) -> None: ...
+    def delete(self, window_id: str) -> None: ...
+    def get(self, window_id: str) -> AvailabilityWindow | None: ...
+    def for_coach(self, coach_id: str) -> Sequence[AvailabilityWindow]:
+        """The coach's windows ordered by day_of_week, start_time."""
+        ...
+
+
+class BookingRepository(Protocol):
+    def add(self, booking: Booking) -> None: ...
+    def update(self, booking: Booking) -> None: ...
+    def get(self, booking_id: str) -> Booking | None: ...
+    def get_by_session(self, session_id: str) -> Booking | None: ...
+    def get_by_idempotency_key(self, member_id: str, key: str) -> Booking | None: ...
+    def list(
+        self, *, member_id: str | None = None, coach_id: str | None = None
+    ) -> Sequence[Booking]:
+        """Bookings ordered by start, then id, filtered by the given ids."""
+        ...
+
+    def confirmed_for_window(self, window_id: str, after: datetime) -> Sequence[Booking]:
+        """Confirmed bookings from this window starting after ``after``."""
+        ...
+
+
+class SessionRepository(Protocol):
+    def add(self, session: Session) -> None: ...
+    def update(self, session: Session) -> None: ...
+    def get(self, session_id: str) -> Session | None: ...
+    def list(
+        self,
+        *,
+        member_id: str | None = None,
+        coach_id: str | None = None,
+        coach_of_member: str | None = None,
+    ) -> Sequence[Session]:
+        """Sessions ordered by scheduled_at, then id.
+
+        ``coach_of_member`` keeps the sessions of members whose profile names
+        that coach, whoever the session's coach is.
+        """
+        ...
+
+    def occupying(self, coach_id: str, start: datetime, end: datetime) -> Sequence[Session]:
+        """The coach's non-cancelled sessions starting in ``[start, end)``, by start."""
+        ...
+
+
+class RatingRepository(Protocol):
+    def add(self, rating: Rating) -> None: ...
+    def get_for_session(self, session_id: str) -> Rating | None: ...
+    def for_coach(self, coach_id: str) -> Sequence[Rating]: ...
+
+
+class CalendarEventRepository(Protocol):
+    def add(self, event: CalendarEvent) -> None: ...
+    def update(self, event: CalendarEvent) -> None: ...
+    def get(self, event_id: str) -> CalendarEvent | None: ...
+
+
+class ConversationRepository(Protocol):
+    def add(self, conversation: Conversation) -> None: ...
+    def get(self, conversation_id: str) -> Conversation | None: ...
+    def find_direct(self, user_a: str, user_b: str) -> Conversation | None: ...
+    def for_user(self, user_id: str) -> Sequence[Conversation]:
+        """Conversations the user takes part in, oldest first."""
+        ...
+
+
+class NotificationRepository(Protocol):
+    def add(self, notification: Notification) -> None: ...
+    def for_recipient(self, user_id: str) -> Sequence[Notification]:
+        """The user's notifications, oldest first."""
+        ...
+
+
+class ReminderRepository(Protocol):
+    def add(self, reminder: Reminder) -> None: ...
+    def update(self, reminder: Reminder) -> None: ...
+    def for_session(self, session_id: str) -> Sequence[Reminder]: ...
+    def due(self, now: datetime, limit: int) -> Sequence[Reminder]:
+        """Pending reminders with ``due_at <= now``, oldest due first."""
+        ...
+
+    def claim(self, reminder: Reminder, sent_at: datetime) -> bool:
+        """Mark a pending reminder sent; False if it was no longer pending."""
+        ...
+
+
+class OutboxRepository(Protocol):
+    def add(self, message: OutboxMessage) -> None: ...
+    def update(self, message: OutboxMessage) -> None: ...
+    def get(self, message_id: str) -> OutboxMessage | None: ...
+    def claim_due(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> Sequence[OutboxMessage]:
+        """Pending messages due at ``now`` and not leased, leased until ``lease_until``.
+
+        Two concurrent callers never receive the same message.
+        """
+        ...
+
+    def pending(self) -> Sequence[OutboxMessage]: ...
+    def failed(self) -> Sequence[OutboxMessage]: ...
+
+
+class UnitOfWork(Protocol):
+    users: UserRepository
+    members: MemberRepository
+    coaches: CoachRepository
+    windows: WindowRepository
+    bookings: BookingRepository
+    sessions: SessionRepository
+    ratings: RatingRepository
+    calendar_events: CalendarEventRepository
+    conversations: ConversationRepository
+    notifications: NotificationRepository
+    reminders: ReminderRepository
+    outbox: OutboxRepository
+
+    def lock_coach(self, coach_id: str) -> None:
+        """Serialize this coach's booking decisions until the unit of work ends."""
+        ...
+
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+
+class Store(Protocol):
+    """A storage backend: the factory of units of work."""
+
+    dispatch_on_commit: bool
+    """Deliver the outbox right after each commit (the memory store does)."""
+
+    def unit_of_work(self, *, write: bool) -> AbstractContextManager[UnitOfWork]: ...
+    def close(self) -> None: ...

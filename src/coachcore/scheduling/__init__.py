@@ -1,0 +1,1 @@
+"""Pure slot algorithms: weekly windows to dated slots, seats, buffers and DST."""

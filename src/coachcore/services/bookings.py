@@ -1,0 +1,217 @@
+"""Direct booking: confirm into a session at once, or reject a full slot."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from coachcore.domain import checks
+from coachcore.domain.entities import Booking, MemberProfile, User
+from coachcore.domain.enums import BookingStatus, NotificationKind
+from coachcore.errors import SLOT_FULL_MESSAGE, BusinessRuleViolation, Conflict, Forbidden, SlotFull
+from coachcore.policies.roles import Actor
+from coachcore.scheduling.slots import SlotState, zone_of
+from coachcore.services import effects, lookups, sessions
+from coachcore.services.context import CommitThenRaise, Runtime, Tx, new_id
+from coachcore.services.slots import slot_at
+
+
+def _check_booker(actor: Actor, member: MemberProfile, coach_id: str) -> None:
+    """A member books for themself with their coach; the coach or an admin for them."""
+    actor.require("bookings:write")
+    if actor.sees_all:
+        return
+    if member.coach_id != coach_id:
+        raise Forbidden("Members book with their assigned coach only")
+    if actor.user_id not in (member.user_id, coach_id):
+        raise Forbidden("You may not book for this member")
+
+
+def _check_view(actor: Actor, booking: Booking) -> None:
+    if actor.sees_all or actor.user_id in (booking.member_id, booking.coach_id):
+        return
+    raise Forbidden("You may not access this booking")
+
+
+def _new_booking(
+    tx: Tx,
+    member: User,
+    coach: User,
+    start: datetime,
+    duration: int,
+    notes: str | None,
+    key: str | None,
+) -> Booking:
+    local = start.astimezone(zone_of(coach.timezone))
+    return Booking(
+        id=new_id(),
+        member_id=member.id,
+        coach_id=coach.id,
+        requested_date=local.date(),
+        requested_time=local.strftime("%H:%M"),
+        start=start,
+        duration=duration,
+        member_notes=notes,
+        idempotency_key=key,
+        created_at=tx.now,
+        updated_at=tx.now,
+    )
+
+
+def _reject(tx: Tx, booking: Booking) -> None:
+    rejected = attrs.evolve(
+        booking, status=BookingStatus.REJECTED, rejection_reason=SLOT_FULL_MESSAGE
+    )
+    tx.uow.bookings.add(rejected)
+    effects.notify(
+        tx,
+        booking.member_id,
+        NotificationKind.BOOKING_REJECTED,
+        "Booking not possible",
+        SLOT_FULL_MESSAGE,
+        booking_id=booking.id,
+    )
+    raise CommitThenRaise(
+        SlotFull(details={"booking_id": booking.id, "start": booking.start.isoformat()})
+    )
+
+
+def _confirm(tx: Tx, booking: Booking, coach: User, member: User, slot: SlotState) -> Booking:
+    session = sessions.schedule(
+        tx, coach, member, booking.start, booking.duration, member_notes=booking.member_notes
+    )
+    confirmed = attrs.evolve(
+        booking, status=BookingStatus.CONFIRMED, session_id=session.id, window_id=slot.window.id
+    )
+    tx.uow.bookings.add(confirmed)
+    effects.notify(
+        tx,
+        member.id,
+        NotificationKind.BOOKING_CONFIRMED,
+        "Booking confirmed",
+        f"Your session on {booking.start.isoformat()} is confirmed.",
+        session_id=session.id,
+        booking_id=booking.id,
+    )
+    event = sessions.slot_event(session, "booked")
+    event["available_capacity"] = slot.available_capacity - 1
+    event["max_capacity"] = slot.window.max_sessions_per_slot
+    effects.broadcast(tx, event)
+    return confirmed
+
+
+def book(
+    tx: Tx,
+    coach_id: Any,
+    member_id: Any,
+    start: datetime,
+    duration: int,
+    notes: str | None,
+    key: str | None,
+) -> Booking:
+    """The booking decision, under the coach's lock: the same rules as the listing."""
+    profile = lookups.member(tx.uow, member_id)
+    _check_booker(tx.actor, profile, checks.identifier("coach_id", coach_id))
+    if key is not None:
+        existing = tx.uow.bookings.get_by_idempotency_key(profile.user_id, key)
+        if existing is not None:
+            if (existing.coach_id, existing.start, existing.duration) != (
+                coach_id,
+                start,
+                duration,
+            ):
+                raise Conflict("This idempotency key was used for another booking")
+            return existing
+    coach = lookups.active_user(tx.uow, coach_id, "coach_id")
+    member = lookups.active_user(tx.uow, profile.user_id, "member_id")
+    lookups.coach(tx.uow, coach.id)
+    if start <= tx.now:
+        raise BusinessRuleViolation("The requested time is in the past")
+    tx.uow.lock_coach(coach.id)
+    slot = slot_at(tx.uow, coach, start, duration, tx.now)
+    if slot is None:
+        raise BusinessRuleViolation(
+            "The requested time is outside the coach's availability",
+            details={"start": start.isoformat(), "duration": duration},
+        )
+    booking = _new_booking(tx, member, coach, start, duration, notes, key)
+    if slot.available_capacity <= 0:
+        _reject(tx, booking)
+    return _confirm(tx, booking, coach, member, slot)
+
+
+class Bookings:
+    """``scope.bookings``: direct booking against the coach's slots."""
+
+    def __init__(self, rt: Runtime, actor_id: str) -> None:
+        self._rt, self._actor = rt, actor_id
+
+    def create(
+        self,
+        *,
+        coach_id: Any,
+        start: Any,
+        duration: Any = 60,
+        member_id: Any = None,
+        member_notes: Any = None,
+        idempotency_key: Any = None,
+    ) -> Booking:
+        """Book the slot at ``start``: a confirmed booking with its session, or
+        ``SlotFull`` (after storing the rejected booking and its notification)."""
+        moment = checks.aware("start", start)
+        minutes = sessions.duration_of(duration)
+        notes = checks.text("member_notes", member_notes)
+        key = (
+            None
+            if idempotency_key is None
+            else checks.identifier("idempotency_key", idempotency_key)
+        )
+        checks.identifier("coach_id", coach_id)
+        member = checks.optional_identifier("member_id", member_id)
+
+        def run(tx: Tx) -> Booking:
+            return book(tx, coach_id, member or tx.actor.user_id, moment, minutes, notes, key)
+
+        return self._rt.write(self._actor, run)
+
+    def get(self, booking_id: Any) -> Booking:
+        def run(tx: Tx) -> Booking:
+            booking = lookups.booking(tx.uow, booking_id)
+            _check_view(tx.actor, booking)
+            return booking
+
+        return self._rt.read(self._actor, run)
+
+    def list(self, *, status: Any = None) -> list[Booking]:
+        """The actor's bookings (as member or coach; all for admins), by start."""
+        wanted = None if status is None else checks.choice("status", status, BookingStatus)
+
+        def run(tx: Tx) -> list[Booking]:
+            tx.actor.require("bookings:read")
+            if tx.actor.sees_all:
+                rows = tx.uow.bookings.list()
+            elif tx.actor.can("sessions:write"):
+                rows = tx.uow.bookings.list(coach_id=tx.actor.user_id)
+            else:
+                rows = tx.uow.bookings.list(member_id=tx.actor.user_id)
+            return [b for b in rows if wanted is None or b.status == wanted]
+
+        return self._rt.read(self._actor, run)
+
+    def cancel(self, booking_id: Any, *, reason: Any = None) -> Booking:
+        """Cancel a confirmed booking: its session is cancelled and the seat freed."""
+        why = checks.text("reason", reason, max_len=2000)
+
+        def run(tx: Tx) -> Booking:
+            booking = lookups.booking(tx.uow, booking_id)
+            _check_view(tx.actor, booking)
+            if booking.status != BookingStatus.CONFIRMED or booking.session_id is None:
+                raise BusinessRuleViolation(f"A {booking.status} booking cannot be cancelled")
+            tx.uow.lock_coach(booking.coach_id)
+            session = lookups.session(tx.uow, booking.session_id)
+            sessions.cancel(tx, session, why)
+            return lookups.booking(tx.uow, booking.id)
+
+        return self._rt.write(self._actor, run)

@@ -1,0 +1,93 @@
+"""The composition root: ``coachcore.open`` builds a core from its adapters."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from coachcore.adapters.clock import SystemClock
+from coachcore.domain import checks
+from coachcore.errors import ValidationFailed
+from coachcore.plugins.manager import get_plugin_manager
+from coachcore.policies.roles import RoleRegistry
+from coachcore.ports.clock import Clock
+from coachcore.ports.storage import Store
+from coachcore.services.context import SYSTEM_ID, Runtime
+from coachcore.services.outbox import Deliveries, Dispatcher
+from coachcore.services.scope import Scope, SystemScope
+
+log = logging.getLogger("coachcore")
+
+
+class Core:
+    """One coaching core over one store. Safe to share between threads."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        deliveries: Deliveries,
+        roles: RoleRegistry,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.calendar = deliveries.calendar
+        self.messaging = deliveries.messaging
+        self.notifier = deliveries.notifier
+        self.roles = roles
+        self._runtime = Runtime(store=store, clock=clock, roles=roles)
+        self.dispatcher = Dispatcher(store, self._runtime.now, deliveries)
+        self._runtime.after_commit = self._dispatch_quietly
+        self.system = SystemScope(self._runtime, SYSTEM_ID, self.dispatcher)
+
+    def acting_as(self, user_id: Any) -> Scope:
+        """A scope whose every call is checked for the user ``user_id``."""
+        return Scope(self._runtime, checks.identifier("user_id", user_id))
+
+    def close(self) -> None:
+        """Release the store (connections the core opened itself)."""
+        self.store.close()
+
+    def __enter__(self) -> Core:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _dispatch_quietly(self) -> None:
+        try:
+            self.dispatcher.dispatch()
+        except Exception:  # delivery trouble must never fail the committed change
+            log.exception("outbox dispatch after commit failed")
+
+
+def open_core(
+    url: str = "memory://",
+    *,
+    clock: Clock | None = None,
+    calendar: Any = None,
+    messaging: Any = None,
+    notifier: Any = None,
+    plugins: Iterable[object] = (),
+    roles: Mapping[str, Iterable[str]] | None = None,
+) -> Core:
+    """Build a core; adapters left as None come from the plugins."""
+    if not isinstance(url, str):
+        raise ValidationFailed("url: must be a string")
+    manager = get_plugin_manager(plugins)
+    hook = manager.hook
+    store = hook.coachcore_store(url=url)
+    if store is None:
+        raise ValidationFailed(f"url: no store handles {url.split(':', 1)[0]!r} URLs")
+    deliveries = Deliveries(
+        calendar=calendar if calendar is not None else hook.coachcore_calendar(),
+        messaging=messaging if messaging is not None else hook.coachcore_messaging(),
+        notifier=notifier if notifier is not None else hook.coachcore_notifier(),
+        broadcast=lambda event: _broadcast(manager, event),
+    )
+    return Core(store, clock or SystemClock(), deliveries, RoleRegistry(roles))
+
+
+def _broadcast(manager: Any, event: dict[str, Any]) -> None:
+    manager.hook.coachcore_broadcast(event=event)

@@ -1,0 +1,68 @@
+"""Side effects as outbox messages written in the caller's unit of work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coachcore.domain.entities import CalendarEvent, Conversation, Notification, OutboxMessage
+from coachcore.domain.enums import NotificationKind, OutboxChannel
+from coachcore.serialization import to_dict
+from coachcore.services.context import Tx, new_id
+
+
+def emit(tx: Tx, channel: OutboxChannel, payload: dict[str, Any], key: str | None = None) -> None:
+    """Record one outbox message with a freshly minted idempotency key."""
+    tx.uow.outbox.add(
+        OutboxMessage(
+            id=new_id(),
+            idempotency_key=key or new_id(),
+            channel=channel,
+            payload=payload,
+            created_at=tx.now,
+            next_attempt_at=tx.now,
+        )
+    )
+
+
+def notify(
+    tx: Tx,
+    recipient_id: str,
+    kind: NotificationKind,
+    title: str,
+    body: str = "",
+    *,
+    session_id: str | None = None,
+    booking_id: str | None = None,
+) -> Notification:
+    """Store a notification and queue its delivery (its id is the idempotency key)."""
+    notification = Notification(
+        id=new_id(),
+        recipient_id=recipient_id,
+        kind=kind,
+        title=title,
+        body=body,
+        session_id=session_id,
+        booking_id=booking_id,
+        created_at=tx.now,
+    )
+    tx.uow.notifications.add(notification)
+    emit(tx, OutboxChannel.NOTIFICATION, to_dict(notification), key=notification.id)
+    return notification
+
+
+def upsert_event(tx: Tx, event: CalendarEvent) -> None:
+    emit(tx, OutboxChannel.CALENDAR_UPSERT, to_dict(event))
+
+
+def cancel_event(tx: Tx, event_id: str) -> None:
+    emit(tx, OutboxChannel.CALENDAR_CANCEL, {"event_id": event_id})
+
+
+def open_conversation(tx: Tx, conversation: Conversation) -> None:
+    tx.uow.conversations.add(conversation)
+    emit(tx, OutboxChannel.CONVERSATION, to_dict(conversation))
+
+
+def broadcast(tx: Tx, event: dict[str, Any]) -> None:
+    """Queue a committed domain event for the broadcast hook."""
+    emit(tx, OutboxChannel.BROADCAST, event)

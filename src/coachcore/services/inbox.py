@@ -1,0 +1,59 @@
+"""The actor's conversations and notifications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coachcore.domain import checks
+from coachcore.domain.entities import Conversation, Notification
+from coachcore.errors import Forbidden, NotFound
+from coachcore.services.context import Runtime, Tx
+
+
+class Conversations:
+    """``scope.conversations``: the coaching conversations the actor takes part in."""
+
+    def __init__(self, rt: Runtime, actor_id: str) -> None:
+        self._rt, self._actor = rt, actor_id
+
+    def list(self, user_id: Any = None) -> list[Conversation]:
+        wanted = checks.optional_identifier("user_id", user_id)
+
+        def run(tx: Tx) -> list[Conversation]:
+            tx.actor.require("conversations:read")
+            if wanted not in (None, tx.actor.user_id) and not tx.actor.sees_all:
+                raise Forbidden("You may only list your own conversations")
+            return list(tx.uow.conversations.for_user(wanted or tx.actor.user_id))
+
+        return self._rt.read(self._actor, run)
+
+    def get(self, conversation_id: Any) -> Conversation:
+        cid = checks.identifier("conversation_id", conversation_id)
+
+        def run(tx: Tx) -> Conversation:
+            found = tx.uow.conversations.get(cid)
+            if found is None:
+                raise NotFound("Conversation not found")
+            if not (tx.actor.sees_all or tx.actor.user_id in found.participant_ids):
+                raise Forbidden("You are not part of this conversation")
+            return found
+
+        return self._rt.read(self._actor, run)
+
+
+class Notifications:
+    """``scope.notifications``: what the actor has been told, oldest first."""
+
+    def __init__(self, rt: Runtime, actor_id: str) -> None:
+        self._rt, self._actor = rt, actor_id
+
+    def list(self, recipient_id: Any = None) -> list[Notification]:
+        wanted = checks.optional_identifier("recipient_id", recipient_id)
+
+        def run(tx: Tx) -> list[Notification]:
+            tx.actor.require("notifications:read")
+            if wanted not in (None, tx.actor.user_id) and not tx.actor.sees_all:
+                raise Forbidden("You may only read your own notifications")
+            return list(tx.uow.notifications.for_recipient(wanted or tx.actor.user_id))
+
+        return self._rt.read(self._actor, run)

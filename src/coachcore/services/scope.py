@@ -1,0 +1,75 @@
+"""Scopes: the public API seen by one actor (``core.acting_as(id)`` / ``core.system``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coachcore.domain.entities import User
+from coachcore.services import lookups
+from coachcore.services.availability import Availability
+from coachcore.services.bookings import Bookings
+from coachcore.services.coaches import Coaches
+from coachcore.services.context import Runtime, Tx
+from coachcore.services.dashboards import Dashboards
+from coachcore.services.inbox import Conversations, Notifications
+from coachcore.services.members import Members, signup
+from coachcore.services.outbox import Dispatcher, Outbox
+from coachcore.services.reminders import Reminders
+from coachcore.services.sessions import Sessions
+from coachcore.services.users import Users
+
+
+class Scope:
+    """Every call made through a scope is checked against the actor's policies.
+
+    Scopes are cheap: make one per request with ``core.acting_as(user_id)``.
+    """
+
+    def __init__(self, rt: Runtime, actor_id: str) -> None:
+        self._rt = rt
+        self.actor_id = actor_id
+        self.users = Users(rt, actor_id)
+        self.members = Members(rt, actor_id)
+        self.coaches = Coaches(rt, actor_id)
+        self.availability = Availability(rt, actor_id)
+        self.bookings = Bookings(rt, actor_id)
+        self.sessions = Sessions(rt, actor_id)
+        self.dashboards = Dashboards(rt, actor_id)
+        self.conversations = Conversations(rt, actor_id)
+        self.notifications = Notifications(rt, actor_id)
+
+    def signup_member(
+        self,
+        *,
+        name: Any,
+        email: Any,
+        coach_id: Any = None,
+        goals: Any = None,
+        timezone: Any = "UTC",
+    ) -> User:
+        """Sign up a member: a Member user, a pending profile, and the chosen coach
+        if accepting and under capacity (with a conversation and a notification)."""
+
+        def run(tx: Tx) -> User:
+            tx.actor.require("users:write")
+            profile = signup(
+                tx,
+                self._rt.roles,
+                name=name,
+                email=email,
+                coach_id=coach_id,
+                goals=goals,
+                timezone=timezone,
+            )
+            return lookups.user(tx.uow, profile.user_id)
+
+        return self._rt.write(self.actor_id, run)
+
+
+class SystemScope(Scope):
+    """Full rights, for host jobs and setup; adds ``reminders`` and ``outbox``."""
+
+    def __init__(self, rt: Runtime, actor_id: str, dispatcher: Dispatcher) -> None:
+        super().__init__(rt, actor_id)
+        self.reminders = Reminders(rt, actor_id)
+        self.outbox = Outbox(rt, actor_id, dispatcher)

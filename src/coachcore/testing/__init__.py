@@ -1,0 +1,1 @@
+"""Test helpers for coachcore (throwaway servers, fixtures)."""
