@@ -7,6 +7,7 @@ only through ``attrs.evolve``; use cases return the new entity.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -27,15 +28,16 @@ from coachcore.domain.enums import (
     SessionType,
 )
 
-frozen = attrs.frozen(kw_only=True)
-
-
 def _aware(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     checks.aware(attribute.name, value)
 
 
 def _optional_aware(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     checks.optional_aware(attribute.name, value)
+
+
+def _strings(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
 
 
 def _in_range(low: int, high: int) -> Any:
@@ -45,7 +47,7 @@ def _in_range(low: int, high: int) -> Any:
     return check
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class User:
     """The host's user, as coachcore knows it: no password, ever."""
 
@@ -60,7 +62,7 @@ class User:
     updated_at: datetime = attrs.field(validator=_aware)
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class MemberProfile:
     id: str
     user_id: str
@@ -75,7 +77,7 @@ class MemberProfile:
     updated_at: datetime = attrs.field(validator=_aware)
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class CoachProfile:
     """A coach's profile. The last four fields are computed when read."""
 
@@ -94,7 +96,7 @@ class CoachProfile:
     rating_count: int = 0
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class AvailabilityWindow:
     """A weekly window in the coach's wall-clock time (0=Sunday .. 6=Saturday)."""
 
@@ -126,7 +128,7 @@ class AvailabilityWindow:
         )
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class Session:
     id: str
     calendar_event_id: str
@@ -153,7 +155,7 @@ class Session:
         return self.scheduled_at + timedelta(minutes=self.duration)
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class Booking:
     """A member's request for a slot; ``start`` is the slot's instant (UTC)."""
 
@@ -174,7 +176,7 @@ class Booking:
     updated_at: datetime = attrs.field(validator=_aware)
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class Rating:
     id: str
     session_id: str
@@ -185,7 +187,7 @@ class Rating:
     created_at: datetime = attrs.field(validator=_aware)
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class CalendarEvent:
     """The calendar event linked to a session; ``link`` points at the session."""
 
@@ -194,7 +196,7 @@ class CalendarEvent:
     title: str
     category: str = "Coaching Session"
     creator_id: str
-    attendee_ids: tuple[str, ...] = attrs.field(converter=tuple)
+    attendee_ids: tuple[str, ...] = attrs.field(converter=_strings)
     start: datetime = attrs.field(validator=_aware)
     end: datetime = attrs.field(validator=_aware)
     status: CalendarEventStatus = CalendarEventStatus.CONFIRMED
@@ -202,17 +204,17 @@ class CalendarEvent:
     link: str = ""
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class Conversation:
     id: str
     kind: ConversationKind
-    participant_ids: tuple[str, ...] = attrs.field(converter=tuple)
+    participant_ids: tuple[str, ...] = attrs.field(converter=_strings)
     session_id: str | None = None
     title: str = ""
     created_at: datetime = attrs.field(validator=_aware)
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class Notification:
     """A message to one person; ``id`` doubles as the delivery idempotency key."""
 
@@ -226,7 +228,7 @@ class Notification:
     created_at: datetime = attrs.field(validator=_aware)
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class Reminder:
     """A reminder due before a session, sent once per session and kind."""
 
@@ -238,7 +240,7 @@ class Reminder:
     sent_at: datetime | None = None
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class OutboxMessage:
     """A side effect recorded with the change and delivered after commit."""
 

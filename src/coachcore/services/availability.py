@@ -19,6 +19,7 @@ from coachcore.services.slots import coach_slot_states
 
 _UNSET: Any = object()
 MAX_RANGE_DAYS = 366
+SlotList = list[AvailableSlot]
 
 
 def _validated(window: AvailabilityWindow) -> AvailabilityWindow:
@@ -91,7 +92,7 @@ class Availability:
         coach_id: Any = None,
     ) -> AvailabilityWindow:
         """Add a weekly window in the coach's wall-clock time ("24:00" ends a day)."""
-        fields = {
+        fields: dict[str, Any] = {
             "day_of_week": checks.integer("day_of_week", day_of_week, low=0, high=6),
             "start_time": checks.wall_time("start_time", start_time),
             "end_time": checks.wall_time("end_time", end_time, allow_24=True),
@@ -199,7 +200,7 @@ class Availability:
         duration: Any = 60,
         interval: Any = None,
         viewer_timezone: Any = None,
-    ) -> list[AvailableSlot]:
+    ) -> SlotList:
         """Bookable slots between two coach-local dates (inclusive), sorted by start."""
         first = checks.calendar_date("start_date", start_date)
         last = checks.calendar_date("end_date", end_date)
@@ -213,7 +214,7 @@ class Availability:
         if last - first > timedelta(days=MAX_RANGE_DAYS):
             raise ValidationFailed(f"The date range may span at most {MAX_RANGE_DAYS} days")
 
-        def run(tx: Tx) -> list[AvailableSlot]:
+        def run(tx: Tx) -> SlotList:
             tx.actor.require("availability:read")
             coach = lookups.active_user(tx.uow, coach_id, "coach_id")
             lookups.coach(tx.uow, coach.id)

@@ -47,9 +47,9 @@ def send_due(tx: Tx) -> int:
     return sent
 
 
-def _stale(tx: Tx, reminder: Reminder, session: Session | None) -> bool:
+def _stale(tx: Tx, reminder: Reminder, session: Session) -> bool:
     """Past its grace deadline: the session is gone, or a shorter reminder is due."""
-    if session is None or session.status != SessionStatus.SCHEDULED:
+    if session.status != SessionStatus.SCHEDULED:
         return True
     grace = min((lead for lead in LEADS.values() if lead < LEADS[reminder.kind]), default=None)
     deadline = session.scheduled_at - grace if grace is not None else session.scheduled_at
@@ -58,7 +58,7 @@ def _stale(tx: Tx, reminder: Reminder, session: Session | None) -> bool:
 
 def _send(tx: Tx, reminder: Reminder) -> int:
     session = tx.uow.sessions.get(reminder.session_id)
-    if _stale(tx, reminder, session):
+    if session is None or _stale(tx, reminder, session):
         tx.uow.reminders.update(attrs.evolve(reminder, status=ReminderStatus.CANCELLED))
         return 0
     if not tx.uow.reminders.claim(reminder, tx.now):

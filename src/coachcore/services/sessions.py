@@ -25,6 +25,7 @@ from coachcore.services.context import Runtime, Tx, new_id
 
 _UNSET: Any = object()
 MAX_PAGE = 500
+SessionList = list[Session]
 
 
 def duration_of(value: Any) -> int:
@@ -236,7 +237,7 @@ class Sessions:
 
         return self._rt.read(self._actor, run)
 
-    def _visible_rows(self, tx: Tx, member: str | None, coach: str | None) -> list[Session]:
+    def _visible_rows(self, tx: Tx, member: str | None, coach: str | None) -> SessionList:
         actor = tx.actor
         if actor.sees_all:
             return list(tx.uow.sessions.list(member_id=member, coach_id=coach))
@@ -257,11 +258,11 @@ class Sessions:
             if (member is None or s.member_id == member) and (coach is None or s.coach_id == coach)
         ]
 
-    def upcoming(self, *, limit: Any = 10) -> list[Session]:
+    def upcoming(self, *, limit: Any = 10) -> SessionList:
         """The actor's scheduled sessions that have not started yet, soonest first."""
         size = checks.integer("limit", limit, low=1, high=MAX_PAGE)
 
-        def run(tx: Tx) -> list[Session]:
+        def run(tx: Tx) -> SessionList:
             rows = self._visible_rows(tx, None, None)
             ahead = [
                 s for s in rows if s.status == SessionStatus.SCHEDULED and s.scheduled_at > tx.now
