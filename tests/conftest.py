@@ -8,7 +8,9 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
-from backends import Backend, backend_names, make_backend
+from backends import T0, Backend, backend_names, make_backend
+from coachcore.adapters.clock import FixedClock
+from world import World
 
 settings.register_profile(
     "ci",
@@ -32,3 +34,12 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     """Every store the suite runs on; ``backend.open()`` gives a core over an empty store."""
     tmp = tmp_path_factory.mktemp(request.param)
     yield from make_backend(request.param, tmp)
+
+
+@pytest.fixture
+def world(backend: Backend) -> Iterator[World]:
+    """A fresh core on each backend with a FixedClock at 2030-01-01 08:00 UTC."""
+    clock = FixedClock(T0)
+    core = backend.open(clock)
+    yield World(core, clock)
+    core.close()

@@ -1,0 +1,140 @@
+"""Junk fed to every public method yields only CoachCoreError subclasses."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import coachcore
+from coachcore.adapters.clock import FixedClock
+from coachcore.errors import CoachCoreError
+from world import World
+
+JUNK = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True),
+    st.text(max_size=30),
+    st.sampled_from(["", " ", "x" * 20_000, "'; DROP TABLE users;--", "\x00", "<script>", "24:00",
+                     "25:61", "Not/AZone", "unknown-id"]),
+    st.binary(max_size=8),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    st.just(object()),
+    st.datetimes(),  # naive
+    st.datetimes(timezones=st.just(UTC)),
+    st.dates(),
+)
+
+# (scope, method, positional args, keyword args) with valid-looking defaults;
+# "$x" placeholders are replaced by ids from the world.
+CALLS: list[tuple[str, str, str, tuple[Any, ...], dict[str, Any]]] = [
+    ("system", "users", "create", (), {"name": "N", "email": "n@example.com", "role": "coach"}),
+    ("system", "users", "get", ("$member",), {}),
+    ("system", "users", "update", ("$member",), {"name": "New"}),
+    ("system", "users", "deactivate", ("$other",), {}),
+    ("system", "", "signup_member", (), {"name": "S", "email": "s@example.com", "coach_id": "$coach"}),
+    ("coach", "members", "list", (), {"search": "a", "offset": 0, "limit": 10}),
+    ("coach", "members", "get", ("$member",), {}),
+    ("coach", "members", "update", ("$member",), {"goals": "g", "membership_status": "active"}),
+    ("system", "members", "assign_coach", ("$member", "$coach"), {}),
+    ("coach", "members", "set_onboarding_status", ("$member", "completed"), {}),
+    ("member", "coaches", "list_accepting", (), {}),
+    ("member", "coaches", "get", ("$coach",), {}),
+    ("coach", "coaches", "update", ("$coach",), {"max_members": 5, "specialization": "x"}),
+    ("coach", "availability", "create", (),
+     {"day_of_week": 3, "start_time": "13:00", "end_time": "14:00",
+      "max_sessions_per_slot": 1, "buffer_minutes": 0}),
+    ("coach", "availability", "update", ("$window",), {"end_time": "12:00"}),
+    ("coach", "availability", "delete", ("$window",), {}),
+    ("coach", "availability", "list", ("$coach",), {}),
+    ("member", "availability", "available_slots", ("$coach",),
+     {"start_date": date(2030, 1, 7), "end_date": date(2030, 1, 8), "duration": 60}),
+    ("member", "bookings", "create", (),
+     {"coach_id": "$coach", "start": datetime(2030, 1, 7, 10, tzinfo=UTC), "duration": 60}),
+    ("member", "bookings", "get", ("$booking",), {}),
+    ("member", "bookings", "list", (), {"status": "confirmed"}),
+    ("member", "bookings", "cancel", ("$booking",), {"reason": "r"}),
+    ("coach", "sessions", "create", (),
+     {"member_id": "$member", "coach_id": "$coach",
+      "scheduled_at": datetime(2030, 2, 1, 10, tzinfo=UTC), "duration": 60, "type": "initial"}),
+    ("member", "sessions", "get", ("$session",), {}),
+    ("coach", "sessions", "list", (), {"status": "scheduled", "member_id": "$member"}),
+    ("member", "sessions", "upcoming", (), {"limit": 3}),
+    ("coach", "sessions", "update", ("$session",),
+     {"scheduled_at": datetime(2030, 1, 9, 10, tzinfo=UTC), "duration": 30}),
+    ("coach", "sessions", "complete", ("$session",), {"coach_notes": "n", "outcomes": "o"}),
+    ("member", "sessions", "cancel", ("$session",), {"reason": "r"}),
+    ("coach", "sessions", "add_coach_notes", ("$session", "n"), {}),
+    ("member", "sessions", "add_member_notes", ("$session", "n"), {}),
+    ("member", "sessions", "rate", ("$session",), {"rating": 5, "feedback": "f"}),
+    ("member", "dashboards", "member", ("$member",), {}),
+    ("coach", "dashboards", "coach", ("$coach",), {}),
+    ("member", "conversations", "list", (), {}),
+    ("member", "notifications", "list", (), {}),
+    ("system", "outbox", "retry", ("unknown",), {}),
+]
+
+
+def _world() -> tuple[World, dict[str, str]]:
+    clock = FixedClock(datetime(2030, 1, 1, 8, tzinfo=UTC))
+    world = World(coachcore.open("memory://", clock=clock), clock)
+    coach = world.coach()
+    member = world.member(coach)
+    other = world.member(coach)
+    window = world.window(coach, 1, "09:00", "12:00", max_sessions_per_slot=2)
+    booking = world.book(member, coach, datetime(2030, 1, 7, 9, tzinfo=UTC))
+    ids = {"$coach": coach.id, "$member": member.id, "$other": other.id, "$window": window.id,
+           "$booking": booking.id, "$session": booking.session_id or ""}
+    return world, ids
+
+
+def _scope(world: World, ids: dict[str, str], who: str) -> Any:
+    if who == "system":
+        return world.sys
+    return world.core.acting_as(ids["$" + who])
+
+
+@settings(max_examples=300)
+@given(
+    call=st.sampled_from(CALLS),
+    position=st.integers(min_value=0, max_value=10),
+    junk=JUNK,
+)
+def test_junk_raises_only_coachcore_errors(
+    call: tuple[str, str, str, tuple[Any, ...], dict[str, Any]], position: int, junk: Any
+) -> None:
+    world, ids = _world()
+    who, area, method, args, kwargs = call
+    real_args = [ids.get(a, a) if isinstance(a, str) else a for a in args]
+    real_kwargs = {k: ids.get(v, v) if isinstance(v, str) else v for k, v in kwargs.items()}
+    slots = len(real_args) + len(real_kwargs)
+    if slots:
+        at = position % slots
+        if at < len(real_args):
+            real_args[at] = junk
+        else:
+            real_kwargs[list(real_kwargs)[at - len(real_args)]] = junk
+    target = _scope(world, ids, who)
+    if area:
+        target = getattr(target, area)
+    try:
+        getattr(target, method)(*real_args, **real_kwargs)
+    except CoachCoreError as error:
+        assert 400 <= error.status_code < 600
+        assert set(error.to_dict()) == {"statusCode", "message", "error", "details"}
+
+
+@given(junk=JUNK)
+def test_junk_actor_ids_and_urls(junk: Any) -> None:
+    world, _ = _world()
+    for attempt in (lambda: world.core.acting_as(junk).sessions.upcoming(),
+                    lambda: coachcore.open(junk)):
+        try:
+            attempt()
+        except CoachCoreError as error:
+            assert error.status_code in (400, 403, 404)
