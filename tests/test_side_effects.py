@@ -1,0 +1,145 @@
+"""Outbox delivery, retries, parking; reminders exactly once; plugin hooks."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import coachcore
+from coachcore import NotificationKind, hookimpl
+from coachcore.adapters.clock import FixedClock
+from coachcore.domain.entities import Notification
+from backends import T0
+from world import World
+
+MONDAY = date(2030, 1, 7)
+
+
+class FlakyNotifier:
+    """Fails the first ``failures`` calls, then records."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.sent: dict[str, Notification] = {}
+
+    def send(self, notification: Notification) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise ConnectionError("notifier down")
+        self.sent[notification.id] = notification
+
+
+def _booked(world: World) -> tuple[Any, Any, Any]:
+    coach = world.coach()
+    member = world.member(coach)
+    world.window(coach, 1, "09:00", "12:00")
+    start = world.slots(member, coach, MONDAY)[0].start
+    return coach, member, world.book(member, coach, start)
+
+
+def test_failing_notifier_loses_nothing_and_retries_with_backoff() -> None:
+    clock = FixedClock(T0)
+    notifier = FlakyNotifier(failures=1000)
+    world = World(coachcore.open("memory://", clock=clock, notifier=notifier), clock)
+    _, member, booking = _booked(world)
+    assert booking.status == "confirmed"  # the booking survived the failing adapter
+    pending = world.sys.outbox.pending()
+    assert pending and all(m.attempts >= 1 for m in pending if m.channel == "notification")
+    notifier.failures = 0
+    assert world.sys.outbox.dispatch() == 0  # backoff: not due yet
+    world.advance(hours=1)
+    delivered = world.sys.outbox.dispatch()
+    assert delivered == len(pending) - sum(1 for m in pending if m.channel != "notification")
+    stored = {n.id for n in world.sys.notifications.list(member.id)}
+    assert stored <= set(notifier.sent)
+    assert world.sys.outbox.pending() == []
+
+
+def test_message_parks_as_failed_after_max_attempts_and_can_be_retried() -> None:
+    clock = FixedClock(T0)
+    notifier = FlakyNotifier(failures=10_000)
+    world = World(coachcore.open("memory://", clock=clock, notifier=notifier), clock)
+    world.member()
+    world.coach()
+    _booked(world)
+    for _ in range(12):
+        world.advance(hours=12)
+        world.sys.outbox.dispatch()
+    failed = world.sys.outbox.failed()
+    assert failed and all(m.last_error and "notifier down" in m.last_error for m in failed)
+    notifier.failures = 0
+    for message in failed:
+        world.sys.outbox.retry(message.id)  # the memory store dispatches after commit
+    world.sys.outbox.dispatch()
+    assert world.sys.outbox.failed() == [] and world.sys.outbox.pending() == []
+    assert {m.idempotency_key for m in failed} <= set(notifier.sent)
+
+
+def test_reminders_go_out_once_per_session_and_kind(world: World) -> None:
+    coach, member, booking = _booked(world)  # session Monday 09:00, now Tuesday before
+    session_at = world.core.acting_as(member.id).sessions.get(booking.session_id).scheduled_at
+    assert world.sys.reminders.send_due() == 0
+    world.clock.set(session_at - timedelta(hours=23))
+    assert world.sys.reminders.send_due() == 1
+    assert world.sys.reminders.send_due() == 0
+    world.clock.set(session_at - timedelta(minutes=30))
+    assert world.sys.reminders.send_due() == 1
+    assert world.sys.reminders.send_due() == 0
+    kinds = world.core.notifier.kinds_for(member.id)  # type: ignore[attr-defined]
+    assert kinds.count("reminder_24h") == 1 and kinds.count("reminder_1h") == 1
+    assert world.core.notifier.kinds_for(coach.id).count("reminder_1h") == 1  # type: ignore[attr-defined]
+
+
+def test_cancelled_session_gets_no_reminder_and_reschedule_rearms(world: World) -> None:
+    coach, member, booking = _booked(world)
+    scope = world.core.acting_as(coach.id).sessions
+    session = scope.get(booking.session_id)
+    new_time = session.scheduled_at + timedelta(days=7)
+    scope.update(session.id, scheduled_at=new_time)
+    world.clock.set(session.scheduled_at - timedelta(minutes=30))
+    assert world.sys.reminders.send_due() == 0  # old time disarmed
+    world.clock.set(new_time - timedelta(minutes=30))
+    assert world.sys.reminders.send_due() == 1
+    event = world.core.calendar.events[session.calendar_event_id]  # type: ignore[attr-defined]
+    assert event.start == new_time and event.sequence == 1
+    scope.cancel(session.id)
+    assert world.core.calendar.events[session.calendar_event_id].status == "cancelled"  # type: ignore[attr-defined]
+
+
+def test_session_booked_less_than_a_day_ahead_gets_only_the_hour_reminder(world: World) -> None:
+    coach = world.coach()
+    member = world.member(coach)
+    world.window(coach, 2, "12:00", "13:00")  # today (Tuesday) 12:00, now 08:00
+    start = world.slots(member, coach, date(2030, 1, 1))[0].start
+    world.book(member, coach, start)
+    world.clock.set(start - timedelta(minutes=59))
+    assert world.sys.reminders.send_due() == 1
+    kinds = world.core.notifier.kinds_for(member.id)  # type: ignore[attr-defined]
+    assert "reminder_24h" not in kinds and kinds.count("reminder_1h") == 1
+
+
+class Collector:
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.notifier = FlakyNotifier(failures=0)
+
+    @hookimpl
+    def coachcore_broadcast(self, event: dict[str, Any]) -> None:
+        self.events.append(event)
+
+    @hookimpl
+    def coachcore_notifier(self) -> Any:
+        return self.notifier
+
+
+def test_plugins_provide_adapters_and_receive_broadcasts() -> None:
+    plugin = Collector()
+    clock = FixedClock(T0)
+    world = World(coachcore.open("memory://", clock=clock, plugins=[plugin]), clock)
+    _, member, booking = _booked(world)
+    assert world.core.notifier is plugin.notifier
+    assert any(n.kind == NotificationKind.BOOKING_CONFIRMED for n in plugin.notifier.sent.values())
+    booked = [e for e in plugin.events if e["type"] == "slot_changed"]
+    assert booked[-1]["change"] == "booked" and booked[-1]["available_capacity"] == 0
+    world.core.acting_as(member.id).bookings.cancel(booking.id)
+    assert plugin.events[-1]["change"] == "cancelled"
