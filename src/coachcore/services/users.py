@@ -14,6 +14,7 @@ from coachcore.services import lookups
 from coachcore.services.context import Runtime, Tx, new_id
 
 _UNSET: Any = object()
+UserList = list[User]
 
 
 def new_user(
@@ -104,6 +105,18 @@ class Users:
             user = lookups.user(tx.uow, user_id)
             check_read_user(tx, user)
             return user
+
+        return self._rt.read(self._actor, run)
+
+    def list(self, *, role: Any = None, email: Any = None) -> UserList:
+        """Users (by creation time), optionally of one role or with one email."""
+        wanted = None if role is None else checks.required_text("role", role, max_len=64)
+        address = None if email is None else checks.email("email", email)
+
+        def run(tx: Tx) -> UserList:
+            tx.actor.require("users:read")
+            rows = tx.uow.users.list(role=wanted)
+            return [u for u in rows if address is None or u.email == address]
 
         return self._rt.read(self._actor, run)
 
