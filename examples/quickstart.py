@@ -25,8 +25,11 @@ def main(url: str = "memory://") -> dict[str, object]:
 
     as_coach = core.acting_as(coach.id)
     as_coach.availability.create(
-        day_of_week=1, start_time="09:00", end_time="12:00",
-        max_sessions_per_slot=2, buffer_minutes=15,
+        day_of_week=1,
+        start_time="09:00",
+        end_time="12:00",
+        max_sessions_per_slot=2,
+        buffer_minutes=15,
     )
 
     as_member = core.acting_as(member.id)

@@ -30,7 +30,9 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 
 
 @pytest.fixture(params=backend_names())
-def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
     """Every store the suite runs on; ``backend.open()`` gives a core over an empty store."""
     tmp = tmp_path_factory.mktemp(request.param)
     yield from make_backend(request.param, tmp)

@@ -24,7 +24,10 @@ def test_booking_confirms_with_session_event_and_notifications(world: World) -> 
     assert session.status == SessionStatus.SCHEDULED
     event = world.core.calendar.events[session.calendar_event_id]  # type: ignore[attr-defined]
     assert (event.category, event.creator_id, event.attendee_ids) == (
-        "Coaching Session", coach.id, (member.id,))
+        "Coaching Session",
+        coach.id,
+        (member.id,),
+    )
     kinds = world.core.notifier.kinds_for(member.id)  # type: ignore[attr-defined]
     assert "booking_confirmed" in kinds and "session_created" in kinds
     assert "session_created" in world.core.notifier.kinds_for(coach.id)  # type: ignore[attr-defined]

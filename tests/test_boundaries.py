@@ -58,7 +58,8 @@ def test_nothing_happens_at_import() -> None:
 
     code = (
         "import sys, coachcore; "
-        "print(int('sqlalchemy' in sys.modules), int('coachcore.adapters.sqlalchemy.store' in sys.modules))"
+        "print(int('sqlalchemy' in sys.modules), "
+        "int('coachcore.adapters.sqlalchemy.store' in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["0", "0"]

@@ -19,8 +19,20 @@ JUNK = st.one_of(
     st.integers(min_value=-(10**30), max_value=10**30),
     st.floats(allow_nan=True),
     st.text(max_size=30),
-    st.sampled_from(["", " ", "x" * 20_000, "'; DROP TABLE users;--", "\x00", "<script>", "24:00",
-                     "25:61", "Not/AZone", "unknown-id"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "x" * 20_000,
+            "'; DROP TABLE users;--",
+            "\x00",
+            "<script>",
+            "24:00",
+            "25:61",
+            "Not/AZone",
+            "unknown-id",
+        ]
+    ),
     st.binary(max_size=8),
     st.lists(st.integers(), max_size=3),
     st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
@@ -37,7 +49,13 @@ CALLS: list[tuple[str, str, str, tuple[Any, ...], dict[str, Any]]] = [
     ("system", "users", "get", ("$member",), {}),
     ("system", "users", "update", ("$member",), {"name": "New"}),
     ("system", "users", "deactivate", ("$other",), {}),
-    ("system", "", "signup_member", (), {"name": "S", "email": "s@example.com", "coach_id": "$coach"}),
+    (
+        "system",
+        "",
+        "signup_member",
+        (),
+        {"name": "S", "email": "s@example.com", "coach_id": "$coach"},
+    ),
     ("coach", "members", "list", (), {"search": "a", "offset": 0, "limit": 10}),
     ("coach", "members", "get", ("$member",), {}),
     ("coach", "members", "update", ("$member",), {"goals": "g", "membership_status": "active"}),
@@ -46,27 +64,62 @@ CALLS: list[tuple[str, str, str, tuple[Any, ...], dict[str, Any]]] = [
     ("member", "coaches", "list_accepting", (), {}),
     ("member", "coaches", "get", ("$coach",), {}),
     ("coach", "coaches", "update", ("$coach",), {"max_members": 5, "specialization": "x"}),
-    ("coach", "availability", "create", (),
-     {"day_of_week": 3, "start_time": "13:00", "end_time": "14:00",
-      "max_sessions_per_slot": 1, "buffer_minutes": 0}),
+    (
+        "coach",
+        "availability",
+        "create",
+        (),
+        {
+            "day_of_week": 3,
+            "start_time": "13:00",
+            "end_time": "14:00",
+            "max_sessions_per_slot": 1,
+            "buffer_minutes": 0,
+        },
+    ),
     ("coach", "availability", "update", ("$window",), {"end_time": "12:00"}),
     ("coach", "availability", "delete", ("$window",), {}),
     ("coach", "availability", "list", ("$coach",), {}),
-    ("member", "availability", "available_slots", ("$coach",),
-     {"start_date": date(2030, 1, 7), "end_date": date(2030, 1, 8), "duration": 60}),
-    ("member", "bookings", "create", (),
-     {"coach_id": "$coach", "start": datetime(2030, 1, 7, 10, tzinfo=UTC), "duration": 60}),
+    (
+        "member",
+        "availability",
+        "available_slots",
+        ("$coach",),
+        {"start_date": date(2030, 1, 7), "end_date": date(2030, 1, 8), "duration": 60},
+    ),
+    (
+        "member",
+        "bookings",
+        "create",
+        (),
+        {"coach_id": "$coach", "start": datetime(2030, 1, 7, 10, tzinfo=UTC), "duration": 60},
+    ),
     ("member", "bookings", "get", ("$booking",), {}),
     ("member", "bookings", "list", (), {"status": "confirmed"}),
     ("member", "bookings", "cancel", ("$booking",), {"reason": "r"}),
-    ("coach", "sessions", "create", (),
-     {"member_id": "$member", "coach_id": "$coach",
-      "scheduled_at": datetime(2030, 2, 1, 10, tzinfo=UTC), "duration": 60, "type": "initial"}),
+    (
+        "coach",
+        "sessions",
+        "create",
+        (),
+        {
+            "member_id": "$member",
+            "coach_id": "$coach",
+            "scheduled_at": datetime(2030, 2, 1, 10, tzinfo=UTC),
+            "duration": 60,
+            "type": "initial",
+        },
+    ),
     ("member", "sessions", "get", ("$session",), {}),
     ("coach", "sessions", "list", (), {"status": "scheduled", "member_id": "$member"}),
     ("member", "sessions", "upcoming", (), {"limit": 3}),
-    ("coach", "sessions", "update", ("$session",),
-     {"scheduled_at": datetime(2030, 1, 9, 10, tzinfo=UTC), "duration": 30}),
+    (
+        "coach",
+        "sessions",
+        "update",
+        ("$session",),
+        {"scheduled_at": datetime(2030, 1, 9, 10, tzinfo=UTC), "duration": 30},
+    ),
     ("coach", "sessions", "complete", ("$session",), {"coach_notes": "n", "outcomes": "o"}),
     ("member", "sessions", "cancel", ("$session",), {"reason": "r"}),
     ("coach", "sessions", "add_coach_notes", ("$session", "n"), {}),
@@ -88,8 +141,14 @@ def _world() -> tuple[World, dict[str, str]]:
     other = world.member(coach)
     window = world.window(coach, 1, "09:00", "12:00", max_sessions_per_slot=2)
     booking = world.book(member, coach, datetime(2030, 1, 7, 9, tzinfo=UTC))
-    ids = {"$coach": coach.id, "$member": member.id, "$other": other.id, "$window": window.id,
-           "$booking": booking.id, "$session": booking.session_id or ""}
+    ids = {
+        "$coach": coach.id,
+        "$member": member.id,
+        "$other": other.id,
+        "$window": window.id,
+        "$booking": booking.id,
+        "$session": booking.session_id or "",
+    }
     return world, ids
 
 
@@ -132,8 +191,10 @@ def test_junk_raises_only_coachcore_errors(
 @given(junk=JUNK)
 def test_junk_actor_ids_and_urls(junk: Any) -> None:
     world, _ = _world()
-    for attempt in (lambda: world.core.acting_as(junk).sessions.upcoming(),
-                    lambda: coachcore.open(junk)):
+    for attempt in (
+        lambda: world.core.acting_as(junk).sessions.upcoming(),
+        lambda: coachcore.open(junk),
+    ):
         try:
             attempt()
         except CoachCoreError as error:

@@ -6,10 +6,10 @@ from datetime import date, timedelta
 from typing import Any
 
 import coachcore
+from backends import T0
 from coachcore import NotificationKind, hookimpl
 from coachcore.adapters.clock import FixedClock
 from coachcore.domain.entities import Notification
-from backends import T0
 from world import World
 
 MONDAY = date(2030, 1, 7)
@@ -91,7 +91,7 @@ def test_reminders_go_out_once_per_session_and_kind(world: World) -> None:
 
 
 def test_cancelled_session_gets_no_reminder_and_reschedule_rearms(world: World) -> None:
-    coach, member, booking = _booked(world)
+    coach, _, booking = _booked(world)
     scope = world.core.acting_as(coach.id).sessions
     session = scope.get(booking.session_id)
     new_time = session.scheduled_at + timedelta(days=7)

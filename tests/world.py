@@ -36,27 +36,37 @@ class World:
     def member(self, coach: coachcore.User | None = None) -> coachcore.User:
         n = next(_counter)
         return self.sys.signup_member(
-            name=f"Member {n}", email=f"member{n}@example.com",
+            name=f"Member {n}",
+            email=f"member{n}@example.com",
             coach_id=None if coach is None else coach.id,
         )
 
     def admin(self) -> coachcore.User:
         n = next(_counter)
-        return self.sys.users.create(name=f"Admin {n}", email=f"admin{n}@example.com", role=Role.ADMIN)
+        return self.sys.users.create(
+            name=f"Admin {n}", email=f"admin{n}@example.com", role=Role.ADMIN
+        )
 
     def window(self, coach: coachcore.User, day: int, start: str, end: str, **kw: Any) -> Any:
         return self.core.acting_as(coach.id).availability.create(
             day_of_week=day, start_time=start, end_time=end, **kw
         )
 
-    def slots(self, viewer: coachcore.User, coach: coachcore.User, first: date,
-              last: date | None = None, duration: int = 60) -> list[coachcore.AvailableSlot]:
+    def slots(
+        self,
+        viewer: coachcore.User,
+        coach: coachcore.User,
+        first: date,
+        last: date | None = None,
+        duration: int = 60,
+    ) -> list[coachcore.AvailableSlot]:
         return self.core.acting_as(viewer.id).availability.available_slots(
             coach.id, start_date=first, end_date=last or first, duration=duration
         )
 
-    def book(self, member: coachcore.User, coach: coachcore.User, start: datetime,
-             duration: int = 60) -> coachcore.Booking:
+    def book(
+        self, member: coachcore.User, coach: coachcore.User, start: datetime, duration: int = 60
+    ) -> coachcore.Booking:
         return self.core.acting_as(member.id).bookings.create(
             coach_id=coach.id, start=start, duration=duration
         )

@@ -40,13 +40,20 @@ def _demo_coach(core: coachcore.Core) -> coachcore.User:
     if found:
         return found[0]
     coach = core.system.users.create(
-        name="Cleo Coach", email="demo-coach@example.com", role=Role.COACH,
+        name="Cleo Coach",
+        email="demo-coach@example.com",
+        role=Role.COACH,
         timezone="Europe/Berlin",
     )
     as_coach = core.acting_as(coach.id).availability
     for day in range(1, 6):
-        as_coach.create(day_of_week=day, start_time="09:00", end_time="17:00",
-                        max_sessions_per_slot=2, buffer_minutes=15)
+        as_coach.create(
+            day_of_week=day,
+            start_time="09:00",
+            end_time="17:00",
+            max_sessions_per_slot=2,
+            buffer_minutes=15,
+        )
     return coach
 
 
@@ -61,15 +68,26 @@ def run_demo(url: str) -> dict[str, Any]:
         as_member = core.acting_as(member.id)
         today = datetime.now().date()
         slots = as_member.availability.available_slots(
-            coach.id, start_date=today + timedelta(days=1), end_date=today + timedelta(days=7),
+            coach.id,
+            start_date=today + timedelta(days=1),
+            end_date=today + timedelta(days=7),
             duration=60,
         )
-        console.print(_table(
-            f"Available slots of {coach.name} (next 7 days, first 10)",
-            ["local start", "UTC start", "free", "seats"],
-            [[s.local_start.strftime("%a %d %b %H:%M %Z"), s.start.strftime("%H:%M"),
-              s.available_capacity, s.max_capacity] for s in slots[:10]],
-        ))
+        console.print(
+            _table(
+                f"Available slots of {coach.name} (next 7 days, first 10)",
+                ["local start", "UTC start", "free", "seats"],
+                [
+                    [
+                        s.local_start.strftime("%a %d %b %H:%M %Z"),
+                        s.start.strftime("%H:%M"),
+                        s.available_capacity,
+                        s.max_capacity,
+                    ]
+                    for s in slots[:10]
+                ],
+            )
+        )
         booking = as_member.bookings.create(coach_id=coach.id, start=slots[0].start, duration=60)
         as_member.bookings.create(coach_id=coach.id, start=slots[-1].start, duration=60)
         as_coach = core.acting_as(coach.id)
@@ -77,21 +95,41 @@ def run_demo(url: str) -> dict[str, Any]:
         rated = as_member.sessions.rate(session.id, rating=5, feedback="Very helpful")
         member_board = as_member.dashboards.member()
         coach_board = as_coach.dashboards.coach()
-        console.print(_table("Member dashboard", ["field", "value"], [
-            ["member", member.name], ["coach", coach.name],
-            ["next session", member_board.next_session and member_board.next_session.scheduled_at],
-            ["prompt to book", member_board.prompt_to_book],
-            ["quick actions", ", ".join(member_board.quick_actions)],
-        ]))
-        console.print(_table("Coach dashboard", ["field", "value"], [
-            ["active members", coach_board.active_member_count],
-            ["sessions today", len(coach_board.today)],
-            ["sessions this week", len(coach_board.this_week)],
-            ["average rating", coach_board.coach.average_rating],
-            ["recent activity", "; ".join(a.kind for a in coach_board.recent_activity[:5])],
-        ]))
-        return {"booking": str(booking.status), "session": str(rated.status),
-                "rating": rated.rating, "members": coach_board.active_member_count}
+        console.print(
+            _table(
+                "Member dashboard",
+                ["field", "value"],
+                [
+                    ["member", member.name],
+                    ["coach", coach.name],
+                    [
+                        "next session",
+                        member_board.next_session and member_board.next_session.scheduled_at,
+                    ],
+                    ["prompt to book", member_board.prompt_to_book],
+                    ["quick actions", ", ".join(member_board.quick_actions)],
+                ],
+            )
+        )
+        console.print(
+            _table(
+                "Coach dashboard",
+                ["field", "value"],
+                [
+                    ["active members", coach_board.active_member_count],
+                    ["sessions today", len(coach_board.today)],
+                    ["sessions this week", len(coach_board.this_week)],
+                    ["average rating", coach_board.coach.average_rating],
+                    ["recent activity", "; ".join(a.kind for a in coach_board.recent_activity[:5])],
+                ],
+            )
+        )
+        return {
+            "booking": str(booking.status),
+            "session": str(rated.status),
+            "rating": rated.rating,
+            "members": coach_board.active_member_count,
+        }
 
 
 @app.command()
@@ -112,12 +150,26 @@ def slots(
     """List a coach's available slots between two dates."""
     with coachcore.open(url) as core:
         found = core.system.availability.available_slots(
-            coach_id, start_date=date.fromisoformat(start), end_date=date.fromisoformat(end),
+            coach_id,
+            start_date=date.fromisoformat(start),
+            end_date=date.fromisoformat(end),
             duration=duration,
         )
-    console.print(_table(f"Slots of {coach_id}", ["local start", "UTC start", "free", "seats"], [
-        [s.local_start.isoformat(), s.start.isoformat(), s.available_capacity, s.max_capacity]
-        for s in found]))
+    console.print(
+        _table(
+            f"Slots of {coach_id}",
+            ["local start", "UTC start", "free", "seats"],
+            [
+                [
+                    s.local_start.isoformat(),
+                    s.start.isoformat(),
+                    s.available_capacity,
+                    s.max_capacity,
+                ]
+                for s in found
+            ],
+        )
+    )
 
 
 @db_app.command("upgrade")
@@ -155,9 +207,16 @@ def outbox_dispatch(url: UrlOption) -> None:
 
 
 def _messages(title: str, messages: list[coachcore.OutboxMessage]) -> None:
-    console.print(_table(title, ["id", "channel", "attempts", "next attempt", "last error"], [
-        [m.id, m.channel, m.attempts, m.next_attempt_at.isoformat(), m.last_error or ""]
-        for m in messages]))
+    console.print(
+        _table(
+            title,
+            ["id", "channel", "attempts", "next attempt", "last error"],
+            [
+                [m.id, m.channel, m.attempts, m.next_attempt_at.isoformat(), m.last_error or ""]
+                for m in messages
+            ],
+        )
+    )
 
 
 @outbox_app.command("pending")
