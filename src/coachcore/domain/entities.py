@@ -28,6 +28,7 @@ from coachcore.domain.enums import (
     SessionType,
 )
 
+
 def _aware(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     checks.aware(attribute.name, value)
 

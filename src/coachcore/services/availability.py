@@ -13,7 +13,7 @@ from coachcore.errors import BusinessRuleViolation, Conflict, ValidationFailed
 from coachcore.policies import access
 from coachcore.scheduling.slots import AvailableSlot, day_of_week, zone_of
 from coachcore.services import effects, lookups
-from coachcore.services.context import Runtime, Tx, new_id
+from coachcore.services.context import Tx, UseCases, new_id
 from coachcore.services.sessions import duration_of
 from coachcore.services.slots import coach_slot_states
 
@@ -75,11 +75,8 @@ def _changed(coach_id: str) -> dict[str, Any]:
     return {"type": "availability_changed", "coach_id": coach_id}
 
 
-class Availability:
+class Availability(UseCases):
     """``scope.availability``: a coach's weekly windows (0=Sunday .. 6=Saturday)."""
-
-    def __init__(self, rt: Runtime, actor_id: str) -> None:
-        self._rt, self._actor = rt, actor_id
 
     def create(
         self,

@@ -14,7 +14,7 @@ from coachcore.errors import SLOT_FULL_MESSAGE, BusinessRuleViolation, Conflict,
 from coachcore.policies.roles import Actor
 from coachcore.scheduling.slots import SlotState, zone_of
 from coachcore.services import effects, lookups, sessions
-from coachcore.services.context import CommitThenRaise, Runtime, Tx, new_id
+from coachcore.services.context import CommitThenRaise, Tx, UseCases, new_id
 from coachcore.services.slots import slot_at
 
 
@@ -142,11 +142,8 @@ def book(
     return _confirm(tx, booking, coach, member, slot)
 
 
-class Bookings:
+class Bookings(UseCases):
     """``scope.bookings``: direct booking against the coach's slots."""
-
-    def __init__(self, rt: Runtime, actor_id: str) -> None:
-        self._rt, self._actor = rt, actor_id
 
     def create(
         self,

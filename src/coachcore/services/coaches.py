@@ -11,7 +11,7 @@ from coachcore.domain.entities import CoachProfile
 from coachcore.policies import access
 from coachcore.ports.storage import UnitOfWork
 from coachcore.services import lookups
-from coachcore.services.context import Runtime, Tx
+from coachcore.services.context import Tx, UseCases
 
 _UNSET: Any = object()
 
@@ -29,11 +29,8 @@ def with_stats(uow: UnitOfWork, profile: CoachProfile) -> CoachProfile:
     )
 
 
-class Coaches:
+class Coaches(UseCases):
     """``scope.coaches``: coach profiles, by coach user id."""
-
-    def __init__(self, rt: Runtime, actor_id: str) -> None:
-        self._rt, self._actor = rt, actor_id
 
     def list_accepting(self) -> list[CoachProfile]:
         """Active coaches with ``is_accepting_members`` on, for member signup."""

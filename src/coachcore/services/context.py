@@ -90,3 +90,10 @@ class Runtime:
         if failure is not None:
             raise failure
         return result  # type: ignore[no-any-return]
+
+
+class UseCases:
+    """Base of the use-case groups a scope exposes (``scope.members`` ...)."""
+
+    def __init__(self, rt: Runtime, actor_id: str) -> None:
+        self._rt, self._actor = rt, actor_id

@@ -15,7 +15,7 @@ from coachcore.policies import access
 from coachcore.scheduling.slots import zone_of
 from coachcore.services import lookups
 from coachcore.services.coaches import with_stats
-from coachcore.services.context import Runtime, Tx
+from coachcore.services.context import Tx, UseCases
 from coachcore.services.sessions import visible
 
 RECENT = 10
@@ -54,53 +54,24 @@ class CoachDashboard:
 
 
 def _activity(session: Session) -> list[Activity]:
-    out = [
-        Activity(
-            kind="booked",
-            member_id=session.member_id,
-            session_id=session.id,
-            at=session.created_at,
-            summary=f"Session on {session.scheduled_at:%Y-%m-%d}",
-        )
+    """The moments in a session's life worth showing to its coach."""
+    moments = [
+        ("booked", session.created_at, f"Session on {session.scheduled_at:%Y-%m-%d}"),
+        ("completed", session.completed_at, "Session completed"),
+        ("cancelled", session.cancelled_at, "Session cancelled"),
+        ("rated", session.updated_at if session.rating else None, f"Rated {session.rating}/5"),
     ]
-    if session.completed_at is not None:
-        out.append(
-            Activity(
-                kind="completed",
-                member_id=session.member_id,
-                session_id=session.id,
-                at=session.completed_at,
-                summary="Session completed",
-            )
+    return [
+        Activity(
+            kind=kind, member_id=session.member_id, session_id=session.id, at=at, summary=summary
         )
-    if session.cancelled_at is not None:
-        out.append(
-            Activity(
-                kind="cancelled",
-                member_id=session.member_id,
-                session_id=session.id,
-                at=session.cancelled_at,
-                summary="Session cancelled",
-            )
-        )
-    if session.rating is not None:
-        out.append(
-            Activity(
-                kind="rated",
-                member_id=session.member_id,
-                session_id=session.id,
-                at=session.updated_at,
-                summary=f"Rated {session.rating}/5",
-            )
-        )
-    return out
+        for kind, at, summary in moments
+        if at is not None
+    ]
 
 
-class Dashboards:
+class Dashboards(UseCases):
     """``scope.dashboards``: what a member and a coach see first."""
-
-    def __init__(self, rt: Runtime, actor_id: str) -> None:
-        self._rt, self._actor = rt, actor_id
 
     def member(self, member_id: Any = None) -> MemberDashboard:
         """Next session with a countdown, the next three, quick actions."""

@@ -7,14 +7,11 @@ from typing import Any
 from coachcore.domain import checks
 from coachcore.domain.entities import Conversation, Notification
 from coachcore.errors import Forbidden, NotFound
-from coachcore.services.context import Runtime, Tx
+from coachcore.services.context import Tx, UseCases
 
 
-class Conversations:
+class Conversations(UseCases):
     """``scope.conversations``: the coaching conversations the actor takes part in."""
-
-    def __init__(self, rt: Runtime, actor_id: str) -> None:
-        self._rt, self._actor = rt, actor_id
 
     def list(self, user_id: Any = None) -> list[Conversation]:
         wanted = checks.optional_identifier("user_id", user_id)
@@ -41,11 +38,8 @@ class Conversations:
         return self._rt.read(self._actor, run)
 
 
-class Notifications:
+class Notifications(UseCases):
     """``scope.notifications``: what the actor has been told, oldest first."""
-
-    def __init__(self, rt: Runtime, actor_id: str) -> None:
-        self._rt, self._actor = rt, actor_id
 
     def list(self, recipient_id: Any = None) -> list[Notification]:
         wanted = checks.optional_identifier("recipient_id", recipient_id)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from coachcore.domain import checks
 from coachcore.domain.entities import (
     AvailabilityWindow,
@@ -14,62 +17,44 @@ from coachcore.domain.entities import (
 from coachcore.errors import BusinessRuleViolation, NotFound
 from coachcore.ports.storage import UnitOfWork
 
+T = TypeVar("T")
 
-def _missing(what: str, key: str, value: str) -> NotFound:
-    return NotFound(f"{what} not found", details={key: value})
+
+def _find(get: Callable[[str], T | None], what: str, field: str, value: object) -> T:
+    key = checks.identifier(field, value)
+    found = get(key)
+    if found is None:
+        raise NotFound(f"{what} not found", details={field: key})
+    return found
 
 
 def user(uow: UnitOfWork, user_id: object) -> User:
-    uid = checks.identifier("user_id", user_id)
-    found = uow.users.get(uid)
-    if found is None:
-        raise _missing("User", "user_id", uid)
-    return found
+    return _find(uow.users.get, "User", "user_id", user_id)
 
 
 def member(uow: UnitOfWork, member_id: object) -> MemberProfile:
-    uid = checks.identifier("member_id", member_id)
-    found = uow.members.get(uid)
-    if found is None:
-        raise _missing("Member", "member_id", uid)
-    return found
+    return _find(uow.members.get, "Member", "member_id", member_id)
 
 
 def coach(uow: UnitOfWork, coach_id: object) -> CoachProfile:
-    uid = checks.identifier("coach_id", coach_id)
-    found = uow.coaches.get(uid)
-    if found is None:
-        raise _missing("Coach", "coach_id", uid)
-    return found
+    return _find(uow.coaches.get, "Coach", "coach_id", coach_id)
+
+
+def window(uow: UnitOfWork, window_id: object) -> AvailabilityWindow:
+    return _find(uow.windows.get, "Availability window", "window_id", window_id)
+
+
+def session(uow: UnitOfWork, session_id: object) -> Session:
+    return _find(uow.sessions.get, "Session", "session_id", session_id)
+
+
+def booking(uow: UnitOfWork, booking_id: object) -> Booking:
+    return _find(uow.bookings.get, "Booking", "booking_id", booking_id)
 
 
 def active_user(uow: UnitOfWork, user_id: object, field: str) -> User:
     """The user, which must exist (404) and be active (422), as requirement 14.1 asks."""
-    found = user(uow, user_id)
+    found = _find(uow.users.get, "User", field, user_id)
     if not found.is_active:
         raise BusinessRuleViolation(f"{field} is not an active user", details={field: found.id})
-    return found
-
-
-def window(uow: UnitOfWork, window_id: object) -> AvailabilityWindow:
-    wid = checks.identifier("window_id", window_id)
-    found = uow.windows.get(wid)
-    if found is None:
-        raise _missing("Availability window", "window_id", wid)
-    return found
-
-
-def session(uow: UnitOfWork, session_id: object) -> Session:
-    sid = checks.identifier("session_id", session_id)
-    found = uow.sessions.get(sid)
-    if found is None:
-        raise _missing("Session", "session_id", sid)
-    return found
-
-
-def booking(uow: UnitOfWork, booking_id: object) -> Booking:
-    bid = checks.identifier("booking_id", booking_id)
-    found = uow.bookings.get(bid)
-    if found is None:
-        raise _missing("Booking", "booking_id", bid)
     return found

@@ -18,7 +18,7 @@ from coachcore.domain.enums import (
 from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden
 from coachcore.policies import access
 from coachcore.services import effects, lookups
-from coachcore.services.context import Runtime, Tx, new_id
+from coachcore.services.context import Tx, UseCases, new_id
 from coachcore.services.users import new_user
 
 _UNSET: Any = object()
@@ -86,11 +86,8 @@ def _matches(tx: Tx, profile: MemberProfile, search: str | None, status: Any) ->
     return user is not None and (needle in user.name.casefold() or needle in user.email)
 
 
-class Members:
+class Members(UseCases):
     """``scope.members``: member profiles, by member user id."""
-
-    def __init__(self, rt: Runtime, actor_id: str) -> None:
-        self._rt, self._actor = rt, actor_id
 
     def list(
         self,

@@ -9,7 +9,7 @@ import attrs
 from coachcore.domain.entities import Reminder, Session
 from coachcore.domain.enums import NotificationKind, ReminderStatus, SessionStatus
 from coachcore.services import effects
-from coachcore.services.context import Runtime, Tx, new_id
+from coachcore.services.context import Tx, UseCases, new_id
 
 LEADS = {
     NotificationKind.REMINDER_24H: timedelta(hours=24),
@@ -76,11 +76,8 @@ def _send(tx: Tx, reminder: Reminder) -> int:
     return 1
 
 
-class Reminders:
+class Reminders(UseCases):
     """``core.system.reminders``: hosts call ``send_due()`` from cron; idempotent."""
-
-    def __init__(self, rt: Runtime, actor_id: str) -> None:
-        self._rt, self._actor = rt, actor_id
 
     def send_due(self) -> int:
         """Send every due reminder exactly once; returns how many were sent."""

@@ -21,7 +21,7 @@ from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden
 from coachcore.policies import access
 from coachcore.scheduling.slots import zone_of
 from coachcore.services import effects, lookups, reminders
-from coachcore.services.context import Runtime, Tx, new_id
+from coachcore.services.context import Tx, UseCases, new_id
 
 _UNSET: Any = object()
 MAX_PAGE = 500
@@ -161,11 +161,8 @@ def visible(tx: Tx, session: Session) -> Session:
     return access.redact_session(tx.actor, session, coach_id)
 
 
-class Sessions:
+class Sessions(UseCases):
     """``scope.sessions``: the session lifecycle."""
-
-    def __init__(self, rt: Runtime, actor_id: str) -> None:
-        self._rt, self._actor = rt, actor_id
 
     def create(
         self,

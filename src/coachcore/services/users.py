@@ -11,7 +11,7 @@ from coachcore.domain.entities import CoachProfile, MemberProfile, User
 from coachcore.domain.enums import Role
 from coachcore.errors import Conflict, Forbidden, ValidationFailed
 from coachcore.services import lookups
-from coachcore.services.context import Runtime, Tx, new_id
+from coachcore.services.context import Tx, UseCases, new_id
 
 _UNSET: Any = object()
 UserList = list[User]
@@ -69,11 +69,8 @@ def check_read_user(tx: Tx, user: User) -> None:
     raise Forbidden("You may not read this user")
 
 
-class Users:
+class Users(UseCases):
     """``scope.users``: the host's user references (admins and the system write)."""
-
-    def __init__(self, rt: Runtime, actor_id: str) -> None:
-        self._rt, self._actor = rt, actor_id
 
     def create(
         self,
