@@ -8,9 +8,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
-from backends import T0, Backend, backend_names, make_backend
-from coachcore.adapters.clock import FixedClock
-from world import World
+from backends import Backend, BackendPool, BackendUnavailable, backend_names
 
 settings.register_profile(
     "ci",
@@ -29,19 +27,20 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
+@pytest.fixture(scope="session")
+def backend_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackendPool]:
+    """The session's backends: one SQLite file and one PostgreSQL server, migrated once."""
+    pool = BackendPool(tmp_path_factory.mktemp("backends"))
+    yield pool
+    pool.close()
+
+
 @pytest.fixture(params=backend_names())
-def backend(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Backend]:
+def backend(request: pytest.FixtureRequest, backend_pool: BackendPool) -> Iterator[Backend]:
     """Every store the suite runs on; ``backend.open()`` gives a core over an empty store."""
-    tmp = tmp_path_factory.mktemp(request.param)
-    yield from make_backend(request.param, tmp)
-
-
-@pytest.fixture
-def world(backend: Backend) -> Iterator[World]:
-    """A fresh core on each backend with a FixedClock at 2030-01-01 08:00 UTC."""
-    clock = FixedClock(T0)
-    core = backend.open(clock)
-    yield World(core, clock)
-    core.close()
+    try:
+        chosen = backend_pool.get(request.param)
+    except BackendUnavailable as why:
+        pytest.skip(str(why))
+    yield chosen
+    chosen.release()

@@ -1,0 +1,1 @@
+"""coachcore's packaged Alembic environment and version scripts."""

@@ -1,0 +1,1 @@
+"""Version scripts (one module per revision)."""

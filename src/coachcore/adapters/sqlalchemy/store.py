@@ -1,0 +1,182 @@
+"""``SqlStore``: the storage port over SQLAlchemy Core (SQLite, PostgreSQL).
+
+Give it a URL (:meth:`SqlStore.from_url`, it creates and later disposes its
+own Engine), an Engine (shared with the host, never disposed by the store) or
+a Connection (the host's transaction: units of work become SAVEPOINTs and the
+host decides whether everything commits).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Connection, Engine
+
+from coachcore.adapters.sqlalchemy.db import is_retryable, translate
+from coachcore.adapters.sqlalchemy.engines import (
+    BEGIN_OPTION,
+    create_store_engine,
+    is_memory_sqlite,
+    is_postgresql,
+    is_sqlite,
+    prepare_sqlite,
+)
+from coachcore.adapters.sqlalchemy.tables import DEFAULT_PREFIX, Tables, build_tables
+from coachcore.adapters.sqlalchemy.uow import SqlUnitOfWork
+from coachcore.adapters.sqlalchemy.versioning import ensure_current
+from coachcore.errors import StoreError
+
+
+class SqlStore:
+    """A :class:`coachcore.ports.storage.Store` over SQLAlchemy Core.
+
+    :param bind: an Engine or a Connection (see the module docstring).
+    :param schema: database schema of the tables (PostgreSQL), default none.
+    :param table_prefix: prefix of every table name, default ``coachcore_``.
+    :param dispatch_on_commit: deliver the outbox right after each commit;
+        default True over an Engine (like the memory store, on SQLite and
+        PostgreSQL alike) and False over a host Connection (the host's commit
+        comes later: call ``core.system.outbox.dispatch()`` after it).
+    :param auto_migrate: create the tables when the database has none.
+    :param retries: how often a busy/locked BEGIN is retried before
+        :class:`~coachcore.errors.StoreError`.
+    :raises coachcore.errors.SchemaOutdated: the tables are behind this version.
+    """
+
+    def __init__(
+        self,
+        bind: Engine | Connection,
+        *,
+        schema: str | None = None,
+        table_prefix: str = DEFAULT_PREFIX,
+        dispatch_on_commit: bool | None = None,
+        auto_migrate: bool = True,
+        retries: int = 3,
+    ) -> None:
+        self._bind = bind
+        self._owns_engine = False
+        self._nested = isinstance(bind, Connection)
+        self.dispatch_on_commit = (
+            not self._nested if dispatch_on_commit is None else dispatch_on_commit
+        )
+        self.tables: Tables = build_tables(schema=schema, prefix=table_prefix)
+        self.retries = retries
+        self._postgresql = is_postgresql(bind)
+        self._sqlite = is_sqlite(bind)
+        self._lock = self._serializer(bind)
+        self._closed = False
+        if isinstance(bind, Engine) and self._sqlite:
+            prepare_sqlite(bind)
+        ensure_current(bind, self.tables, auto_migrate=auto_migrate)
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str | URL,
+        *,
+        schema: str | None = None,
+        table_prefix: str = DEFAULT_PREFIX,
+        dispatch_on_commit: bool | None = None,
+        auto_migrate: bool = True,
+        retries: int = 3,
+        **engine_options: Any,
+    ) -> SqlStore:
+        """A store over its own Engine for ``url`` (disposed by :meth:`close`).
+
+        ``engine_options`` go to :func:`~.engines.create_store_engine`
+        (``busy_timeout``, ``synchronous``) and on to ``sqlalchemy.create_engine``.
+        """
+        engine = create_store_engine(url, **engine_options)
+        try:
+            store = cls(
+                engine,
+                schema=schema,
+                table_prefix=table_prefix,
+                dispatch_on_commit=dispatch_on_commit,
+                auto_migrate=auto_migrate,
+                retries=retries,
+            )
+        except BaseException:
+            engine.dispose()
+            raise
+        store._owns_engine = True
+        return store
+
+    @property
+    def bind(self) -> Engine | Connection:
+        return self._bind
+
+    @staticmethod
+    def _serializer(bind: Engine | Connection) -> AbstractContextManager[Any]:
+        """One unit of work at a time where the store has a single connection."""
+        if isinstance(bind, Connection) or is_memory_sqlite(bind.url):
+            return threading.RLock()
+        return nullcontext()
+
+    @contextmanager
+    def unit_of_work(self, *, write: bool) -> Iterator[SqlUnitOfWork]:
+        """A unit of work; write ones take SQLite's write lock at BEGIN."""
+        if self._closed:
+            raise StoreError("This store is closed")
+        with self._lock:
+            if isinstance(self._bind, Connection):
+                uow = SqlUnitOfWork(self._bind, self.tables, nested=True)
+                uow.begin()
+                try:
+                    yield uow
+                finally:
+                    uow.end()
+                return
+            conn, uow = self._begin(self._bind, write)
+            try:
+                yield uow
+            finally:
+                uow.end()
+                conn.close()
+
+    def _begin(self, engine: Engine, write: bool) -> tuple[Connection, SqlUnitOfWork]:
+        """Connect and BEGIN, retrying a busy database a bounded number of times."""
+        attempt = 0
+        while True:
+            conn: Connection | None = None
+            try:
+                conn = engine.connect()
+                conn.execution_options(**self._options(write))
+                uow = SqlUnitOfWork(conn, self.tables, nested=False)
+                uow.begin()
+                return conn, uow
+            except (sa.exc.SQLAlchemyError, StoreError) as exc:
+                if conn is not None:
+                    conn.close()
+                cause = exc.__cause__ if isinstance(exc, StoreError) else exc
+                if attempt >= self.retries or cause is None or not is_retryable(cause):
+                    if isinstance(exc, StoreError):
+                        raise
+                    raise translate(exc) from exc
+                attempt += 1
+                time.sleep(0.05 * attempt)
+
+    def _options(self, write: bool) -> dict[str, Any]:
+        if self._sqlite:
+            return {BEGIN_OPTION: "IMMEDIATE" if write else "DEFERRED"}
+        if self._postgresql:
+            # Reads see one snapshot; writes see each statement's latest data,
+            # which is what the per-coach advisory lock relies on.
+            return {"isolation_level": "READ COMMITTED" if write else "REPEATABLE READ"}
+        return {}
+
+    def close(self) -> None:
+        """Dispose the Engine if the store created it (the store is then unusable);
+        a store over a host's Engine or Connection releases nothing. Idempotent."""
+        if self._owns_engine and isinstance(self._bind, Engine):
+            self._closed = True
+            self._bind.dispose()
+
+    def __repr__(self) -> str:
+        bind = self._bind.engine.url.render_as_string(hide_password=True)
+        return f"<SqlStore {bind} prefix={self.tables.prefix!r}>"

@@ -1,0 +1,304 @@
+"""SQLAlchemy Core tables, built per store in a fresh ``MetaData``.
+
+One table per repository of :mod:`coachcore.ports.storage`. Names carry a
+prefix (default ``coachcore_``) and may live in a schema, so coachcore can
+share a host's database without touching the host's tables. Computed coach
+fields (member count, capacity, rating average and count) are not stored.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+DEFAULT_PREFIX = "coachcore_"
+ID = sa.String(64)
+WORD = sa.String(32)
+NAMING = {
+    "pk": "pk_%(table_name)s",
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s",
+}
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """An aware datetime stored in UTC; comes back aware (UTC) on every backend.
+
+    SQLite has no time zones: values are stored as naive UTC text and UTC is
+    re-attached on read. PostgreSQL stores ``timestamptz``.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _when(name: str, nullable: bool = False) -> sa.Column[datetime]:
+    return sa.Column(name, UTCDateTime(), nullable=nullable)
+
+
+def _ref(column: str, target: sa.Column[Any], nullable: bool = False) -> sa.Column[str]:
+    """A reference checked at commit (deferred), so insertion order is free."""
+    fk = sa.ForeignKey(target, deferrable=True, initially="DEFERRED")
+    return sa.Column(column, ID, fk, nullable=nullable)
+
+
+@attrs.frozen
+class Tables:
+    """The tables of one store; ``metadata`` holds exactly these."""
+
+    metadata: sa.MetaData
+    schema: str | None
+    prefix: str
+    users: sa.Table
+    member_profiles: sa.Table
+    coach_profiles: sa.Table
+    availability_windows: sa.Table
+    bookings: sa.Table
+    sessions: sa.Table
+    ratings: sa.Table
+    calendar_events: sa.Table
+    conversations: sa.Table
+    notifications: sa.Table
+    reminders: sa.Table
+    outbox: sa.Table
+
+    @property
+    def version_table(self) -> str:
+        """The Alembic version table of this prefix (``coachcore_alembic_version``)."""
+        return version_table_name(self.prefix)
+
+    def all(self) -> list[sa.Table]:
+        """Every table, parents before children."""
+        return list(self.metadata.sorted_tables)
+
+
+def version_table_name(prefix: str = DEFAULT_PREFIX) -> str:
+    return f"{prefix}alembic_version"
+
+
+def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> Tables:
+    """Build the coachcore tables in a new ``MetaData``."""
+    md = sa.MetaData(schema=schema, naming_convention=NAMING)
+
+    def table(name: str, *items: Any) -> sa.Table:
+        return sa.Table(f"{prefix}{name}", md, *items)
+
+    users = table(
+        "users",
+        sa.Column("id", ID, primary_key=True),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("email", sa.String(320), nullable=False, unique=True),
+        sa.Column("role", sa.String(64), nullable=False, index=True),
+        sa.Column("timezone", sa.String(64), nullable=False),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("external_id", sa.Text()),
+        _when("created_at"),
+        _when("updated_at"),
+    )
+    uid = users.c.id
+    member_profiles = table(
+        "member_profiles",
+        sa.Column("id", ID, primary_key=True),
+        _ref("user_id", uid),
+        _ref("coach_id", uid, nullable=True),
+        sa.Column("membership_status", WORD, nullable=False),
+        sa.Column("onboarding_status", WORD, nullable=False),
+        sa.Column("goals", sa.Text()),
+        sa.Column("health_info", sa.Text()),
+        sa.Column("coach_notes", sa.Text()),
+        _when("joined_at"),
+        _when("created_at"),
+        _when("updated_at"),
+        sa.UniqueConstraint("user_id"),
+        sa.Index(None, "coach_id"),
+    )
+    coach_profiles = table(
+        "coach_profiles",
+        sa.Column("id", ID, primary_key=True),
+        _ref("user_id", uid),
+        sa.Column("specialization", sa.Text()),
+        sa.Column("bio", sa.Text()),
+        sa.Column("certifications", sa.Text()),
+        sa.Column("max_members", sa.Integer(), nullable=False),
+        sa.Column("is_accepting_members", sa.Boolean(), nullable=False),
+        _when("created_at"),
+        _when("updated_at"),
+        sa.UniqueConstraint("user_id"),
+    )
+    availability_windows = table(
+        "availability_windows",
+        sa.Column("id", ID, primary_key=True),
+        _ref("coach_id", uid),
+        sa.Column("day_of_week", sa.SmallInteger(), nullable=False),
+        sa.Column("start_time", sa.String(5), nullable=False),
+        sa.Column("end_time", sa.String(5), nullable=False),
+        sa.Column("max_sessions_per_slot", sa.Integer(), nullable=False),
+        sa.Column("buffer_minutes", sa.Integer(), nullable=False),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        _when("created_at"),
+        _when("updated_at"),
+        sa.Index(None, "coach_id"),
+    )
+    sessions = table(
+        "sessions",
+        sa.Column("id", ID, primary_key=True),
+        sa.Column("calendar_event_id", ID, nullable=False),
+        _ref("member_id", uid),
+        _ref("coach_id", uid),
+        sa.Column("type", WORD, nullable=False),
+        sa.Column("status", WORD, nullable=False),
+        sa.Column("duration", sa.Integer(), nullable=False),
+        _when("scheduled_at"),
+        sa.Column("coach_notes", sa.Text()),
+        sa.Column("member_notes", sa.Text()),
+        sa.Column("outcomes", sa.Text()),
+        sa.Column("rating", sa.SmallInteger()),
+        sa.Column("rating_feedback", sa.Text()),
+        _when("completed_at", nullable=True),
+        _when("cancelled_at", nullable=True),
+        sa.Column("cancellation_reason", sa.Text()),
+        sa.Column("conversation_id", ID),
+        _when("created_at"),
+        _when("updated_at"),
+        sa.Index(None, "member_id"),
+        sa.Index(None, "status"),
+        sa.Index(None, "scheduled_at"),
+        sa.Index(None, "coach_id", "scheduled_at"),
+    )
+    sid = sessions.c.id
+    bookings = table(
+        "bookings",
+        sa.Column("id", ID, primary_key=True),
+        _ref("member_id", uid),
+        _ref("coach_id", uid),
+        sa.Column("requested_date", sa.Date(), nullable=False),
+        sa.Column("requested_time", sa.String(5), nullable=False),
+        _when("start"),
+        sa.Column("duration", sa.Integer(), nullable=False),
+        sa.Column("status", WORD, nullable=False),
+        sa.Column("member_notes", sa.Text()),
+        _ref("session_id", sid, nullable=True),
+        sa.Column("window_id", ID),
+        sa.Column("rejection_reason", sa.Text()),
+        sa.Column("idempotency_key", ID),
+        _when("created_at"),
+        _when("updated_at"),
+        sa.UniqueConstraint("session_id"),
+        sa.UniqueConstraint("member_id", "idempotency_key"),
+        sa.Index(None, "coach_id", "start"),
+        sa.Index(None, "status"),
+        sa.Index(None, "requested_date"),
+        sa.Index(None, "window_id"),
+    )
+    ratings = table(
+        "ratings",
+        sa.Column("id", ID, primary_key=True),
+        _ref("session_id", sid),
+        _ref("member_id", uid),
+        _ref("coach_id", uid),
+        sa.Column("rating", sa.SmallInteger(), nullable=False),
+        sa.Column("feedback", sa.Text()),
+        _when("created_at"),
+        sa.UniqueConstraint("session_id"),
+        sa.Index(None, "coach_id"),
+    )
+    calendar_events = table(
+        "calendar_events",
+        sa.Column("id", ID, primary_key=True),
+        _ref("session_id", sid),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("category", sa.String(64), nullable=False),
+        sa.Column("creator_id", ID, nullable=False),
+        sa.Column("attendee_ids", sa.JSON(), nullable=False),
+        _when("start"),
+        _when("end"),
+        sa.Column("status", WORD, nullable=False),
+        sa.Column("sequence", sa.Integer(), nullable=False),
+        sa.Column("link", sa.Text(), nullable=False),
+        sa.UniqueConstraint("session_id"),
+    )
+    conversations = table(
+        "conversations",
+        sa.Column("id", ID, primary_key=True),
+        sa.Column("kind", WORD, nullable=False),
+        sa.Column("participant_ids", sa.JSON(), nullable=False),
+        sa.Column("direct_key", sa.Text(), unique=True),
+        _ref("session_id", sid, nullable=True),
+        sa.Column("title", sa.Text(), nullable=False),
+        _when("created_at"),
+    )
+    notifications = table(
+        "notifications",
+        sa.Column("id", ID, primary_key=True),
+        sa.Column("recipient_id", ID, nullable=False),
+        sa.Column("kind", WORD, nullable=False),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("session_id", ID),
+        sa.Column("booking_id", ID),
+        _when("created_at"),
+        sa.Index(None, "recipient_id", "created_at"),
+    )
+    reminders = table(
+        "reminders",
+        sa.Column("id", ID, primary_key=True),
+        _ref("session_id", sid),
+        sa.Column("kind", WORD, nullable=False),
+        _when("due_at"),
+        sa.Column("status", WORD, nullable=False),
+        _when("sent_at", nullable=True),
+        sa.Index(None, "session_id"),
+        sa.Index(None, "status", "due_at"),
+    )
+    outbox = table(
+        "outbox",
+        sa.Column("id", ID, primary_key=True),
+        sa.Column("idempotency_key", ID, nullable=False, unique=True),
+        sa.Column("channel", WORD, nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        _when("created_at"),
+        sa.Column("status", WORD, nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        _when("next_attempt_at"),
+        _when("claimed_until", nullable=True),
+        _when("delivered_at", nullable=True),
+        sa.Column("last_error", sa.Text()),
+        sa.Index(None, "status", "created_at"),
+    )
+    return Tables(
+        metadata=md,
+        schema=schema,
+        prefix=prefix,
+        users=users,
+        member_profiles=member_profiles,
+        coach_profiles=coach_profiles,
+        availability_windows=availability_windows,
+        bookings=bookings,
+        sessions=sessions,
+        ratings=ratings,
+        calendar_events=calendar_events,
+        conversations=conversations,
+        notifications=notifications,
+        reminders=reminders,
+        outbox=outbox,
+    )

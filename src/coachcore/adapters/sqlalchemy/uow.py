@@ -1,0 +1,92 @@
+"""The unit of work over one SQLAlchemy connection.
+
+Over an Engine it owns a connection and its transaction; over a host's
+Connection it works in a SAVEPOINT (``begin_nested``) and never ends the
+host's transaction. ``commit()`` commits (or releases the savepoint); a later
+statement starts a new transaction (or savepoint); leaving without commit
+rolls back.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, RootTransaction
+from sqlalchemy.engine.base import NestedTransaction
+
+from coachcore.adapters.sqlalchemy import repos
+from coachcore.adapters.sqlalchemy.db import Db, translate
+from coachcore.adapters.sqlalchemy.tables import Tables
+
+
+class SqlUnitOfWork:
+    """The 12 repositories plus ``lock_coach``, ``commit`` and ``rollback``."""
+
+    def __init__(self, conn: Connection, tables: Tables, *, nested: bool) -> None:
+        self._conn = conn
+        self._nested = nested
+        self._tx: RootTransaction | NestedTransaction | None = None
+        db = Db(conn, self._ensure_transaction)
+        self._db = db
+        self.users = repos.UserRepo(db, tables)
+        self.members = repos.MemberRepo(db, tables)
+        self.coaches = repos.CoachRepo(db, tables)
+        self.windows = repos.WindowRepo(db, tables)
+        self.bookings = repos.BookingRepo(db, tables)
+        self.sessions = repos.SessionRepo(db, tables)
+        self.ratings = repos.RatingRepo(db, tables)
+        self.calendar_events = repos.CalendarEventRepo(db, tables)
+        self.conversations = repos.ConversationRepo(db, tables)
+        self.notifications = repos.NotificationRepo(db, tables)
+        self.reminders = repos.ReminderRepo(db, tables)
+        self.outbox = repos.OutboxRepo(db, tables)
+
+    def begin(self) -> None:
+        """Start the transaction now (on SQLite: take the write lock now)."""
+        self._ensure_transaction()
+
+    def _ensure_transaction(self) -> None:
+        if self._tx is not None and self._tx.is_active:
+            return
+        try:
+            self._tx = self._conn.begin_nested() if self._nested else self._conn.begin()
+        except sa.exc.SQLAlchemyError as exc:
+            raise translate(exc) from exc
+
+    def lock_coach(self, coach_id: str) -> None:
+        """PostgreSQL: a transaction-scoped advisory lock keyed by the coach.
+        SQLite: nothing to do, BEGIN IMMEDIATE already serializes writers."""
+        if self._db.postgresql:
+            key = sa.func.hashtextextended(sa.literal(coach_id, sa.Text), 0)
+            self._db.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+
+    def commit(self) -> None:
+        tx, self._tx = self._tx, None
+        if tx is None or not tx.is_active:
+            return
+        try:
+            tx.commit()
+        except sa.exc.SQLAlchemyError as exc:
+            self._quiet_rollback(tx)
+            raise translate(exc) from exc
+
+    def rollback(self) -> None:
+        tx, self._tx = self._tx, None
+        if tx is not None and tx.is_active:
+            try:
+                tx.rollback()
+            except sa.exc.SQLAlchemyError as exc:
+                raise translate(exc) from exc
+
+    def end(self) -> None:
+        """Roll back whatever was not committed (called when the block exits)."""
+        tx, self._tx = self._tx, None
+        if tx is not None:
+            self._quiet_rollback(tx)
+
+    @staticmethod
+    def _quiet_rollback(tx: RootTransaction | NestedTransaction) -> None:
+        if tx.is_active:
+            with suppress(sa.exc.SQLAlchemyError):
+                tx.rollback()
