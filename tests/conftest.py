@@ -8,7 +8,9 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
-from backends import Backend, BackendPool, BackendUnavailable, backend_names
+from backends import T0, Backend, BackendPool, BackendUnavailable, backend_names
+from coachcore.adapters.clock import FixedClock
+from world import World
 
 settings.register_profile(
     "ci",
@@ -44,3 +46,12 @@ def backend(request: pytest.FixtureRequest, backend_pool: BackendPool) -> Iterat
         pytest.skip(str(why))
     yield chosen
     chosen.release()
+
+
+@pytest.fixture
+def world(backend: Backend) -> Iterator[World]:
+    """A fresh core on each backend with a FixedClock at 2030-01-01 08:00 UTC."""
+    clock = FixedClock(T0)
+    core = backend.open(clock)
+    yield World(core, clock)
+    core.close()
