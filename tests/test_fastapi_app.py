@@ -19,6 +19,7 @@ pytest.importorskip("httpx", reason="the examples extra (httpx) is not installed
 import coachcore
 from coachcore import Role
 from coachcore.adapters.clock import FixedClock
+from coachcore.errors import SlotFull
 
 with warnings.catch_warnings():  # starlette's TestClient nags about httpx's successor
     warnings.simplefilter("ignore")
@@ -324,6 +325,15 @@ def _slot(start: str, available: int) -> Callable[[dict[str, Any]], bool]:
     return match
 
 
+def _slot_at(start: str) -> Callable[[dict[str, Any]], bool]:
+    def match(message: dict[str, Any]) -> bool:
+        return message.get("type") == "slot_changed" and datetime.fromisoformat(
+            message["start"]
+        ) == datetime.fromisoformat(start)
+
+    return match
+
+
 def _watch(site: Site, user: str) -> Any:
     return site.client.websocket_connect(f"/ws/coaches/{site.coach}/slots?user={user}")
 
@@ -352,6 +362,31 @@ def test_two_watchers_see_a_slot_fill_and_free_again(site: Site) -> None:
             freed = w.next(_slot(MONDAY_10_BERLIN, 1))
             assert freed["change"] == "cancelled"  # the event lacked the count: re-queried
             assert freed["coach_id"] == site.coach
+
+
+def test_bookings_from_many_threads_reach_every_watcher_in_order(site: Site) -> None:
+    eleven = "2030-01-07T10:00:00+00:00"
+    start = datetime.fromisoformat(eleven)
+    outcomes: list[str] = []
+
+    def book(member: str) -> None:
+        try:
+            site.core.acting_as(member).bookings.create(coach_id=site.coach, start=start)
+            outcomes.append("confirmed")
+        except SlotFull:
+            outcomes.append("full")
+
+    with _watch(site, site.members[0]) as socket:
+        watcher = Watcher(socket)
+        watcher.next(lambda m: m["type"] == "subscribed")
+        threads = [threading.Thread(target=book, args=(m,)) for m in site.members]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=10)
+        assert sorted(outcomes) == ["confirmed", "confirmed", "full"]  # 2 seats, 3 members
+        counts = [watcher.next(_slot_at(eleven))["available_capacity"] for _ in range(2)]
+        assert counts[-1] == 0 and counts == sorted(counts, reverse=True)
 
 
 def test_a_booking_blocks_buffered_neighbours_and_watchers_learn_it(site: Site) -> None:

@@ -292,8 +292,8 @@ def _live_routes(app: FastAPI, core: coachcore.Core, hub: SlotHub) -> None:
         try:
             await websocket.send_json({"type": "subscribed", "coach_id": coach_id})
             await _pump(websocket, subscription.queue)
-        except WebSocketDisconnect:
-            pass
+        except (WebSocketDisconnect, OSError, RuntimeError):
+            pass  # the client went away while we were sending
         finally:
             hub.unsubscribe(subscription)
 
