@@ -9,7 +9,7 @@ anything else a non-retryable ``StoreError``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -63,11 +63,24 @@ def insert_ignoring_duplicates(table: sa.Table, dialect: str) -> Executable:
 class Db:
     """The repositories' view of the unit of work's connection."""
 
-    def __init__(self, conn: Connection, ensure_transaction: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        ensure_transaction: Callable[[], None],
+        statements: dict[Hashable, Any],
+    ) -> None:
         self.conn = conn
         self.dialect = conn.dialect.name
         self.postgresql = self.dialect == "postgresql"
         self._ensure = ensure_transaction
+        self._statements = statements
+
+    def cached(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        """The statement built once per store under ``key``."""
+        stmt = self._statements.get(key)
+        if stmt is None:
+            stmt = self._statements[key] = build()
+        return stmt
 
     def execute(self, stmt: Executable, params: Any = None) -> sa.CursorResult[Any]:
         self._ensure()

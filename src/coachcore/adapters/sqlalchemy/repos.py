@@ -7,7 +7,7 @@ PostgreSQL, SQLite's default BINARY), as Python compares ``str``.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -41,10 +41,16 @@ from coachcore.domain.enums import (
 )
 
 E = TypeVar("E")
+Where = Callable[[Any], list[ColumnElement[bool]]]
+"""Builds the WHERE clauses from a table's columns (``table.c``)."""
 
 
 class _Repo(Generic[E]):
-    """add / update / get for one table; ``key`` is the column ``get`` looks up."""
+    """add / update / get for one table; ``key`` is the column ``get`` looks up.
+
+    Statements use bind parameters and are built once per store (``Db.cached``),
+    so a unit of work only binds values and executes.
+    """
 
     entity: type[E]
     what: str
@@ -52,20 +58,24 @@ class _Repo(Generic[E]):
     key = "id"
 
     def __init__(self, db: Db, tables: Tables) -> None:
-        table: sa.Table = getattr(tables, self.table)
-        self._db, self._t, self._key = db, table, table.c[self.key]
-        self._insert = insert_ignoring_duplicates(table, db.dialect)
-        self._update = sa.update(table).where(self._key == sa.bindparam("key_"))
+        self._db = db
+        self._t: sa.Table = getattr(tables, self.table)
 
     def add(self, entity: E) -> None:
-        self._db.insert(self._insert, to_row(entity), self.what)
+        stmt = self._stmt("insert", lambda: insert_ignoring_duplicates(self._t, self._db.dialect))
+        self._db.insert(stmt, to_row(entity), self.what)
 
     def update(self, entity: E) -> None:
         row = to_row(entity)
-        self._db.update(self._update, {**row, "key_": row[self._key.name]}, self.what)
+        key = self._t.c[self.key]
+        stmt = self._stmt("update", lambda: sa.update(self._t).where(key == sa.bindparam("key_")))
+        self._db.update(stmt, {**row, "key_": row[self.key]}, self.what)
 
     def get(self, key: str) -> E | None:
-        return self._one(self._key == key)
+        return self._one("get", lambda c: [c[self.key] == sa.bindparam("v")], v=key)
+
+    def _stmt(self, name: str, build: Callable[[], Any]) -> Any:
+        return self._db.cached((self.table, name), build)
 
     def _sorted(self, column: sa.Column[Any]) -> ColumnElement[Any]:
         """A sort key compared like Python strings (byte-wise) on every backend."""
@@ -76,89 +86,112 @@ class _Repo(Generic[E]):
     def _order(self, *columns: str) -> list[ColumnElement[Any]]:
         return [self._sorted(self._t.c[name]) for name in columns]
 
-    def _one(self, *where: ColumnElement[bool]) -> E | None:
-        row = self._db.first(sa.select(self._t).where(*where))
+    def _select(self, where: Where, order: Sequence[str] = (), limit: bool = False) -> Any:
+        stmt = sa.select(self._t).where(*where(self._t.c)).order_by(*self._order(*order))
+        return stmt.limit(sa.bindparam("limit_")) if limit else stmt
+
+    def _one(self, name: str, where: Where, **params: Any) -> E | None:
+        row = self._db.first(self._stmt(name, lambda: self._select(where)), params)
         return None if row is None else from_row(row, self.entity)
 
-    def _many(
-        self, *where: ColumnElement[bool], order: Sequence[str], limit: int | None = None
-    ) -> list[E]:
-        stmt = sa.select(self._t).where(*where).order_by(*self._order(*order))
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        return from_rows(self._db.rows(stmt), self.entity)
+    def _many(self, name: str, where: Where, order: Sequence[str], **params: Any) -> list[E]:
+        limit = "limit_" in params
+        stmt = self._stmt(name, lambda: self._select(where, order, limit))
+        return from_rows(self._db.rows(stmt, params), self.entity)
+
+
+def _p(name: str) -> Any:
+    return sa.bindparam(name)
+
+
+PENDING_MESSAGE = OutboxStatus.PENDING.value
+FAILED_MESSAGE = OutboxStatus.FAILED.value
 
 
 class UserRepo(_Repo[User]):
     entity, what, table = User, "user", "users"
 
     def get_by_email(self, email: str) -> User | None:
-        return self._one(self._t.c.email == email)
+        return self._one("by_email", lambda c: [c.email == _p("email")], email=email)
 
     def list(self, *, role: str | None = None) -> Sequence[User]:
-        where = [] if role is None else [self._t.c.role == role]
-        return self._many(*where, order=("created_at", "id"))
+        order = ("created_at", "id")
+        if role is None:
+            return self._many("all", lambda c: [], order)
+        return self._many("by_role", lambda c: [c.role == _p("role")], order, role=role)
 
 
 class MemberRepo(_Repo[MemberProfile]):
     entity, what, table, key = MemberProfile, "member profile", "member_profiles", "user_id"
 
     def list(self, *, coach_id: str | None = None) -> Sequence[MemberProfile]:
-        where = [] if coach_id is None else [self._t.c.coach_id == coach_id]
-        return self._many(*where, order=("joined_at", "id"))
+        order = ("joined_at", "id")
+        if coach_id is None:
+            return self._many("all", lambda c: [], order)
+        return self._many("by_coach", lambda c: [c.coach_id == _p("coach")], order, coach=coach_id)
 
     def count_for_coach(self, coach_id: str, *, active_only: bool) -> int:
-        c = self._t.c
-        stmt = sa.select(sa.func.count()).select_from(self._t).where(c.coach_id == coach_id)
-        if active_only:
-            stmt = stmt.where(c.membership_status == MembershipStatus.ACTIVE.value)
-        return int(self._db.scalar(stmt))
+        def build() -> Any:
+            c = self._t.c
+            stmt = sa.select(sa.func.count()).select_from(self._t).where(c.coach_id == _p("coach"))
+            if active_only:
+                stmt = stmt.where(c.membership_status == MembershipStatus.ACTIVE.value)
+            return stmt
+
+        stmt = self._stmt(f"count:{active_only}", build)
+        return int(self._db.scalar(stmt, {"coach": coach_id}))
 
 
 class CoachRepo(_Repo[CoachProfile]):
     entity, what, table, key = CoachProfile, "coach profile", "coach_profiles", "user_id"
 
     def list(self) -> Sequence[CoachProfile]:
-        return self._many(order=("created_at", "id"))
+        return self._many("all", lambda c: [], ("created_at", "id"))
 
 
 class WindowRepo(_Repo[AvailabilityWindow]):
     entity, what, table = AvailabilityWindow, "availability window", "availability_windows"
 
     def delete(self, window_id: str) -> None:
-        self._db.execute(sa.delete(self._t).where(self._t.c.id == window_id))
+        stmt = self._stmt("delete", lambda: sa.delete(self._t).where(self._t.c.id == _p("id")))
+        self._db.execute(stmt, {"id": window_id})
 
     def for_coach(self, coach_id: str) -> Sequence[AvailabilityWindow]:
-        return self._many(self._t.c.coach_id == coach_id, order=("day_of_week", "start_time", "id"))
+        order = ("day_of_week", "start_time", "id")
+        return self._many("by_coach", lambda c: [c.coach_id == _p("coach")], order, coach=coach_id)
 
 
 class BookingRepo(_Repo[Booking]):
     entity, what, table = Booking, "booking", "bookings"
 
     def get_by_session(self, session_id: str) -> Booking | None:
-        return self._one(self._t.c.session_id == session_id)
+        return self._one("by_session", lambda c: [c.session_id == _p("s")], s=session_id)
 
     def get_by_idempotency_key(self, member_id: str, key: str) -> Booking | None:
-        c = self._t.c
-        return self._one(c.member_id == member_id, c.idempotency_key == key)
+        def where(c: Any) -> list[ColumnElement[bool]]:
+            return [c.member_id == _p("member"), c.idempotency_key == _p("key")]
+
+        return self._one("by_key", where, member=member_id, key=key)
 
     def list(
         self, *, member_id: str | None = None, coach_id: str | None = None
     ) -> Sequence[Booking]:
-        c, where = self._t.c, []
-        if member_id is not None:
-            where.append(c.member_id == member_id)
-        if coach_id is not None:
-            where.append(c.coach_id == coach_id)
-        return self._many(*where, order=("start", "id"))
+        params = {"member": member_id, "coach": coach_id}
+        params = {k: v for k, v in params.items() if v is not None}
+
+        def where(c: Any) -> list[ColumnElement[bool]]:
+            columns = {"member": c.member_id, "coach": c.coach_id}
+            return [columns[k] == _p(k) for k in params]
+
+        return self._many(f"list:{sorted(params)}", where, ("start", "id"), **params)
 
     def confirmed_for_window(self, window_id: str, after: datetime) -> Sequence[Booking]:
-        c = self._t.c
+        def where(c: Any) -> list[ColumnElement[bool]]:
+            confirmed = c.status == BookingStatus.CONFIRMED.value
+            return [c.window_id == _p("window"), confirmed, c.start > _p("after")]
+
         return self._many(
-            c.window_id == window_id,
-            c.status == BookingStatus.CONFIRMED.value,
-            c.start > after,
-            order=("start", "id"),
+            "confirmed_for_window", where, ("start", "id"), window=window_id, after=after
         )
 
 
@@ -176,36 +209,43 @@ class SessionRepo(_Repo[Session]):
         coach_id: str | None = None,
         coach_of_member: str | None = None,
     ) -> Sequence[Session]:
-        c, where = self._t.c, []
-        if member_id is not None:
-            where.append(c.member_id == member_id)
-        if coach_id is not None:
-            where.append(c.coach_id == coach_id)
-        if coach_of_member is not None:
-            m = self._members.c
-            coached = sa.select(m.user_id).where(m.coach_id == coach_of_member)
-            where.append(c.member_id.in_(coached))
-        return self._many(*where, order=("scheduled_at", "id"))
+        given = {"member": member_id, "coach": coach_id, "coach_of_member": coach_of_member}
+        params = {k: v for k, v in given.items() if v is not None}
+        m = self._members.c
+
+        def where(c: Any) -> list[ColumnElement[bool]]:
+            coached = sa.select(m.user_id).where(m.coach_id == _p("coach_of_member"))
+            clauses = {
+                "member": c.member_id == _p("member"),
+                "coach": c.coach_id == _p("coach"),
+                "coach_of_member": c.member_id.in_(coached.scalar_subquery()),
+            }
+            return [clauses[k] for k in params]
+
+        return self._many(f"list:{sorted(params)}", where, ("scheduled_at", "id"), **params)
 
     def occupying(self, coach_id: str, start: datetime, end: datetime) -> Sequence[Session]:
-        c = self._t.c
-        return self._many(
-            c.coach_id == coach_id,
-            c.scheduled_at >= start,
-            c.scheduled_at < end,
-            c.status != SessionStatus.CANCELLED.value,
-            order=("scheduled_at", "id"),
-        )
+        def where(c: Any) -> list[ColumnElement[bool]]:
+            return [
+                c.coach_id == _p("coach"),
+                c.scheduled_at >= _p("start"),
+                c.scheduled_at < _p("end"),
+                c.status != SessionStatus.CANCELLED.value,
+            ]
+
+        order = ("scheduled_at", "id")
+        return self._many("occupying", where, order, coach=coach_id, start=start, end=end)
 
 
 class RatingRepo(_Repo[Rating]):
     entity, what, table = Rating, "rating", "ratings"
 
     def get_for_session(self, session_id: str) -> Rating | None:
-        return self._one(self._t.c.session_id == session_id)
+        return self._one("by_session", lambda c: [c.session_id == _p("s")], s=session_id)
 
     def for_coach(self, coach_id: str) -> Sequence[Rating]:
-        return self._many(self._t.c.coach_id == coach_id, order=("created_at", "id"))
+        order = ("created_at", "id")
+        return self._many("by_coach", lambda c: [c.coach_id == _p("coach")], order, coach=coach_id)
 
 
 class CalendarEventRepo(_Repo[CalendarEvent]):
@@ -216,14 +256,18 @@ class ConversationRepo(_Repo[Conversation]):
     entity, what, table = Conversation, "conversation", "conversations"
 
     def find_direct(self, user_a: str, user_b: str) -> Conversation | None:
-        return self._one(self._t.c.direct_key == direct_key((user_a, user_b)))
+        key = direct_key((user_a, user_b))
+        return self._one("direct", lambda c: [c.direct_key == _p("key")], key=key)
 
     def for_user(self, user_id: str) -> Sequence[Conversation]:
         """A LIKE on the JSON text narrows the rows; membership is then checked exactly."""
         needle = json.dumps(user_id).replace("\\", "\\\\").replace("%", "\\%")
-        needle = needle.replace("_", "\\_")
-        text = sa.cast(self._t.c.participant_ids, sa.Text)
-        rows = self._many(text.like(f"%{needle}%", escape="\\"), order=("created_at", "id"))
+        pattern = "%" + needle.replace("_", "\\_") + "%"
+
+        def where(c: Any) -> list[ColumnElement[bool]]:
+            return [sa.cast(c.participant_ids, sa.Text).like(_p("pattern"), escape="\\")]
+
+        rows = self._many("for_user", where, ("created_at", "id"), pattern=pattern)
         return [c for c in rows if user_id in c.participant_ids]
 
 
@@ -231,33 +275,38 @@ class NotificationRepo(_Repo[Notification]):
     entity, what, table = Notification, "notification", "notifications"
 
     def for_recipient(self, user_id: str) -> Sequence[Notification]:
-        return self._many(self._t.c.recipient_id == user_id, order=("created_at", "id"))
+        order = ("created_at", "id")
+        return self._many("for_recipient", lambda c: [c.recipient_id == _p("r")], order, r=user_id)
 
 
 class ReminderRepo(_Repo[Reminder]):
     entity, what, table = Reminder, "reminder", "reminders"
 
     def for_session(self, session_id: str) -> Sequence[Reminder]:
-        return self._many(self._t.c.session_id == session_id, order=("due_at", "id"))
+        order = ("due_at", "id")
+        return self._many("for_session", lambda c: [c.session_id == _p("s")], order, s=session_id)
 
     def due(self, now: datetime, limit: int) -> Sequence[Reminder]:
-        c = self._t.c
-        return self._many(
-            c.status == ReminderStatus.PENDING.value,
-            c.due_at <= now,
-            order=("due_at", "id"),
-            limit=limit,
-        )
+        def where(c: Any) -> list[ColumnElement[bool]]:
+            return [c.status == ReminderStatus.PENDING.value, c.due_at <= _p("now")]
+
+        return self._many("due", where, ("due_at", "id"), now=now, limit_=limit)
 
     def claim(self, reminder: Reminder, sent_at: datetime) -> bool:
         """A guarded UPDATE: only the first claimer changes the row."""
-        c = self._t.c
-        stmt = (
-            sa.update(self._t)
-            .where(c.id == reminder.id, c.status == ReminderStatus.PENDING.value)
-            .values(status=ReminderStatus.SENT.value, sent_at=sent_at)
+
+        def build() -> Any:
+            c = self._t.c
+            return (
+                sa.update(self._t)
+                .where(c.id == _p("rid"), c.status == ReminderStatus.PENDING.value)
+                .values(status=ReminderStatus.SENT.value, sent_at=_p("sent"))
+            )
+
+        result = self._db.execute(
+            self._stmt("claim", build), {"rid": reminder.id, "sent": sent_at}
         )
-        return self._db.execute(stmt).rowcount == 1
+        return result.rowcount == 1
 
 
 class OutboxRepo(_Repo[OutboxMessage]):
@@ -269,33 +318,28 @@ class OutboxRepo(_Repo[OutboxMessage]):
         """Due, unleased messages, leased to the caller; PostgreSQL skips rows
         another claimer holds (``FOR UPDATE SKIP LOCKED``), SQLite's write
         transactions are serial anyway."""
-        c = self._t.c
-        stmt = (
-            sa.select(self._t)
-            .where(
-                c.status == OutboxStatus.PENDING.value,
-                c.next_attempt_at <= now,
-                sa.or_(c.claimed_until.is_(None), c.claimed_until <= now),
-            )
-            .order_by(*self._order("created_at", "id"))
-            .limit(limit)
-        )
-        if self._db.postgresql:
-            stmt = stmt.with_for_update(skip_locked=True)
-        due = from_rows(self._db.rows(stmt), OutboxMessage)
+        stmt = self._stmt("claim_due", self._build_claim)
+        due = from_rows(self._db.rows(stmt, {"now": now, "limit_": limit}), OutboxMessage)
         if due:
-            lease = sa.update(self._t).where(c.id.in_([m.id for m in due]))
-            self._db.execute(lease.values(claimed_until=lease_until))
-        return [_leased(m, lease_until) for m in due]
+            lease = self._stmt("lease", self._build_lease)
+            self._db.execute(lease, {"ids": [m.id for m in due], "until": lease_until})
+        return [attrs.evolve(m, claimed_until=lease_until) for m in due]
+
+    def _build_claim(self) -> Any:
+        def where(c: Any) -> list[ColumnElement[bool]]:
+            unleased = sa.or_(c.claimed_until.is_(None), c.claimed_until <= _p("now"))
+            return [c.status == PENDING_MESSAGE, c.next_attempt_at <= _p("now"), unleased]
+
+        stmt = self._select(where, ("created_at", "id"), limit=True)
+        return stmt.with_for_update(skip_locked=True) if self._db.postgresql else stmt
+
+    def _build_lease(self) -> Any:
+        c = self._t.c
+        ids: Any = sa.bindparam("ids", expanding=True)
+        return sa.update(self._t).where(c.id.in_(ids)).values(claimed_until=_p("until"))
 
     def pending(self) -> Sequence[OutboxMessage]:
-        return self._many(
-            self._t.c.status == OutboxStatus.PENDING.value, order=("created_at", "id")
-        )
+        return self._many("pending", lambda c: [c.status == PENDING_MESSAGE], ("created_at", "id"))
 
     def failed(self) -> Sequence[OutboxMessage]:
-        return self._many(self._t.c.status == OutboxStatus.FAILED.value, order=("created_at", "id"))
-
-
-def _leased(message: OutboxMessage, until: datetime) -> OutboxMessage:
-    return attrs.evolve(message, claimed_until=until)
+        return self._many("failed", lambda c: [c.status == FAILED_MESSAGE], ("created_at", "id"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
@@ -70,6 +70,7 @@ class SqlStore:
         self._sqlite = is_sqlite(bind)
         self._lock = self._serializer(bind)
         self._closed = False
+        self._statements: dict[Hashable, Any] = {}
         if isinstance(bind, Engine) and self._sqlite:
             prepare_sqlite(bind)
         ensure_current(bind, self.tables, auto_migrate=auto_migrate)
@@ -125,7 +126,9 @@ class SqlStore:
             raise StoreError("This store is closed")
         with self._lock:
             if isinstance(self._bind, Connection):
-                uow = SqlUnitOfWork(self._bind, self.tables, nested=True)
+                uow = SqlUnitOfWork(
+                    self._bind, self.tables, nested=True, statements=self._statements
+                )
                 uow.begin()
                 try:
                     yield uow
@@ -147,7 +150,7 @@ class SqlStore:
             try:
                 conn = engine.connect()
                 conn.execution_options(**self._options(write))
-                uow = SqlUnitOfWork(conn, self.tables, nested=False)
+                uow = SqlUnitOfWork(conn, self.tables, nested=False, statements=self._statements)
                 uow.begin()
                 return conn, uow
             except (sa.exc.SQLAlchemyError, StoreError) as exc:

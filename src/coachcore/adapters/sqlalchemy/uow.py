@@ -9,7 +9,9 @@ rolls back.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from contextlib import suppress
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RootTransaction
@@ -23,11 +25,18 @@ from coachcore.adapters.sqlalchemy.tables import Tables
 class SqlUnitOfWork:
     """The 12 repositories plus ``lock_coach``, ``commit`` and ``rollback``."""
 
-    def __init__(self, conn: Connection, tables: Tables, *, nested: bool) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        tables: Tables,
+        *,
+        nested: bool,
+        statements: dict[Hashable, Any],
+    ) -> None:
         self._conn = conn
         self._nested = nested
         self._tx: RootTransaction | NestedTransaction | None = None
-        db = Db(conn, self._ensure_transaction)
+        db = Db(conn, self._ensure_transaction, statements)
         self._db = db
         self.users = repos.UserRepo(db, tables)
         self.members = repos.MemberRepo(db, tables)
