@@ -214,3 +214,44 @@ def test_buffer_lets_only_one_of_two_adjacent_slots_win(
     counts = database_counts(url)
     total = 2 * len(rounds)
     assert counts["confirmed"] == counts["scheduled"] == counts["booking_confirmed"] == total
+
+
+def _open_store(url: str, prefix: str, barrier: Any, results: Any) -> None:
+    """Open a store on a database nobody has migrated yet (auto-migration)."""
+    from coachcore.adapters.sqlalchemy import SqlStore
+
+    try:
+        barrier.wait(timeout=60)
+        SqlStore.from_url(url, table_prefix=prefix).close()
+        results.put("ok")
+    except Exception as exc:
+        results.put(f"{type(exc).__name__}: {exc}")
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_processes_opening_a_new_database_migrate_it_once(
+    engine: str, backend_pool: BackendPool, tmp_path: Path
+) -> None:
+    from coachcore.adapters.sqlalchemy import current_revision, downgrade, head_revision
+
+    if engine == "sqlite":
+        url, prefix = f"sqlite:///{tmp_path / 'race.db'}", "coachcore_"
+    else:
+        try:
+            url, prefix = backend_pool.postgresql_url(), "race_"
+        except BackendUnavailable as why:
+            pytest.skip(str(why))
+    ctx, n = _context(), 8
+    barrier, results = ctx.Barrier(n), ctx.Queue()
+    procs = [
+        ctx.Process(target=_open_store, args=(url, prefix, barrier, results)) for _ in range(n)
+    ]
+    for p in procs:
+        p.start()
+    outcomes = [results.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(timeout=30)
+    assert outcomes == ["ok"] * n
+    assert current_revision(url, table_prefix=prefix) == head_revision()
+    if engine == "postgresql":
+        downgrade(url, revision="base", table_prefix=prefix)

@@ -166,3 +166,11 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (root / "script.py.mako").is_file()
     assert (root / "versions" / "0001_initial.py").is_file()
     assert head_revision() == "0001"
+
+
+def test_a_database_downgraded_to_base_is_migrated_again_on_open(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'again.db'}"
+    migrate(url)
+    downgrade(url, revision="base")
+    SqlStore.from_url(url).close()
+    assert current_revision(url) == head_revision()

@@ -185,6 +185,43 @@ def test_leaving_without_commit_rolls_back(backend: Backend) -> None:
         assert [u.id for u in uow.users.list()] == ["u4"]
 
 
+def test_conversations_by_participant_and_direct_pair(backend: Backend) -> None:
+    """Ids with LIKE wildcards and quotes find exactly their own conversations."""
+    from coachcore.domain.entities import Conversation
+    from coachcore.domain.enums import ConversationKind
+
+    core = backend.open()
+    people = ["a_b", "a%b", "axb", 'q"t', "plain"]
+
+    def conv(cid: str, kind: ConversationKind, *who: str, minutes: int = 0) -> Conversation:
+        created = T0 + timedelta(minutes=minutes)
+        return Conversation(id=cid, kind=kind, participant_ids=who, created_at=created)
+
+    with core.store.unit_of_work(write=True) as uow:
+        for person in people:
+            uow.users.add(_user(person, f"{len(person)}{ord(person[1])}@example.com"))
+        uow.conversations.add(conv("c1", ConversationKind.DIRECT, "a_b", "plain", minutes=2))
+        uow.conversations.add(conv("c2", ConversationKind.DIRECT, "a%b", 'q"t', minutes=1))
+        uow.conversations.add(conv("c3", ConversationKind.GROUP, "axb", "a_b", "plain"))
+        with pytest.raises(Conflict):
+            uow.conversations.add(conv("c4", ConversationKind.DIRECT, "plain", "a_b"))
+        uow.conversations.add(conv("c5", ConversationKind.GROUP, "plain", "a_b", minutes=3))
+        uow.commit()
+    with core.store.unit_of_work(write=False) as uow:
+        found = {p: [c.id for c in uow.conversations.for_user(p)] for p in people}
+        assert found == {
+            "a_b": ["c3", "c1", "c5"],
+            "a%b": ["c2"],
+            "axb": ["c3"],
+            'q"t': ["c2"],
+            "plain": ["c3", "c1", "c5"],
+        }
+        direct = uow.conversations.find_direct("plain", "a_b")
+        assert direct is not None and direct.id == "c1"
+        assert direct.participant_ids == ("a_b", "plain")
+        assert uow.conversations.find_direct("axb", "a_b") is None
+
+
 # --- SQL only -----------------------------------------------------------------------
 
 

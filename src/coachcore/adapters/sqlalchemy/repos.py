@@ -303,9 +303,7 @@ class ReminderRepo(_Repo[Reminder]):
                 .values(status=ReminderStatus.SENT.value, sent_at=_p("sent"))
             )
 
-        result = self._db.execute(
-            self._stmt("claim", build), {"rid": reminder.id, "sent": sent_at}
-        )
+        result = self._db.execute(self._stmt("claim", build), {"rid": reminder.id, "sent": sent_at})
         return result.rowcount == 1
 
 

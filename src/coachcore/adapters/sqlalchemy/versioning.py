@@ -163,11 +163,15 @@ def upgrade_command(url: URL, tables: Tables) -> str:
 
 
 def _state(conn: Connection, tables: Tables) -> tuple[bool, str | None]:
-    """(version table exists, current revision); also (False, None) if no tables."""
+    """(coachcore tables exist, current revision); a version table left behind by a
+    downgrade to base, with no tables, counts as empty."""
     inspector: Any = sa.inspect(conn)
+    current = None
     if inspector.has_table(tables.version_table, schema=tables.schema):
-        return True, _current(conn, tables.schema, tables.prefix)
-    return inspector.has_table(tables.users.name, schema=tables.schema), None
+        current = _current(conn, tables.schema, tables.prefix)
+        if current is not None:
+            return True, current
+    return inspector.has_table(tables.users.name, schema=tables.schema), current
 
 
 def ensure_current(bind: Engine | Connection, tables: Tables, *, auto_migrate: bool) -> None:
