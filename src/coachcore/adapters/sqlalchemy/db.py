@@ -9,6 +9,7 @@ anything else a non-retryable ``StoreError``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
@@ -21,6 +22,7 @@ from coachcore.errors import CoachCoreError, Conflict, NotFound, StoreError
 
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 BUSY_SQLITE = frozenset({"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_BUSY_SNAPSHOT"})
+log = logging.getLogger("coachcore.store")
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -35,7 +37,11 @@ def is_retryable(exc: BaseException) -> bool:
 
 
 def translate(exc: sa.exc.SQLAlchemyError) -> CoachCoreError:
-    """Our error for a SQLAlchemy/DBAPI error (raise it ``from exc``)."""
+    """Our error for a SQLAlchemy/DBAPI error (raise it ``from exc``).
+
+    The database's own message is logged (logger ``coachcore.store``), not put
+    in the error, which hosts may show to their users.
+    """
     if isinstance(exc, sa.exc.IntegrityError):
         diag = getattr(exc.orig, "diag", None)
         constraint = getattr(diag, "constraint_name", None)
@@ -43,8 +49,15 @@ def translate(exc: sa.exc.SQLAlchemyError) -> CoachCoreError:
             "The change collides with stored data (a unique key or a reference)",
             details={"constraint": constraint},
         )
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
+    log.warning("store error %s: %s", type(exc).__name__, reason)
     if is_retryable(exc):
         return StoreError("The database is busy; try again", details={"retryable": True})
+    if isinstance(exc, sa.exc.OperationalError):
+        return StoreError(
+            "The database is unavailable (connection or file problem)",
+            details={"retryable": False},
+        )
     return StoreError(f"The store failed ({type(exc).__name__})", details={"retryable": False})
 
 
