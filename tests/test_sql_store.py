@@ -423,3 +423,15 @@ def test_in_memory_sqlite_works_across_threads(memory_sqlite: coachcore.Core) ->
         t.join()
     assert errors == []
     assert len(memory_sqlite.system.users.list()) == 8
+
+
+def test_postgresql_is_skipped_with_a_reason_where_no_binaries_exist(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import backends
+    import coachcore.testing.pgserver as pgserver
+
+    monkeypatch.setattr(pgserver, "find_pg_bin", lambda: None)
+    assert "postgresql" in backends.backend_names()
+    with pytest.raises(BackendUnavailable, match="PostgreSQL binaries"):
+        BackendPool(tmp_path).get("postgresql")
