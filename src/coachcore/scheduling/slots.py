@@ -9,13 +9,37 @@ start after ``now``. Occupied intervals with the same start and duration share
 the slot's seats; any other one within the window's buffer blocks the slot.
 
 Everything here is pure: ``now`` and the occupied intervals are arguments.
+
+How it is fast (docs/performance.md has the figures):
+
+- Per calendar day the zone is asked for its UTC offset at local midnight and
+  at the next midnight, with ``fold=0`` and ``fold=1``. When all four agree,
+  no transition falls inside the day (tzdata never has two transitions within
+  four days of each other), so every slot of the day is ``wall - offset``:
+  integer arithmetic on microseconds since the epoch, no per-slot conversion.
+  Days with a transition (two a year in DST zones) take the per-slot path:
+  ``fold=0`` conversion with a round-trip check, exactly as the rules say.
+- Occupied intervals are folded into distinct ``(start, duration)`` intervals
+  with a count (a run-length pass: stores return them sorted by start), sorted
+  once. For each prefix of that list (by start) the largest and second-largest
+  end are precomputed, so a slot's buffer check is one comparison: the intervals
+  starting before ``slot end + buffer`` form a prefix (a pointer that only moves
+  forward within a dated window), and the slot is blocked iff the latest end
+  among them, leaving out the slot's own seat-sharing interval, is after
+  ``slot start - buffer``.
+- Datetimes are made only for what is returned (a precomputed step offset added
+  to the window's first instant), and ``available_slots`` builds no
+  ``SlotState`` for slots it filters out.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
+import operator
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
+from typing import NamedTuple, Protocol
 
 import attrs
 import pendulum
@@ -23,6 +47,11 @@ import pendulum
 from coachcore.domain.entities import AvailabilityWindow
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_US_PER_MINUTE = 60_000_000
+_US_PER_DAY = 86_400_000_000
+_NEVER = -(1 << 62)
+_ONE_US = timedelta(microseconds=1)  # an end before every instant (microseconds since the epoch)
 
 
 @attrs.frozen
@@ -45,61 +74,192 @@ class Occupied:
     duration: int
 
 
-@attrs.frozen
-class SlotState:
-    """One grid slot with its seat count and whether a buffer blocks it."""
+class Timed(Protocol):
+    """Anything with a start instant and a length in minutes (e.g. a Session)."""
 
+    @property
+    def scheduled_at(self) -> datetime: ...
+
+    @property
+    def duration(self) -> int: ...
+
+
+class _SlotFields(NamedTuple):
     start: datetime
     end: datetime
     local_start: datetime
     window: AvailabilityWindow
     seats_taken: int
     blocked: bool
+    available_capacity: int
 
-    @property
-    def available_capacity(self) -> int:
-        if self.blocked:
-            return 0
-        return max(0, self.window.max_sessions_per_slot - self.seats_taken)
+
+class SlotState(_SlotFields):
+    """One grid slot with its seat count and whether a buffer blocks it.
+
+    Immutable. ``available_capacity`` is 0 when blocked, else the free seats.
+    """
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        start: datetime,
+        end: datetime,
+        local_start: datetime,
+        window: AvailabilityWindow,
+        seats_taken: int,
+        blocked: bool,
+    ) -> SlotState:
+        free = 0 if blocked else max(0, window.max_sessions_per_slot - seats_taken)
+        return tuple.__new__(cls, (start, end, local_start, window, seats_taken, blocked, free))
 
     def to_available(self, viewer: tzinfo | None = None) -> AvailableSlot:
+        start, end, local_start, window, _, _, free = self
+        if viewer is None:
+            return AvailableSlot(start, end, local_start, free, window.max_sessions_per_slot)
         return AvailableSlot(
-            start=self.start,
-            end=self.end,
-            local_start=self.local_start,
-            available_capacity=self.available_capacity,
-            max_capacity=self.window.max_sessions_per_slot,
-            viewer_local_start=None if viewer is None else self.start.astimezone(viewer),
+            start,
+            end,
+            local_start,
+            free,
+            window.max_sessions_per_slot,
+            start.astimezone(viewer),
         )
 
 
-def _seconds(moment: datetime) -> int:
-    return int((moment - _EPOCH).total_seconds())
+def _micros(moment: datetime) -> int:
+    """Microseconds since the epoch of an aware datetime (exact)."""
+    return (moment - _EPOCH) // _ONE_US
 
 
 class OccupancyIndex:
-    """Occupied intervals sorted by start, for fast range look-ups."""
+    """Occupied intervals folded into distinct ``(start, duration)`` with counts.
 
-    def __init__(self, occupied: Iterable[Occupied]) -> None:
-        rows = sorted((_seconds(o.start), o.duration * 60) for o in occupied)
-        self._starts = [start for start, _ in rows]
-        self._lengths = [length for _, length in rows]
-        self._longest = max(self._lengths, default=0)
+    Instants are integer microseconds since the epoch. For every prefix of the
+    intervals sorted by start, the largest end (with its index) and the second
+    largest are kept, which answers "does anything but interval ``j`` that starts
+    before ``x`` end after ``y``" in O(1).
+    """
+
+    def __init__(self, occupied: Iterable[Occupied] = ()) -> None:
+        starts: list[datetime] = []
+        lengths: list[int] = []
+        counts: list[int] = []
+        start, length, run = _EPOCH, -1, 0  # no real interval has length -1
+        for item in occupied:
+            if item.start == start and item.duration == length:
+                run += 1
+                continue
+            if run:
+                starts.append(start)
+                lengths.append(length)
+                counts.append(run)
+            start, length, run = item.start, item.duration, 1
+        if run:
+            starts.append(start)
+            lengths.append(length)
+            counts.append(run)
+        self._build(starts, lengths, counts)
+
+    @classmethod
+    def from_timed(cls, rows: Iterable[Timed]) -> OccupancyIndex:
+        """Build from objects with ``scheduled_at`` and ``duration`` (sessions).
+
+        One pass that counts runs of equal ``(start, duration)``: a store returns
+        sessions sorted by start, so each distinct interval is one run.
+        """
+        starts: list[datetime] = []
+        lengths: list[int] = []
+        counts: list[int] = []
+        start, length, run = _EPOCH, -1, 0
+        for row in rows:
+            if row.scheduled_at == start and row.duration == length:
+                run += 1
+                continue
+            if run:
+                starts.append(start)
+                lengths.append(length)
+                counts.append(run)
+            start, length, run = row.scheduled_at, row.duration, 1
+        if run:
+            starts.append(start)
+            lengths.append(length)
+            counts.append(run)
+        index = cls.__new__(cls)
+        index._build(starts, lengths, counts)
+        return index
+
+    def _build(self, starts: list[datetime], lengths: list[int], counts: list[int]) -> None:
+        """Index runs ``(starts[i], lengths[i]) x counts[i]``, in any order."""
+        one_us = _ONE_US
+        micros = [(start - _EPOCH) // one_us for start in starts]
+        if not all(map(operator.lt, micros, micros[1:])):
+            # out of order, or one start with several lengths: merge equal
+            # (start, length) runs and sort by start
+            merged: dict[tuple[int, int], int] = {}
+            for key, n in zip(zip(micros, lengths, strict=True), counts, strict=True):
+                merged[key] = merged.get(key, 0) + n
+            keys = sorted(merged)
+            micros = [start for start, _ in keys]
+            lengths = [length for _, length in keys]
+            counts = [merged[key] for key in keys]
+        self.starts, self.lengths, self.counts = micros, lengths, counts
+        self.fenced = [*micros, 1 << 62]  # with a sentinel start after every limit
+        self.longest = max(lengths, default=0)
+        # top1[i], top1_at[i], top2[i]: the latest end among intervals 0 .. i-1,
+        # its index, and the latest end among them leaving that one out.
+        minute = _US_PER_MINUTE
+        ends = [start + length * minute for start, length in zip(micros, lengths, strict=True)]
+        if all(map(operator.le, ends, ends[1:])):  # the usual case: ends in start order
+            self.top1 = [_NEVER, *ends]
+            self.top1_at = [-1, *range(len(ends))]
+            self.top2 = [_NEVER, _NEVER, *ends[:-1]]
+        else:
+            top1, top1_at, top2 = [_NEVER], [-1], [_NEVER]
+            best, best_at, second = _NEVER, -1, _NEVER
+            for i, end in enumerate(ends):
+                if end > best:
+                    best, best_at, second = end, i, best
+                elif end > second:
+                    second = end
+                top1.append(best)
+                top1_at.append(best_at)
+                top2.append(second)
+            self.top1, self.top1_at, self.top2 = top1, top1_at, top2
+        self._seat_maps: dict[int, dict[int, int]] = {}
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def seat_map(self, length: int) -> dict[int, int]:
+        """Start (µs) -> index of the interval with that start and ``length`` minutes."""
+        found = self._seat_maps.get(length)
+        if found is None:
+            if self.lengths.count(length) == len(self.lengths):  # all of that length
+                found = dict(zip(self.starts, range(len(self.starts)), strict=True))
+            else:
+                pairs = zip(self.starts, self.lengths, strict=True)
+                found = {start: i for i, (start, n) in enumerate(pairs) if n == length}
+            self._seat_maps[length] = found
+        return found
+
+    def latest_end(self, before: int, leaving_out: int | None) -> int:
+        """The latest end among intervals starting before ``before`` (µs), but ``leaving_out``."""
+        hi = bisect_left(self.starts, before)
+        return self.top2[hi] if self.top1_at[hi] == leaving_out else self.top1[hi]
 
     def check(self, start: int, length: int, buffer: int) -> tuple[int, bool]:
-        """Seats taken by ``[start, start+length)`` and whether a buffer blocks it."""
-        low = bisect_left(self._starts, start - buffer - self._longest)
-        seats, blocked = 0, False
-        for i in range(low, len(self._starts)):
-            other = self._starts[i]
-            if other >= start + length + buffer:
-                break
-            other_len = self._lengths[i]
-            if other == start and other_len == length:
-                seats += 1
-            elif other < start + length + buffer and other + other_len > start - buffer:
-                blocked = True
-        return seats, blocked
+        """Seats taken by ``[start, start+length)`` and whether a buffer blocks it.
+
+        Arguments are in seconds (since the epoch for ``start``).
+        """
+        start_us = start * 1_000_000
+        at = self.seat_map(length // 60).get(start_us) if length % 60 == 0 else None
+        seats = 0 if at is None else self.counts[at]
+        buffer_us = buffer * 1_000_000
+        limit = start_us + length * 1_000_000 + buffer_us
+        return seats, self.latest_end(limit, at) > start_us - buffer_us
 
 
 def day_of_week(day: date) -> int:
@@ -123,6 +283,301 @@ def window_end(day: date, window: AvailabilityWindow, zone: tzinfo) -> datetime:
     return naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
 
 
+@lru_cache(maxsize=64)
+def _steps(step_minutes: int) -> tuple[timedelta, ...]:
+    """``k * step`` for every k a day can hold (shared, immutable)."""
+    return tuple(timedelta(minutes=step_minutes * k) for k in range(1441 // step_minutes + 2))
+
+
+# The grid slots of one dated window, in start order: (window, starts in µs
+# since the epoch, UTC instant of starts[0], coach-local wall time of starts[0]
+# (fold=0), steps: start of slot k = first + start_steps[k], local start of
+# slot k = first local + local_steps[k]).
+_Run = tuple[
+    AvailabilityWindow,
+    Sequence[int],
+    datetime,
+    datetime,
+    Sequence[timedelta],
+    Sequence[timedelta],
+]
+
+
+def _midnight(day: date, zone: tzinfo) -> tuple[datetime, timedelta | None]:
+    """Local midnight of ``day`` and its UTC offset (``fold=0``)."""
+    moment = datetime(day.year, day.month, day.day, 0, 0, 0, 0, zone)
+    return moment, moment.utcoffset()
+
+
+@lru_cache(maxsize=1)
+def _minutes() -> tuple[timedelta, ...]:
+    """``timedelta(minutes=m)`` for every minute of a day."""
+    return tuple(timedelta(minutes=m) for m in range(1441))
+
+
+def _slow_run(
+    day: date,
+    midnight: datetime,
+    window: AvailabilityWindow,
+    zone: tzinfo,
+    first: int,
+    last: int,
+    step: int,
+    duration: int,
+) -> _Run | None:
+    """Per-slot conversion for a day with an offset change: the rules, literally.
+
+    Each wall-clock start is taken with ``fold=0`` (an ambiguous time is its
+    first occurrence) and kept only if it survives the round trip through UTC
+    (a time in a gap does not); ``midnight`` is local midnight of ``day``.
+    """
+    if last > 1440:
+        end = window_end(day, window, zone)
+    else:
+        end = (midnight + _minutes()[last]).astimezone(UTC)
+    length = timedelta(minutes=duration)
+    starts: list[int] = []
+    utc: list[datetime] = []
+    local: list[datetime] = []
+    for minute in range(first, last, step):
+        moment = midnight + timedelta(minutes=minute)  # fold=0
+        start = moment.astimezone(UTC)
+        if start.astimezone(zone) != moment:  # same zone: compares wall-clock times
+            continue  # does not exist
+        if start + length > end:
+            break
+        starts.append((start - _EPOCH) // _ONE_US)
+        utc.append(start)
+        local.append(moment)
+    if not starts:
+        return None
+    return (
+        window,
+        starts,
+        utc[0],
+        local[0],
+        [s - utc[0] for s in utc],
+        [m - local[0] for m in local],  # same tzinfo: wall-clock differences
+    )
+
+
+def _runs(
+    windows: Sequence[AvailabilityWindow],
+    zone: tzinfo,
+    start_date: date,
+    end_date: date,
+    duration: int,
+    interval: int | None,
+) -> list[_Run]:
+    """Every dated window's grid in date order (windows of a day by start time).
+
+    A day is *steady* when the zone gives the same offset (``fold=0``) at its
+    midnight and at the next two: then nothing changes inside it. (A gap or a
+    fold around the next midnight reads as the old offset there with ``fold=0``,
+    but the new offset shows one midnight later; tzdata changes offsets days
+    apart and by less than a day, which tests/test_slot_reference.py checks.)
+    Steady days are pure arithmetic; the others take :func:`_slow_run`.
+    """
+    step = interval or duration
+    by_day: dict[int, list[tuple[AvailabilityWindow, int, int]]] = {}
+    for window in windows:
+        if window.is_active:
+            by_day.setdefault(window.day_of_week, []).append(
+                (window, window.start_minute, window.end_minute)
+            )
+    for listed in by_day.values():
+        listed.sort(key=lambda w: w[1])
+    if not by_day or end_date < start_date:
+        return []
+    steps = _steps(step)
+    minutes = _minutes()
+    step_us = step * _US_PER_MINUTE
+    runs: list[_Run] = []
+    one_day = timedelta(days=1)
+    one_us = _ONE_US
+    day = start_date
+    after = day + one_day
+    midnight, offset = _midnight(day, zone)
+    following, next_offset = _midnight(after, zone)
+    utc_midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)  # same wall, in UTC
+    midnight_us = (day.toordinal() - _EPOCH_ORDINAL) * _US_PER_DAY
+    while day <= end_date:
+        third = _midnight(after + one_day, zone)
+        day_windows = by_day.get(day.isoweekday() % 7)
+        if day_windows:
+            steady = offset is not None and offset == next_offset == third[1]
+            if steady:
+                assert offset is not None
+                offset_us = offset // one_us
+                first_utc = utc_midnight - offset
+            for window, first, last in day_windows:
+                if not steady or last > 1440:
+                    run = _slow_run(day, midnight, window, zone, first, last, step, duration)
+                    if run is not None:
+                        runs.append(run)
+                    continue
+                count = (last - duration - first) // step + 1 if last - duration >= first else 0
+                if count <= 0:
+                    continue
+                start_us = midnight_us + first * _US_PER_MINUTE - offset_us
+                runs.append(
+                    (
+                        window,
+                        range(start_us, start_us + count * step_us, step_us),
+                        first_utc + minutes[first],
+                        midnight + minutes[first],
+                        steps,
+                        steps,
+                    )
+                )
+        day, after = after, after + one_day
+        (midnight, offset), (following, next_offset) = (following, next_offset), third
+        utc_midnight += one_day
+        midnight_us += _US_PER_DAY
+    return runs
+
+
+class _Sweep:
+    """What both sweeps share: the occupancy arrays and the runs still ahead of ``now``."""
+
+    def __init__(
+        self,
+        windows: Sequence[AvailabilityWindow],
+        zone: tzinfo,
+        start_date: date,
+        end_date: date,
+        duration: int,
+        now: datetime,
+        index: OccupancyIndex,
+        interval: int | None,
+    ) -> None:
+        now_us = _micros(now)
+        self.length = timedelta(minutes=duration)
+        self.length_us = duration * _US_PER_MINUTE
+        self.starts = index.starts
+        self.fenced = index.fenced
+        self.counts = index.counts
+        self.top1, self.top1_at, self.top2 = index.top1, index.top1_at, index.top2
+        self.seat_at = index.seat_map(duration)
+        self.ordered = True
+        self.runs: list[_Run] = []
+        previous = _NEVER
+        for window, run, first_start, first_local, start_steps, local_steps in _runs(
+            windows, zone, start_date, end_date, duration, interval
+        ):
+            if run[-1] <= now_us:
+                continue
+            if run[0] <= now_us:  # drop the slots that do not start after now
+                skip = bisect_right(run, now_us)
+                run, start_steps, local_steps = (
+                    run[skip:],
+                    start_steps[skip:],
+                    local_steps[skip:],
+                )
+            if run[0] < previous:
+                self.ordered = False
+            previous = run[-1]
+            self.runs.append((window, run, first_start, first_local, start_steps, local_steps))
+
+    def first_candidate(self, start: int, reach: int) -> int:
+        """How many intervals start before ``start + reach``."""
+        return bisect_left(self.starts, start + reach)
+
+
+def _states(sweep: _Sweep) -> list[SlotState]:
+    """Every slot of the sweep as a :class:`SlotState`, sorted by start."""
+    fenced, counts, seat_at = sweep.fenced, sweep.counts, sweep.seat_at
+    top1, top1_at, top2 = sweep.top1, sweep.top1_at, sweep.top2
+    length, length_us = sweep.length, sweep.length_us
+    states: list[SlotState] = []
+    append = states.append
+    new = tuple.__new__
+    for window, run, first_start, first_local, start_steps, local_steps in sweep.runs:
+        capacity = window.max_sessions_per_slot
+        buffer_us = window.buffer_minutes * _US_PER_MINUTE
+        reach = length_us + buffer_us
+        hi = sweep.first_candidate(run[0], reach)
+        for start, start_step, local_step in zip(run, start_steps, local_steps, strict=False):
+            limit = start + reach
+            while fenced[hi] < limit:
+                hi += 1
+            at = seat_at.get(start)
+            moment = first_start + start_step
+            if at is None:
+                seats = 0
+                blocked = top1[hi] > start - buffer_us
+            else:
+                seats = counts[at]
+                blocked = (top2[hi] if top1_at[hi] == at else top1[hi]) > start - buffer_us
+            append(
+                new(
+                    SlotState,
+                    (
+                        moment,
+                        moment + length,
+                        first_local + local_step,
+                        window,
+                        seats,
+                        blocked,
+                        0 if blocked or seats >= capacity else capacity - seats,
+                    ),
+                )
+            )
+    if not sweep.ordered:
+        states.sort(key=lambda s: s[0])
+    return states
+
+
+def _available(sweep: _Sweep, viewer: tzinfo | None) -> list[AvailableSlot]:
+    """The sweep's slots with a free seat, as :class:`AvailableSlot`, sorted by start."""
+    fenced, counts, seat_at = sweep.fenced, sweep.counts, sweep.seat_at
+    top1, top1_at, top2 = sweep.top1, sweep.top1_at, sweep.top2
+    length, length_us = sweep.length, sweep.length_us
+    available: list[AvailableSlot] = []
+    append = available.append
+    for window, run, first_start, first_local, start_steps, local_steps in sweep.runs:
+        capacity = window.max_sessions_per_slot
+        buffer_us = window.buffer_minutes * _US_PER_MINUTE
+        reach = length_us + buffer_us
+        hi = sweep.first_candidate(run[0], reach)
+        for start, start_step, local_step in zip(run, start_steps, local_steps, strict=False):
+            limit = start + reach
+            while fenced[hi] < limit:
+                hi += 1
+            at = seat_at.get(start)
+            if at is None:
+                if top1[hi] > start - buffer_us:
+                    continue
+                free = capacity
+            else:
+                if (top2[hi] if top1_at[hi] == at else top1[hi]) > start - buffer_us:
+                    continue
+                free = capacity - counts[at]
+                if free <= 0:
+                    continue
+            moment = first_start + start_step
+            if viewer is None:
+                append(
+                    AvailableSlot(
+                        moment, moment + length, first_local + local_step, free, capacity
+                    )
+                )
+            else:
+                append(
+                    AvailableSlot(
+                        moment,
+                        moment + length,
+                        first_local + local_step,
+                        free,
+                        capacity,
+                        moment.astimezone(viewer),
+                    )
+                )
+    if not sweep.ordered:
+        available.sort(key=lambda s: s.start)
+    return available
+
+
 def grid(
     windows: Sequence[AvailabilityWindow],
     zone: tzinfo,
@@ -132,27 +587,46 @@ def grid(
     interval: int | None = None,
 ) -> Iterator[tuple[datetime, datetime, datetime, AvailabilityWindow]]:
     """Every grid slot ``(start_utc, end_utc, local_start, window)`` in date order."""
-    step = interval or duration
-    by_day: dict[int, list[AvailabilityWindow]] = {}
-    for window in windows:
-        if window.is_active:
-            by_day.setdefault(window.day_of_week, []).append(window)
-    for day_windows in by_day.values():
-        day_windows.sort(key=lambda w: w.start_minute)
     length = timedelta(minutes=duration)
-    day = start_date
-    while day <= end_date:
-        for window in by_day.get(day_of_week(day), ()):
-            end = window_end(day, window, zone)
-            for minute in range(window.start_minute, window.end_minute, step):
-                local = local_instant(day, minute, zone)
-                if local is None:
-                    continue
-                start = local.astimezone(UTC)
-                if start + length > end:
-                    break
-                yield start, start + length, local, window
-        day += timedelta(days=1)
+    for window, run, first_start, first_local, start_steps, local_steps in _runs(
+        windows, zone, start_date, end_date, duration, interval
+    ):
+        for k in range(len(run)):
+            start = first_start + start_steps[k]
+            yield start, start + length, first_local + local_steps[k], window
+
+
+def slot_states_indexed(
+    windows: Sequence[AvailabilityWindow],
+    zone: tzinfo,
+    start_date: date,
+    end_date: date,
+    duration: int,
+    now: datetime,
+    index: OccupancyIndex,
+    interval: int | None = None,
+) -> list[SlotState]:
+    """:func:`slot_states` over a ready :class:`OccupancyIndex`."""
+    return _states(
+        _Sweep(windows, zone, start_date, end_date, duration, now, index, interval)
+    )
+
+
+def available_slots_indexed(
+    windows: Sequence[AvailabilityWindow],
+    zone: tzinfo,
+    start_date: date,
+    end_date: date,
+    duration: int,
+    now: datetime,
+    index: OccupancyIndex,
+    interval: int | None = None,
+    viewer: tzinfo | None = None,
+) -> list[AvailableSlot]:
+    """:func:`available_slots` over a ready :class:`OccupancyIndex`."""
+    return _available(
+        _Sweep(windows, zone, start_date, end_date, duration, now, index, interval), viewer
+    )
 
 
 def slot_states(
@@ -166,16 +640,9 @@ def slot_states(
     interval: int | None = None,
 ) -> list[SlotState]:
     """Every future grid slot with its seats and buffer state, sorted by start."""
-    index = OccupancyIndex(occupied)
-    length = duration * 60
-    states = []
-    for start, end, local, window in grid(windows, zone, start_date, end_date, duration, interval):
-        if start <= now:
-            continue
-        seats, blocked = index.check(_seconds(start), length, window.buffer_minutes * 60)
-        states.append(SlotState(start, end, local, window, seats, blocked))
-    states.sort(key=lambda s: s.start)
-    return states
+    return slot_states_indexed(
+        windows, zone, start_date, end_date, duration, now, OccupancyIndex(occupied), interval
+    )
 
 
 def available_slots(
@@ -190,20 +657,65 @@ def available_slots(
     viewer: tzinfo | None = None,
 ) -> list[AvailableSlot]:
     """The slots a member may book: future, inside windows, with a free seat."""
-    states = slot_states(windows, zone, start_date, end_date, duration, now, occupied, interval)
-    return [s.to_available(viewer) for s in states if s.available_capacity > 0]
+    return available_slots_indexed(
+        windows,
+        zone,
+        start_date,
+        end_date,
+        duration,
+        now,
+        OccupancyIndex(occupied),
+        interval,
+        viewer,
+    )
+
+
+def slot_state_at(
+    windows: Sequence[AvailabilityWindow],
+    zone: tzinfo,
+    start: datetime,
+    duration: int,
+    now: datetime,
+    index: OccupancyIndex,
+    interval: int | None = None,
+) -> SlotState | None:
+    """The state :func:`slot_states` gives the grid slot starting exactly at
+    ``start``, or None if no future grid slot starts then; only the slot's own
+    coach-local day is laid out, and only that slot is checked."""
+    if start <= now:
+        return None
+    day = start.astimezone(zone).date()
+    wanted = _micros(start)
+    sweep = _Sweep(windows, zone, day, day, duration, now, index, interval)
+    for window, run, first_start, first_local, start_steps, local_steps in sweep.runs:
+        k = bisect_left(run, wanted)
+        if k < len(run) and run[k] == wanted:
+            sweep.runs = [
+                (
+                    window,
+                    run[k : k + 1],
+                    first_start,
+                    first_local,
+                    start_steps[k : k + 1],
+                    local_steps[k : k + 1],
+                )
+            ]
+            return _states(sweep)[0]
+    return None
 
 
 def find_slot(states: Sequence[SlotState], start: datetime) -> SlotState | None:
     """The grid slot starting exactly at ``start`` (any zone), if there is one."""
-    for state in states:
-        if state.start == start:
-            return state
+    at = bisect_left(states, start, key=lambda s: s.start)
+    if at < len(states) and states[at].start == start:
+        return states[at]
     return None
 
 
+@lru_cache(maxsize=1024)
 def zone_of(name: str) -> tzinfo:
-    """The tzinfo for an IANA name (already validated)."""
+    """The tzinfo for an IANA name (already validated); one shared object per name
+    (building one reads the zone's file: tens of microseconds)."""
     return pendulum.timezone(name)
 
 
