@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
+
 import coachcore
 from backends import T0
 from coachcore import NotificationKind, hookimpl
@@ -143,3 +145,47 @@ def test_plugins_provide_adapters_and_receive_broadcasts() -> None:
     assert booked[-1]["change"] == "booked" and booked[-1]["available_capacity"] == 0
     world.core.acting_as(member.id).bookings.cancel(booking.id)
     assert plugin.events[-1]["change"] == "cancelled"
+
+
+class _FlakyStore:
+    """Wraps a store so that the first ``fail`` write units of work report a
+    retryable database error at commit."""
+
+    def __init__(self, inner: Any, fail: int, retryable: bool = True) -> None:
+        self._inner, self.fail, self.retryable = inner, fail, retryable
+        self.dispatch_on_commit = inner.dispatch_on_commit
+
+    def unit_of_work(self, *, write: bool) -> Any:
+        from contextlib import contextmanager
+
+        from coachcore.errors import StoreError
+
+        @contextmanager
+        def run() -> Any:
+            with self._inner.unit_of_work(write=write) as uow:
+                if write and self.fail > 0:
+                    self.fail -= 1
+                    raise StoreError("busy", details={"retryable": self.retryable})
+                yield uow
+
+        return run()
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def test_retryable_store_errors_rerun_the_use_case() -> None:
+    from coachcore.errors import StoreError
+    from coachcore.services.bootstrap import Core
+    from coachcore.services.outbox import Deliveries
+
+    core = coachcore.open("memory://", clock=FixedClock(T0))
+    flaky = _FlakyStore(core.store, fail=2)
+    deliveries = Deliveries(core.calendar, core.messaging, core.notifier, lambda event: None)
+    retried = Core(flaky, core.clock, deliveries, core.roles)  # type: ignore[arg-type]
+    user = retried.system.users.create(name="A", email="a@example.com", role="coach")
+    assert flaky.fail == 0 and retried.system.users.get(user.id) == user
+    flaky.fail, flaky.retryable = 1, False
+    with pytest.raises(StoreError):
+        retried.system.users.create(name="B", email="b@example.com", role="coach")
+    assert retried.system.users.list(email="b@example.com") == []

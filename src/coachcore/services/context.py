@@ -10,13 +10,14 @@ from typing import Any, TypeVar
 import attrs
 
 from coachcore.domain.entities import User
-from coachcore.errors import CoachCoreError, Forbidden, NotFound, ValidationFailed
+from coachcore.errors import CoachCoreError, Forbidden, NotFound, StoreError, ValidationFailed
 from coachcore.policies.roles import SYSTEM, Actor, RoleRegistry
 from coachcore.ports.clock import Clock
 from coachcore.ports.storage import Store, UnitOfWork
 
 T = TypeVar("T")
 SYSTEM_ID = SYSTEM.user_id
+WRITE_ATTEMPTS = 3
 
 
 def new_id() -> str:
@@ -76,20 +77,39 @@ class Runtime:
             return use_case(Tx(uow, self.actor(uow, actor_id), self.now()))
 
     def write(self, actor_id: str, use_case: Callable[[Tx], T]) -> T:
-        """Run a command in one unit of work, commit, then deliver side effects."""
-        failure: CoachCoreError | None = None
-        with self.store.unit_of_work(write=True) as uow:
-            tx = Tx(uow, self.actor(uow, actor_id), self.now())
+        """Run a command in one unit of work, commit, then deliver side effects.
+
+        A unit of work the store reports as retryable (a serialization failure
+        or deadlock) is rolled back and the whole use case runs again, at most
+        ``WRITE_ATTEMPTS`` times.
+        """
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
-                result: Any = use_case(tx)
-            except CommitThenRaise as keep:
-                failure = keep.error
-            uow.commit()
+                result, failure = self._write_once(actor_id, use_case)
+                break
+            except StoreError as error:
+                retryable = isinstance(error.details, dict) and error.details.get("retryable")
+                if not retryable or attempt == WRITE_ATTEMPTS:
+                    raise
         if self.store.dispatch_on_commit:
             self.after_commit()
         if failure is not None:
             raise failure
         return result  # type: ignore[no-any-return]
+
+    def _write_once(
+        self, actor_id: str, use_case: Callable[[Tx], T]
+    ) -> tuple[Any, CoachCoreError | None]:
+        failure: CoachCoreError | None = None
+        result: Any = None
+        with self.store.unit_of_work(write=True) as uow:
+            tx = Tx(uow, self.actor(uow, actor_id), self.now())
+            try:
+                result = use_case(tx)
+            except CommitThenRaise as keep:
+                failure = keep.error
+            uow.commit()
+        return result, failure
 
 
 class UseCases:
