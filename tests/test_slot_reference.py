@@ -326,6 +326,16 @@ def test_grid_and_occupancy_index_agree_with_the_reference(sc: dict[str, Any]) -
         second = int(start.timestamp())
         assert exact.check(second, length * 60, window.buffer_minutes * 60) == (seats, blocked)
     assert len(index) == len(set(sc["occupied"]))
+    tally: dict[tuple[datetime, int], int] = {}
+    for key in sc["occupied"]:
+        tally[key] = tally.get(key, 0) + 1
+    counted = OccupancyIndex.from_counts((s, d, n) for (s, d), n in tally.items())
+    assert (counted.starts, counted.lengths, counted.counts) == (
+        index.starts,
+        index.lengths,
+        index.counts,
+    )
+    assert (counted.top1, counted.top1_at, counted.top2) == (index.top1, index.top1_at, index.top2)
 
 
 def test_tzdata_changes_offsets_days_apart_and_by_at_most_a_day() -> None:

@@ -44,6 +44,7 @@ from typing import NamedTuple, Protocol
 import attrs
 import pendulum
 
+from coachcore.domain import checks
 from coachcore.domain.entities import AvailabilityWindow
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -190,6 +191,22 @@ class OccupancyIndex:
         index._build(starts, lengths, counts)
         return index
 
+    @classmethod
+    def from_counts(cls, rows: Iterable[tuple[datetime, int, int]]) -> OccupancyIndex:
+        """Build from ``(start, duration, how many)`` rows, e.g. a store's
+        ``GROUP BY start, duration``: no pass over individual sessions."""
+        starts: list[datetime] = []
+        lengths: list[int] = []
+        counts: list[int] = []
+        for start, length, count in rows:
+            if count > 0:
+                starts.append(start)
+                lengths.append(length)
+                counts.append(count)
+        index = cls.__new__(cls)
+        index._build(starts, lengths, counts)
+        return index
+
     def _build(self, starts: list[datetime], lengths: list[int], counts: list[int]) -> None:
         """Index runs ``(starts[i], lengths[i]) x counts[i]``, in any order."""
         one_us = _ONE_US
@@ -281,6 +298,13 @@ def window_end(day: date, window: AvailabilityWindow, zone: tzinfo) -> datetime:
     """The instant a dated window ends (a nonexistent end time moves forward)."""
     naive = datetime.combine(day, time()) + timedelta(minutes=window.end_minute)
     return naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
+
+
+@lru_cache(maxsize=2048)
+def _clock(hhmm: str) -> int:
+    """Minutes after midnight of a window's "HH:mm" (``AvailabilityWindow.start_minute``
+    parses the string on every access)."""
+    return checks.minutes_of(hhmm)
 
 
 @lru_cache(maxsize=64)
@@ -383,7 +407,7 @@ def _runs(
     for window in windows:
         if window.is_active:
             by_day.setdefault(window.day_of_week, []).append(
-                (window, window.start_minute, window.end_minute)
+                (window, _clock(window.start_time), _clock(window.end_time))
             )
     for listed in by_day.values():
         listed.sort(key=lambda w: w[1])
@@ -459,6 +483,7 @@ class _Sweep:
         self.counts = index.counts
         self.top1, self.top1_at, self.top2 = index.top1, index.top1_at, index.top2
         self.seat_at = index.seat_map(duration)
+        self.back_to_back = (interval or duration) == duration
         self.ordered = True
         self.runs: list[_Run] = []
         previous = _NEVER
@@ -497,18 +522,49 @@ def _states(sweep: _Sweep) -> list[SlotState]:
         buffer_us = window.buffer_minutes * _US_PER_MINUTE
         reach = length_us + buffer_us
         hi = sweep.first_candidate(run[0], reach)
+        if sweep.back_to_back and start_steps is local_steps:
+            # a steady day and step == duration: each slot ends where the next starts
+            moment = first_start + start_steps[0]
+            for start, local_step in zip(run, local_steps, strict=False):
+                limit = start + reach
+                while fenced[hi] < limit:
+                    hi += 1
+                at = seat_at.get(start)
+                if at is None:
+                    seats = 0
+                    blocked = top1[hi] > start - buffer_us
+                else:
+                    seats = counts[at]
+                    blocked = (top2[hi] if top1_at[hi] == at else top1[hi]) > start - buffer_us
+                end = moment + length
+                append(
+                    new(
+                        SlotState,
+                        (
+                            moment,
+                            end,
+                            first_local + local_step,
+                            window,
+                            seats,
+                            blocked,
+                            0 if blocked or seats >= capacity else capacity - seats,
+                        ),
+                    )
+                )
+                moment = end
+            continue
         for start, start_step, local_step in zip(run, start_steps, local_steps, strict=False):
             limit = start + reach
             while fenced[hi] < limit:
                 hi += 1
             at = seat_at.get(start)
-            moment = first_start + start_step
             if at is None:
                 seats = 0
                 blocked = top1[hi] > start - buffer_us
             else:
                 seats = counts[at]
                 blocked = (top2[hi] if top1_at[hi] == at else top1[hi]) > start - buffer_us
+            moment = first_start + start_step
             append(
                 new(
                     SlotState,
