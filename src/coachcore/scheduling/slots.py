@@ -12,24 +12,27 @@ Everything here is pure: ``now`` and the occupied intervals are arguments.
 
 How it is fast (docs/performance.md has the figures):
 
-- Per calendar day the zone is asked for its UTC offset at local midnight and
-  at the next midnight, with ``fold=0`` and ``fold=1``. When all four agree,
-  no transition falls inside the day (tzdata never has two transitions within
-  four days of each other), so every slot of the day is ``wall - offset``:
-  integer arithmetic on microseconds since the epoch, no per-slot conversion.
-  Days with a transition (two a year in DST zones) take the per-slot path:
-  ``fold=0`` conversion with a round-trip check, exactly as the rules say.
+- The zone is asked once per calendar day for its UTC offset at local midnight
+  (``fold=0``). A day whose offset equals the offsets at the next two midnights
+  has no change inside it, so each of its slots is ``wall - offset``: integer
+  arithmetic on microseconds since the epoch, no per-slot conversion. (A gap or
+  fold around the next midnight reads as the old offset there, but the new one
+  shows a midnight later; this holds because tzdata changes offsets days apart
+  and by at most a day, which tests/test_slot_reference.py checks.) The other
+  days (two or four a year in DST zones) take the per-slot path: ``fold=0`` and
+  the round trip through UTC, the rules literally.
 - Occupied intervals are folded into distinct ``(start, duration)`` intervals
-  with a count (a run-length pass: stores return them sorted by start), sorted
-  once. For each prefix of that list (by start) the largest and second-largest
-  end are precomputed, so a slot's buffer check is one comparison: the intervals
-  starting before ``slot end + buffer`` form a prefix (a pointer that only moves
-  forward within a dated window), and the slot is blocked iff the latest end
-  among them, leaving out the slot's own seat-sharing interval, is after
-  ``slot start - buffer``.
-- Datetimes are made only for what is returned (a precomputed step offset added
-  to the window's first instant), and ``available_slots`` builds no
-  ``SlotState`` for slots it filters out.
+  with a count (a run-length pass, as stores return them sorted by start). For
+  each prefix of them by start the latest end, its index and the latest end
+  leaving that one out are kept, so a slot's buffer check is one comparison: the
+  intervals starting before ``slot end + buffer`` are a prefix (a pointer that
+  only moves forward within a dated window), and the slot is blocked iff the
+  latest end among them, leaving out the slot's own seat-sharing interval, is
+  after ``slot start - buffer``.
+- Datetimes are made by adding a shared, precomputed step to the window's first
+  instant; ``available_slots`` makes them only for the slots it returns and
+  builds no ``SlotState`` for the others. ``slot_state_at`` (booking) lays out
+  one day and checks one slot.
 """
 
 from __future__ import annotations
@@ -762,9 +765,9 @@ def slot_state_at(
 
 def find_slot(states: Sequence[SlotState], start: datetime) -> SlotState | None:
     """The grid slot starting exactly at ``start`` (any zone), if there is one."""
-    at = bisect_left(states, start, key=lambda s: s.start)
-    if at < len(states) and states[at].start == start:
-        return states[at]
+    for state in states:
+        if state.start == start:
+            return state
     return None
 
 
