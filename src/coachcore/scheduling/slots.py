@@ -19,8 +19,8 @@ How it is fast (docs/performance.md has the figures):
   fold around the next midnight reads as the old offset there, but the new one
   shows a midnight later; this holds because tzdata changes offsets days apart
   and by at most a day, which tests/test_slot_reference.py checks.) The other
-  days (two or four a year in DST zones) take the per-slot path: ``fold=0`` and
-  the round trip through UTC, the rules literally.
+  days (a change's day and the day before: four a year in a DST zone) take the
+  per-slot path: ``fold=0`` and the round trip through UTC, the rules literally.
 - Occupied intervals are folded into distinct ``(start, duration)`` intervals
   with a count (a run-length pass, as stores return them sorted by start). For
   each prefix of them by start the latest end, its index and the latest end
@@ -295,6 +295,12 @@ def local_instant(day: date, minute: int, zone: tzinfo) -> datetime | None:
     if back.replace(tzinfo=None) != naive:
         return None
     return local
+
+
+def window_start(day: date, window: AvailabilityWindow, zone: tzinfo) -> datetime:
+    """The instant a dated window opens (a nonexistent start time moves forward)."""
+    naive = datetime.combine(day, time()) + timedelta(minutes=window.start_minute)
+    return naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
 
 
 def window_end(day: date, window: AvailabilityWindow, zone: tzinfo) -> datetime:
