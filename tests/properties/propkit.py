@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -21,7 +22,13 @@ import coachcore
 from coachcore import Role
 from coachcore.adapters.clock import FixedClock
 from coachcore.errors import CoachCoreError
-from coachcore.testing.strategies import UserSpec, WindowSpec, timezones, window_specs
+from coachcore.testing.strategies import (
+    UserSpec,
+    WindowSpec,
+    offset_changes,
+    timezones,
+    window_specs,
+)
 
 #: Tuesday 2030-01-01 08:00 UTC: the default "now" of every world.
 T0 = datetime(2030, 1, 1, 8, 0, tzinfo=UTC)
@@ -39,6 +46,20 @@ def transition_days(tz: str, year: int = 2030) -> tuple[date, ...]:
         if today != tomorrow:
             out.append(day)
         day += timedelta(days=1)
+    return tuple(out)
+
+
+@functools.cache
+def clock_anomalies(tz: str, year: int = 2030) -> tuple[tuple[date, int], ...]:
+    """Where the wall clock of ``tz`` misbehaves in ``year``: the local date and minute
+    at which a gap (spring forward) or a repeated stretch (fall back) begins."""
+    zone = ZoneInfo(tz)
+    out = []
+    for edge in offset_changes(tz, year):
+        before = (edge - timedelta(minutes=1)).astimezone(zone).replace(tzinfo=None)
+        after = edge.astimezone(zone).replace(tzinfo=None)
+        begins = min(before + timedelta(minutes=1), after)
+        out.append((begins.date(), begins.hour * 60 + begins.minute))
     return tuple(out)
 
 
@@ -235,6 +256,7 @@ def reference_slots(
     now: datetime,
     occupied: Sequence[tuple[datetime, int]],
     interval: int | None = None,
+    stats: Counter[str] | None = None,
 ) -> list[RefSlot]:
     """Every future grid slot (even full or blocked ones), by brute force.
 
@@ -258,6 +280,15 @@ def reference_slots(
             buffer = timedelta(minutes=w.buffer_minutes)
             for minute in range(start_min, end_min, step):
                 start = local_to_utc(day, minute, zone)
+                if stats is not None:
+                    wall = datetime.combine(day, time()) + timedelta(minutes=minute)
+                    if start is None:
+                        stats["nonexistent"] += 1
+                    elif (
+                        wall.replace(tzinfo=zone, fold=1).utcoffset()
+                        != start.astimezone(zone).utcoffset()
+                    ):
+                        stats["ambiguous"] += 1
                 if start is None or start + length > ends or start <= now:
                     continue
                 end = start + length
@@ -345,9 +376,22 @@ def build_scenario(w: World, data: Any, *, actions: int = 4) -> Scenario:
     cancellations, then the clock moved forward by up to a day and a half."""
     draw = data.draw
     tz = draw(st.one_of(timezones(dst_only=True), timezones()), label="tz")
-    changes = transition_days(tz)
-    if changes and draw(st.booleans(), label="around a clock change"):
-        base = draw(st.sampled_from(changes), label="base")
+    anomalies = clock_anomalies(tz)
+    specs: list[WindowSpec] = []
+    if anomalies and draw(st.booleans(), label="around a clock change"):
+        base, minute = draw(st.sampled_from(anomalies), label="clock change (date, minute)")
+        # a window on that day around the gap or the repeated hour
+        start = max(0, (minute // 15 - draw(st.integers(0, 8))) * 15)
+        end = min(1440, max(start + 15, minute + 15 * draw(st.integers(1, 12))))
+        specs.append(
+            WindowSpec(
+                day_of_week=weekday(base),
+                start_time=f"{start // 60:02d}:{start % 60:02d}",
+                end_time=f"{end // 60:02d}:{end % 60:02d}",
+                max_sessions_per_slot=draw(st.integers(1, 3)),
+                buffer_minutes=draw(st.sampled_from([0, 5, 15, 30])),
+            )
+        )
     else:
         base = draw(st.dates(date(2030, 1, 3), date(2030, 12, 20)), label="base")
     first = base - timedelta(days=draw(st.integers(0, 2)))
@@ -362,7 +406,6 @@ def build_scenario(w: World, data: Any, *, actions: int = 4) -> Scenario:
     candidates = st.one_of(
         window_specs(days=day_st, max_capacity=3, max_buffer=45), night_windows(day_st)
     )
-    specs: list[WindowSpec] = []
     for spec in draw(st.lists(candidates, min_size=1, max_size=3), label="windows"):
         if not any(spec.overlaps(other) for other in specs):
             specs.append(spec)

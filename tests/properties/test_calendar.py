@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 from propkit import T0, World, utc
@@ -29,12 +28,6 @@ def spans_a_clock_change(start: datetime, minutes: int) -> bool:
     second pass (``fold=1``, which ``+`` drops)."""
     delta = timedelta(minutes=minutes)
     return utc(start + delta) != utc(start) + delta
-
-
-def as_passed(start: datetime, minutes: int) -> datetime:
-    """The start as the test hands it over: in its own zone, except where wall-clock
-    arithmetic goes wrong, which goes in UTC while the known bug below is open."""
-    return utc(start) if spans_a_clock_change(start, minutes) else start
 
 
 def check_event(w: World, session: Any, start: datetime, minutes: int) -> Any:
@@ -64,7 +57,7 @@ def test_each_session_gets_a_calendar_event_for_coach_and_member(
         session = w.as_(author).sessions.create(
             member_id=member.id,
             coach_id=coach.id,
-            scheduled_at=as_passed(start, duration),
+            scheduled_at=start,
             duration=duration,
             type=kind,
         )
@@ -76,12 +69,6 @@ def test_each_session_gets_a_calendar_event_for_coach_and_member(
 
 
 # Feature: coaching-platform, Property 17: Session Calendar Integration
-@pytest.mark.xfail(
-    reason="a session given in local time across a clock change (or in a repeated hour's "
-    "second pass) gets a calendar event and ends_at computed by wall-clock arithmetic: "
-    "120 min from 01:30 Europe/Berlin on 2030-03-31 ends at 01:30 UTC, not 02:30 UTC",
-    strict=True,
-)
 @given(
     pair=st.tuples(dst_edge_datetimes(around=timedelta(hours=2)), LENGTHS).filter(
         lambda p: spans_a_clock_change(*p)
@@ -109,15 +96,13 @@ def test_rescheduling_moves_the_calendar_event(backend: Any, start: Any, changes
         coach = w.coach()
         member = w.member(coach)
         when, length = start, 60
-        session = w.session(coach, member, as_passed(start, 60), 60)
+        session = w.session(coach, member, start, 60)
         for new_start, new_duration in changes:
             fields: dict[str, Any] = {}
             if new_duration is not None:
                 fields["duration"] = length = new_duration
             if new_start is not None:
-                when = new_start
-            if new_start is not None or spans_a_clock_change(when, length):
-                fields["scheduled_at"] = as_passed(when, length)
+                fields["scheduled_at"] = when = new_start
             moved = w.as_(coach).sessions.update(session.id, **fields)
             assert (utc(moved.scheduled_at), moved.duration) == (utc(when), length)
             check_event(w, session, when, length)
@@ -125,11 +110,6 @@ def test_rescheduling_moves_the_calendar_event(backend: Any, start: Any, changes
 
 
 # Feature: coaching-platform, Property 57: Session Time Update Calendar Sync
-@pytest.mark.xfail(
-    reason="rescheduling to a local time across a clock change moves the calendar event "
-    "end by wall-clock arithmetic (off by the DST shift)",
-    strict=True,
-)
 @given(
     pair=st.tuples(dst_edge_datetimes(around=timedelta(hours=2)), LENGTHS).filter(
         lambda p: spans_a_clock_change(*p)

@@ -17,6 +17,7 @@ from coachcore.testing.strategies import (
     junk_integers,
     junk_text,
     membership_statuses,
+    unique_users,
     user_specs,
 )
 
@@ -87,20 +88,29 @@ def test_coach_profile_updates_are_validated(backend: Any, data: Any) -> None:
 
 
 # Feature: coaching-platform, Property 8: Coach Capacity Enforcement
-@given(max_members=st.integers(1, 5), extra=st.integers(1, 3), via_signup=st.booleans())
+@given(
+    max_members=st.integers(1, 5),
+    resting=st.lists(st.sampled_from(["inactive", "paused"]), max_size=2),
+    extras=unique_users(min_size=1, max_size=3),
+    via_signup=st.booleans(),
+)
 def test_no_member_is_assigned_beyond_max_members(
-    backend: Any, max_members: int, extra: int, via_signup: bool
+    backend: Any, max_members: int, resting: Any, extras: Any, via_signup: bool
 ) -> None:
     with World(backend) as w:
         coach = w.coach(max_members=max_members)
+        # members who are not active do not take a place
+        for status in resting:
+            member = w.member(coach)
+            w.sys.members.update(member.id, membership_status=status)
         for _ in range(max_members):
             w.sys.members.assign_coach(w.member().id, coach.id)
-        for _ in range(extra):
+        for spec in extras:
             if via_signup:
                 with pytest.raises(Conflict):
-                    w.member(coach)
+                    w.member(coach, spec=spec)
             else:
-                loner = w.member()
+                loner = w.member(spec=spec)
                 with pytest.raises(Conflict):
                     w.sys.members.assign_coach(loner.id, coach.id)
                 assert w.sys.members.get(loner.id).coach_id is None

@@ -6,16 +6,17 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 from propkit import World, utc
 
 from coachcore.testing.strategies import aware_datetimes, membership_statuses, timezones
 
 STATES = st.sampled_from(["scheduled", "scheduled", "scheduled", "completed", "cancelled"])
-PLAN = st.lists(
-    st.tuples(st.integers(-4 * 24 * 60, 12 * 24 * 60), STATES, st.booleans()), max_size=8
-)
+MINE = st.sampled_from([True, True, True, False])
+MINUTES = st.integers(1, 12 * 24 * 60) | st.integers(-2 * 24 * 60, 0)
+PLAN = st.lists(st.tuples(MINUTES, STATES, MINE), min_size=1, max_size=10)
+LATER = st.just(0) | st.integers(0, 2 * 24 * 60)
 
 
 def make_sessions(w: World, coach: Any, me: Any, other: Any, plan: Any) -> list[Any]:
@@ -46,15 +47,16 @@ def upcoming_of(w: World, sessions: list[Any], member: Any) -> list[Any]:
 
 
 # Feature: coaching-platform, Property 36: Member Dashboard Next Session
-@given(plan=PLAN, later=st.integers(0, 3 * 24 * 60))
+@given(plan=PLAN, later=LATER)
 def test_the_next_session_is_the_earliest_upcoming_one(backend: Any, plan: Any, later: int) -> None:
     with World(backend) as w:
+        w.clock.advance(timedelta(minutes=later))
         coach = w.coach()
         me, other = w.member(coach), w.member(coach)
         sessions = make_sessions(w, coach, me, other, plan)
-        w.clock.advance(timedelta(minutes=later))
         dash = w.as_(me).dashboards.member()
         expected = upcoming_of(w, sessions, me)
+        event(f"upcoming sessions: {min(len(expected), 2)}")
         if not expected:
             assert dash.next_session is None
             assert dash.seconds_until_next is None
@@ -72,17 +74,18 @@ def test_the_next_session_is_the_earliest_upcoming_one(backend: Any, plan: Any, 
 
 
 # Feature: coaching-platform, Property 37: Member Dashboard Upcoming Sessions
-@given(plan=PLAN, later=st.integers(0, 3 * 24 * 60))
+@given(plan=PLAN, later=LATER)
 def test_the_dashboard_lists_the_next_three_sessions_in_order(
     backend: Any, plan: Any, later: int
 ) -> None:
     with World(backend) as w:
+        w.clock.advance(timedelta(minutes=later))
         coach = w.coach()
         me, other = w.member(coach), w.member(coach)
         sessions = make_sessions(w, coach, me, other, plan)
-        w.clock.advance(timedelta(minutes=later))
         dash = w.as_(me).dashboards.member()
         expected = upcoming_of(w, sessions, me)
+        event(f"upcoming sessions: {min(len(expected), 4)}")
         got = [utc(s.scheduled_at) for s in dash.upcoming]
         assert got == [utc(s.scheduled_at) for s in expected[:3]]
         assert {s.id for s in dash.upcoming} <= {s.id for s in expected}
@@ -95,13 +98,16 @@ def coach_world(w: World, data: Any) -> tuple[Any, Any, list[Any], Any]:
     coach, rival = w.coach(tz=tz), w.coach()
     me, other = w.member(coach), w.member(rival)
     plan = data.draw(
-        st.lists(
-            st.tuples(
-                st.integers(-18 * 60, 18 * 60) | st.integers(-9 * 24 * 60, 9 * 24 * 60),
-                STATES,
-                st.booleans(),
-            ),
-            max_size=8,
+        st.integers(0, 9).flatmap(
+            lambda n: st.lists(
+                st.tuples(
+                    st.integers(-18 * 60, 18 * 60) | st.integers(-9 * 24 * 60, 9 * 24 * 60),
+                    STATES,
+                    MINE,
+                ),
+                min_size=n,
+                max_size=n,
+            )
         ),
         label="sessions (minutes from now, state, mine)",
     )
@@ -123,6 +129,7 @@ def test_today_holds_the_coachs_sessions_of_the_local_day(backend: Any, data: An
     with World(backend) as w:
         coach, zone, made, dash = coach_world(w, data)
         today = w.now.astimezone(zone).date()
+        event(f"sessions today: {min(len(dash.today), 2)}")
         for session in dash.today:
             assert session.coach_id == coach.id
             assert session.scheduled_at.astimezone(zone).date() == today
@@ -144,6 +151,7 @@ def test_this_week_holds_the_coachs_upcoming_sessions_of_the_week(backend: Any, 
         today = w.now.astimezone(zone).date()
         monday = today - timedelta(days=today.weekday())
         week = {monday + timedelta(days=i) for i in range(7)}
+        event(f"sessions this week: {min(len(dash.this_week), 2)}")
         for session in dash.this_week:
             assert session.coach_id == coach.id
             assert session.scheduled_at.astimezone(zone).date() in week

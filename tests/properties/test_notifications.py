@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from propkit import T0, World
 
 from coachcore.errors import SlotFull
-from coachcore.testing.strategies import durations, future_datetimes, timezones
+from coachcore.testing.strategies import durations, future_datetimes, timezones, user_specs
 
 STARTS = future_datetimes(T0, within=timedelta(days=60))
 FIRST, LAST = date(2030, 1, 2), date(2030, 1, 8)
@@ -117,19 +117,26 @@ def test_completion_is_announced_to_both_and_the_member_is_asked_to_rate(
 
 
 # Feature: coaching-platform, Property 50: Member Assignment Notification
-@given(via=st.sampled_from(["signup", "assign", "reassign"]), bystanders=st.integers(0, 2))
-def test_the_coach_is_told_of_each_new_member(backend: Any, via: str, bystanders: int) -> None:
+@given(
+    via=st.sampled_from(["signup", "assign", "reassign"]),
+    bystanders=st.integers(0, 2),
+    spec=user_specs(),
+    tz=timezones(),
+)
+def test_the_coach_is_told_of_each_new_member(
+    backend: Any, via: str, bystanders: int, spec: Any, tz: str
+) -> None:
     with World(backend) as w:
-        coach, previous = w.coach(), w.coach()
+        coach, previous = w.coach(tz=tz), w.coach()
         for _ in range(bystanders):
             w.member(previous)
         if via == "signup":
-            member = w.member(coach)
+            member = w.member(coach, spec=spec)
         elif via == "assign":
-            member = w.member()
+            member = w.member(spec=spec)
             w.sys.members.assign_coach(member.id, coach.id)
         else:
-            member = w.member(previous)
+            member = w.member(previous, spec=spec)
             w.sys.members.assign_coach(member.id, coach.id)
         note = _exactly_once(w, coach, "member_assigned")
         assert note.recipient_id == coach.id

@@ -17,6 +17,7 @@ from coachcore.testing.strategies import (
     coach_settings,
     durations,
     notes,
+    rating_specs,
     timezones,
     window_specs,
 )
@@ -166,17 +167,15 @@ def test_an_admin_reaches_every_coaching_endpoint(backend: Any, data: Any) -> No
 
 
 # Feature: coaching-platform, Property 54: Admin Full Access
-@pytest.mark.xfail(
-    reason="sessions.rate refuses admins: 'Only the session's member may rate it' (403)",
-    strict=True,
-)
-@given(stars=st.integers(1, 5))
-def test_an_admin_may_also_rate_a_session(backend: Any, stars: int) -> None:
+@given(spec=rating_specs(), hours=st.integers(1, 24 * 60))
+def test_an_admin_may_also_rate_a_session(backend: Any, spec: Any, hours: int) -> None:
     with World(backend) as w:
         coach = w.coach()
         member = w.member(coach)
-        session = w.completed(coach, member)
-        assert w.as_(w.admin()).sessions.rate(session.id, rating=stars).rating == stars
+        session = w.completed(coach, member, start=w.now + timedelta(hours=hours))
+        rated = w.as_(w.admin()).sessions.rate(session.id, **spec.as_kwargs())
+        assert (rated.rating, rated.rating_feedback) == (spec.rating, spec.feedback)
+        assert w.as_(member).sessions.get(session.id).rating == spec.rating
 
 
 # Feature: coaching-platform, Property 55: Cross-Member Access Prevention

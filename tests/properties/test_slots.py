@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -57,13 +58,14 @@ def test_available_slots_equal_the_brute_force_reference(backend: Any, data: Any
         duration = data.draw(DURATIONS, label="duration")
         interval = data.draw(INTERVALS, label="interval")
         got = listed(w, sc, duration, interval)
-        want = [
-            s
-            for s in reference_slots(
-                sc.windows, sc.tz, sc.first, sc.last, duration, w.now, sc.occupied, interval
-            )
-            if s.available_capacity > 0
-        ]
+        met: Counter[str] = Counter()
+        everything = reference_slots(
+            sc.windows, sc.tz, sc.first, sc.last, duration, w.now, sc.occupied, interval, met
+        )
+        want = [s for s in everything if s.available_capacity > 0]
+        event(f"grid met a nonexistent time: {met['nonexistent'] > 0}")
+        event(f"grid met an ambiguous time: {met['ambiguous'] > 0}")
+        event(f"slots blocked by a buffer: {any(s.available_capacity == 0 for s in everything)}")
         event(f"slots listed: {'none' if not got else 'some'}")
         event(f"offset changes in range: {_offset_changes(sc)}")
         event(f"occupied intervals: {min(len(sc.occupied), 3)}")

@@ -40,7 +40,7 @@ def session_in(
     """A coach, their member and a session brought into ``state``."""
     coach = w.coach()
     member = w.member(coach)
-    session = w.session(coach, member, utc(start), duration)
+    session = w.session(coach, member, start, duration)
     if state == "completed":
         w.as_(coach).sessions.complete(session.id)
         if rated:
@@ -129,8 +129,6 @@ def test_bookings_must_fall_on_the_coachs_slots(backend: Any, data: Any) -> None
         duration = data.draw(DURATIONS, label="duration")
         grid = reference_slots(sc.windows, sc.tz, sc.first, sc.last, duration, w.now, sc.occupied)
         start = data.draw(candidate_starts(sc, grid), label="start")
-        if ambiguous(start):
-            start = utc(start)  # see the xfail test below
         seats = {s.start: s.available_capacity for s in grid}
         member = w.member(sc.coach)
         before = len(w.sys.bookings.list())
@@ -151,12 +149,6 @@ def test_bookings_must_fall_on_the_coachs_slots(backend: Any, data: Any) -> None
 
 
 # Feature: coaching-platform, Property 60: Booking Availability Validation
-@pytest.mark.xfail(
-    reason="booking a slot by its own local_start during a repeated (fall-back) hour is "
-    "refused as outside availability: aware datetimes in different zones compare unequal "
-    "when one is ambiguous, and bookings.create compares without converting to UTC",
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("tz", "day"),
     [
