@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import pendulum
@@ -79,12 +79,19 @@ def email(field: str, value: Any) -> str:
 
 
 def aware(field: str, value: Any) -> datetime:
-    """A timezone-aware datetime (naive ones are rejected)."""
+    """A timezone-aware datetime, as the same instant in UTC (naive ones are rejected).
+
+    Normalising at the boundary keeps arithmetic elapsed-time exact across DST
+    changes and makes instants comparable even in a repeated (fold=1) hour.
+    """
     if not isinstance(value, datetime):
         raise fail(field, "must be a datetime")
     if value.tzinfo is None or value.utcoffset() is None:
         raise fail(field, "must be timezone-aware")
-    return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise fail(field, "is out of range") from exc
 
 
 def optional_aware(field: str, value: Any) -> datetime | None:

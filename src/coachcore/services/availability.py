@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from typing import Any
 
 import attrs
@@ -11,7 +11,13 @@ from coachcore.domain import checks
 from coachcore.domain.entities import AvailabilityWindow, Booking
 from coachcore.errors import BusinessRuleViolation, Conflict, ValidationFailed
 from coachcore.policies import access
-from coachcore.scheduling.slots import AvailableSlot, day_of_week, zone_of
+from coachcore.scheduling.slots import (
+    AvailableSlot,
+    day_of_week,
+    window_end,
+    window_start,
+    zone_of,
+)
 from coachcore.services import effects, lookups
 from coachcore.services.context import Tx, UseCases, new_id
 from coachcore.services.sessions import duration_of
@@ -39,13 +45,15 @@ def _check_overlap(tx: Tx, window: AvailabilityWindow) -> None:
             )
 
 
-def _still_fits(window: AvailabilityWindow, booking: Booking) -> bool:
-    minute = checks.minutes_of(booking.requested_time)
-    return (
-        window.is_active
-        and day_of_week(booking.requested_date) == window.day_of_week
-        and window.start_minute <= minute
-        and minute + booking.duration <= window.end_minute
+def _still_fits(window: AvailabilityWindow, booking: Booking, zone: tzinfo) -> bool:
+    """The booking lies inside the window on its date, measured in real instants
+    (on a DST day wall-clock minutes and elapsed minutes differ)."""
+    day = booking.requested_date
+    if not window.is_active or day_of_week(day) != window.day_of_week:
+        return False
+    ends = booking.start + timedelta(minutes=booking.duration)
+    return window_start(day, window, zone) <= booking.start and ends <= window_end(
+        day, window, zone
     )
 
 
@@ -58,9 +66,10 @@ def _protect_bookings(tx: Tx, old: AvailabilityWindow, new: AvailabilityWindow |
         raise BusinessRuleViolation(
             "This window still has bookings", details={"bookings": len(booked)}
         )
+    zone = zone_of(lookups.user(tx.uow, old.coach_id).timezone)
     seats: dict[tuple[Any, int], int] = {}
     for booking in booked:
-        if not _still_fits(new, booking):
+        if not _still_fits(new, booking, zone):
             raise BusinessRuleViolation(
                 "The change would leave bookings outside the window",
                 details={"booking_id": booking.id},

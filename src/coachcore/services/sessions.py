@@ -376,14 +376,14 @@ class Sessions(UseCases):
         return self._rt.write(self._actor, run)
 
     def rate(self, session_id: Any, *, rating: Any, feedback: Any = None) -> Session:
-        """The member rates a completed session once, 1 to 5, with optional feedback."""
+        """The member (or an admin for them) rates a completed session once, 1 to 5."""
         stars = checks.integer("rating", rating, low=1, high=5)
         text = checks.text("feedback", feedback, max_len=5000)
 
         def run(tx: Tx) -> Session:
             session = lookups.session(tx.uow, session_id)
-            if tx.actor.user_id != session.member_id:
-                raise Forbidden("Only the session's member may rate it")
+            if not (tx.actor.sees_all or tx.actor.user_id == session.member_id):
+                raise Forbidden("Only the session's member (or an admin) may rate it")
             tx.actor.require("ratings:write")
             if session.status != SessionStatus.COMPLETED:
                 raise BusinessRuleViolation("Only a completed session can be rated")
