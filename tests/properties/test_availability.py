@@ -238,11 +238,6 @@ def test_window_changes_on_clock_change_days_may_not_strand_bookings(
 
 
 # Feature: coaching-platform, Property 14: Availability Deletion Protection
-@pytest.mark.xfail(
-    reason="sessions.update clears the booking's window_id, so a rescheduled booking no "
-    "longer protects the window it now lies in: availability.delete removes it",
-    strict=True,
-)
 @given(data=st.data())
 def test_a_rescheduled_booking_still_protects_its_window(backend: Any, data: Any) -> None:
     with World(backend) as w:

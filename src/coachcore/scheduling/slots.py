@@ -309,6 +309,25 @@ def window_end(day: date, window: AvailabilityWindow, zone: tzinfo) -> datetime:
     return naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
 
 
+def window_holds(
+    window: AvailabilityWindow, day: date, start: datetime, duration: int, zone: tzinfo
+) -> bool:
+    """``[start, start+duration)`` lies inside the window dated ``day``, in real instants
+    (on a DST day wall-clock minutes and elapsed minutes differ)."""
+    if not window.is_active or day_of_week(day) != window.day_of_week:
+        return False
+    ends = start + timedelta(minutes=duration)
+    return window_start(day, window, zone) <= start and ends <= window_end(day, window, zone)
+
+
+def window_containing(
+    windows: Sequence[AvailabilityWindow], start: datetime, duration: int, zone: tzinfo
+) -> AvailabilityWindow | None:
+    """The window that holds a session starting at ``start``, if any."""
+    day = start.astimezone(zone).date()
+    return next((w for w in windows if window_holds(w, day, start, duration, zone)), None)
+
+
 @lru_cache(maxsize=2048)
 def _clock(hhmm: str) -> int:
     """Minutes after midnight of a window's "HH:mm" (``AvailabilityWindow.start_minute``
@@ -623,9 +642,7 @@ def _available(sweep: _Sweep, viewer: tzinfo | None) -> list[AvailableSlot]:
             moment = first_start + start_step
             if viewer is None:
                 append(
-                    AvailableSlot(
-                        moment, moment + length, first_local + local_step, free, capacity
-                    )
+                    AvailableSlot(moment, moment + length, first_local + local_step, free, capacity)
                 )
             else:
                 append(
@@ -672,9 +689,7 @@ def slot_states_indexed(
     interval: int | None = None,
 ) -> list[SlotState]:
     """:func:`slot_states` over a ready :class:`OccupancyIndex`."""
-    return _states(
-        _Sweep(windows, zone, start_date, end_date, duration, now, index, interval)
-    )
+    return _states(_Sweep(windows, zone, start_date, end_date, duration, now, index, interval))
 
 
 def available_slots_indexed(

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta, tzinfo
+from datetime import timedelta
 from typing import Any
 
 import attrs
 
 from coachcore.domain import checks
-from coachcore.domain.entities import AvailabilityWindow, Booking
+from coachcore.domain.entities import AvailabilityWindow
 from coachcore.errors import BusinessRuleViolation, Conflict, ValidationFailed
 from coachcore.policies import access
 from coachcore.scheduling.slots import (
     AvailableSlot,
-    day_of_week,
-    window_end,
-    window_start,
+    window_holds,
     zone_of,
 )
 from coachcore.services import effects, lookups
@@ -45,18 +43,6 @@ def _check_overlap(tx: Tx, window: AvailabilityWindow) -> None:
             )
 
 
-def _still_fits(window: AvailabilityWindow, booking: Booking, zone: tzinfo) -> bool:
-    """The booking lies inside the window on its date, measured in real instants
-    (on a DST day wall-clock minutes and elapsed minutes differ)."""
-    day = booking.requested_date
-    if not window.is_active or day_of_week(day) != window.day_of_week:
-        return False
-    ends = booking.start + timedelta(minutes=booking.duration)
-    return window_start(day, window, zone) <= booking.start and ends <= window_end(
-        day, window, zone
-    )
-
-
 def _protect_bookings(tx: Tx, old: AvailabilityWindow, new: AvailabilityWindow | None) -> None:
     """Refuse to delete or shrink a window under future confirmed bookings."""
     booked = tx.uow.bookings.confirmed_for_window(old.id, tx.now)
@@ -69,7 +55,7 @@ def _protect_bookings(tx: Tx, old: AvailabilityWindow, new: AvailabilityWindow |
     zone = zone_of(lookups.user(tx.uow, old.coach_id).timezone)
     seats: dict[tuple[Any, int], int] = {}
     for booking in booked:
-        if not _still_fits(new, booking, zone):
+        if not window_holds(new, booking.requested_date, booking.start, booking.duration, zone):
             raise BusinessRuleViolation(
                 "The change would leave bookings outside the window",
                 details={"booking_id": booking.id},

@@ -19,7 +19,7 @@ from coachcore.domain.enums import (
 )
 from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden
 from coachcore.policies import access
-from coachcore.scheduling.slots import zone_of
+from coachcore.scheduling.slots import window_containing, zone_of
 from coachcore.services import effects, lookups, reminders
 from coachcore.services.context import Tx, UseCases, new_id
 
@@ -438,7 +438,11 @@ def _reschedule(
     booking = tx.uow.bookings.get_by_session(session.id)
     if booking is not None:
         coach = lookups.user(tx.uow, session.coach_id)
-        local = moved.scheduled_at.astimezone(zone_of(coach.timezone))
+        zone = zone_of(coach.timezone)
+        local = moved.scheduled_at.astimezone(zone)
+        window = window_containing(
+            tx.uow.windows.for_coach(coach.id), moved.scheduled_at, moved.duration, zone
+        )
         tx.uow.bookings.update(
             attrs.evolve(
                 booking,
@@ -446,7 +450,7 @@ def _reschedule(
                 duration=moved.duration,
                 requested_date=local.date(),
                 requested_time=local.strftime("%H:%M"),
-                window_id=None,
+                window_id=None if window is None else window.id,
                 updated_at=tx.now,
             )
         )
