@@ -47,7 +47,7 @@ def required_text(field: str, value: Any, *, max_len: int = MAX_TEXT) -> str:
 
 def identifier(field: str, value: Any) -> str:
     """An entity id: a non-empty string of at most 64 characters."""
-    if not isinstance(value, str) or not value or len(value) > MAX_ID:
+    if not isinstance(value, str) or not value or len(value) > MAX_ID or "\x00" in value:
         raise fail(field, "must be an id string")
     return value
 

@@ -19,7 +19,7 @@ from coachcore.scheduling.slots import (
 from coachcore.services import effects, lookups
 from coachcore.services.context import Tx, UseCases, new_id
 from coachcore.services.sessions import duration_of
-from coachcore.services.slots import coach_slot_states
+from coachcore.services.slots import coach_available_slots
 
 _UNSET: Any = object()
 MAX_RANGE_DAYS = 366
@@ -210,7 +210,8 @@ class Availability(UseCases):
             tx.actor.require("availability:read")
             coach = lookups.active_user(tx.uow, coach_id, "coach_id")
             lookups.coach(tx.uow, coach.id)
-            states = coach_slot_states(tx.uow, coach, first, last, minutes, tx.now, step)
-            return [s.to_available(viewer) for s in states if s.available_capacity > 0]
+            return coach_available_slots(
+                tx.uow, coach, first, last, minutes, tx.now, step, viewer
+            )
 
         return self._rt.read(self._actor, run)

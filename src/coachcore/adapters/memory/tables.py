@@ -61,12 +61,9 @@ class Table(Generic[E]):
         """Rows of ``group`` whose time is in ``[start, end)``, in time order."""
         times = self._times.get(group, [])
         low = bisect_left(times, (start, ""))
-        out = []
-        for moment, key in times[low:]:
-            if moment >= end:
-                break
-            out.append(self.rows[key])
-        return out
+        high = bisect_left(times, (end, ""), low)
+        rows = self.rows
+        return [rows[key] for _, key in times[low:high]]
 
     def insert(self, row: E) -> None:
         key = self._key(row)
