@@ -28,6 +28,29 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
+# The properties hold on the memory store with the profile's full example
+# count; on the SQL stores the same tests run as a conformance check with a
+# quarter of the examples, so the whole suite stays well inside CI's budget.
+SQL_BACKENDS = {"sqlite", "postgresql"}
+SQL_EXAMPLE_SHARE = 4
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Run hypothesis tests on the SQL backends with fewer examples (see above)."""
+    test = getattr(item, "obj", None)
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    chosen = getattr(test, "_hypothesis_internal_use_settings", None)
+    if chosen is None or params.get("backend") not in SQL_BACKENDS:
+        yield
+        return
+    fewer = max(10, chosen.max_examples // SQL_EXAMPLE_SHARE)
+    test._hypothesis_internal_use_settings = settings(chosen, max_examples=fewer)  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        test._hypothesis_internal_use_settings = chosen  # type: ignore[union-attr]
+
 
 @pytest.fixture(scope="session")
 def backend_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackendPool]:
