@@ -28,5 +28,5 @@ def test_throwaway_postgres_starts_serves_and_stops() -> None:
     port = server.port
     server.stop()  # second stop is a no-op
     assert not tmpdir.exists()
-    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
-        pass
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()

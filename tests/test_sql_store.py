@@ -368,8 +368,8 @@ def test_busy_sqlite_write_is_retried_then_store_error(tmp_path: Path) -> None:
     blocker = sqlite3.connect(path, isolation_level=None)
     try:
         blocker.execute("BEGIN IMMEDIATE")
-        with pytest.raises(StoreError) as busy, store.unit_of_work(write=True):
-            pass
+        with pytest.raises(StoreError) as busy, store.unit_of_work(write=True) as uow:
+            uow.users.list()  # never reached: BEGIN IMMEDIATE waits for the blocker
         assert busy.value.details == {"retryable": True}
         with store.unit_of_work(write=False) as uow:  # WAL: readers are not blocked
             assert uow.users.list() == []
