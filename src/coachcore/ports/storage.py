@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from coachcore.domain.entities import (
@@ -34,6 +34,7 @@ from coachcore.domain.entities import (
     Session,
     User,
 )
+from coachcore.domain.rules import DateOverride, SchedulingRules, WaitlistEntry
 
 
 class UserRepository(Protocol):
@@ -118,6 +119,18 @@ class SessionRepository(Protocol):
         """The coach's non-cancelled sessions starting in ``[start, end)``, by start."""
         ...
 
+    def occupancy(
+        self, coach_id: str, start: datetime, end: datetime
+    ) -> Sequence[tuple[datetime, int, int]]:
+        """``(scheduled_at, duration, how many)`` of the coach's non-cancelled
+        sessions starting in ``[start, end)``, one row per distinct pair, by
+        start then duration (what the slot engine needs, pre-counted)."""
+        ...
+
+    def count_upcoming(self, member_id: str, coach_id: str, after: datetime) -> int:
+        """How many scheduled sessions the member has with the coach after ``after``."""
+        ...
+
 
 class RatingRepository(Protocol):
     def add(self, rating: Rating) -> None: ...
@@ -177,6 +190,48 @@ class OutboxRepository(Protocol):
     def failed(self) -> Sequence[OutboxMessage]: ...
 
 
+class SchedulingRulesRepository(Protocol):
+    def get(self, coach_id: str) -> SchedulingRules | None: ...
+    def put(self, rules: SchedulingRules) -> None:
+        """Insert or replace the coach's rules."""
+        ...
+
+
+class DateOverrideRepository(Protocol):
+    def add(self, override: DateOverride) -> None: ...
+    def get(self, override_id: str) -> DateOverride | None: ...
+    def delete(self, override_id: str) -> None: ...
+    def for_coach(self, coach_id: str, first: date, last: date) -> Sequence[DateOverride]:
+        """The coach's overrides dated ``first`` .. ``last`` (inclusive), by date,
+        start time, then id (whole-day blocks first)."""
+        ...
+
+
+class WaitlistRepository(Protocol):
+    def add(self, entry: WaitlistEntry) -> None: ...
+    def update(self, entry: WaitlistEntry) -> None: ...
+    def get(self, entry_id: str) -> WaitlistEntry | None: ...
+    def for_slot(self, coach_id: str, start: datetime, duration: int) -> Sequence[WaitlistEntry]:
+        """Open (waiting or offered) entries of one slot, first come first."""
+        ...
+
+    def holds(self, coach_id: str, start: datetime, end: datetime, now: datetime) -> Sequence[
+        WaitlistEntry
+    ]:
+        """Offered entries still holding a seat at ``now``, starting in ``[start, end)``."""
+        ...
+
+    def expired_holds(self, now: datetime, limit: int) -> Sequence[WaitlistEntry]:
+        """Offered entries whose hold ended at or before ``now``, oldest hold first."""
+        ...
+
+    def list(
+        self, *, member_id: str | None = None, coach_id: str | None = None
+    ) -> Sequence[WaitlistEntry]:
+        """Entries by slot start, then joining time, then id."""
+        ...
+
+
 class UnitOfWork(Protocol):
     users: UserRepository
     members: MemberRepository
@@ -190,6 +245,9 @@ class UnitOfWork(Protocol):
     notifications: NotificationRepository
     reminders: ReminderRepository
     outbox: OutboxRepository
+    rules: SchedulingRulesRepository
+    overrides: DateOverrideRepository
+    waitlist: WaitlistRepository
 
     def lock_coach(self, coach_id: str) -> None:
         """Serialize this coach's booking decisions until the unit of work ends."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import attrs
@@ -35,6 +35,13 @@ from coachcore.domain.enums import (
     OutboxStatus,
     ReminderStatus,
     SessionStatus,
+)
+from coachcore.domain.rules import (
+    OPEN_WAITLIST,
+    DateOverride,
+    SchedulingRules,
+    WaitlistEntry,
+    WaitlistStatus,
 )
 
 
@@ -160,6 +167,20 @@ class SessionRepo(_Repo):
         rows = self._t.between(coach_id, start, end)
         return [s for s in rows if s.status != SessionStatus.CANCELLED]
 
+    def occupancy(
+        self, coach_id: str, start: datetime, end: datetime
+    ) -> Sequence[tuple[datetime, int, int]]:
+        return self._t.tallied(coach_id, start, end)
+
+    def count_upcoming(self, member_id: str, coach_id: str, after: datetime) -> int:
+        return sum(
+            1
+            for s in self._t.by("member", member_id)
+            if s.coach_id == coach_id
+            and s.status == SessionStatus.SCHEDULED
+            and s.scheduled_at > after
+        )
+
 
 class RatingRepo(_Repo):
     def get_for_session(self, session_id: str) -> Rating | None:
@@ -228,6 +249,78 @@ class OutboxRepo(_Repo):
         return sorted(rows, key=lambda m: (m.created_at, m.id))
 
 
+class RulesRepo:
+    def __init__(self, table: Table[SchedulingRules]) -> None:
+        self._t = table
+
+    def get(self, coach_id: str) -> SchedulingRules | None:
+        return self._t.get(coach_id)
+
+    def put(self, rules: SchedulingRules) -> None:
+        if self._t.get(rules.coach_id) is None:
+            self._t.insert(rules)
+        else:
+            self._t.replace(rules)
+
+
+class OverrideRepo(_Repo):
+    def delete(self, override_id: str) -> None:
+        self._t.delete(override_id)
+
+    def for_coach(self, coach_id: str, first: date, last: date) -> Sequence[DateOverride]:
+        rows = (o for o in self._t.by("coach", coach_id) if first <= o.date <= last)
+        return sorted(rows, key=lambda o: (o.date, o.start_time or "", o.id))
+
+
+def _waitlist_order(entry: WaitlistEntry) -> tuple[datetime, datetime, str]:
+    return (entry.start, entry.created_at, entry.id)
+
+
+class WaitlistRepo(_Repo):
+    def for_slot(self, coach_id: str, start: datetime, duration: int) -> Sequence[WaitlistEntry]:
+        rows = (
+            e for e in self._t.by("slot", (coach_id, start, duration)) if e.status in OPEN_WAITLIST
+        )
+        return sorted(rows, key=_waitlist_order)
+
+    def holds(
+        self, coach_id: str, start: datetime, end: datetime, now: datetime
+    ) -> Sequence[WaitlistEntry]:
+        rows = (
+            e
+            for e in self._t.by("offered", coach_id)
+            if start <= e.start < end and e.hold_until is not None and e.hold_until > now
+        )
+        return sorted(rows, key=_waitlist_order)
+
+    def expired_holds(self, now: datetime, limit: int) -> Sequence[WaitlistEntry]:
+        rows = (
+            e
+            for e in self._t.by("status", WaitlistStatus.OFFERED)
+            if e.hold_until is not None and e.hold_until <= now
+        )
+        return sorted(rows, key=lambda e: (e.hold_until, e.id))[:limit]
+
+    def list(
+        self, *, member_id: str | None = None, coach_id: str | None = None
+    ) -> Sequence[WaitlistEntry]:
+        if member_id is not None:
+            rows: Any = self._t.by("member", member_id)
+        elif coach_id is not None:
+            rows = self._t.by("coach", coach_id)
+        else:
+            rows = self._t.rows.values()
+        kept = (e for e in rows if coach_id is None or e.coach_id == coach_id)
+        return sorted(kept, key=_waitlist_order)
+
+
+def _occupying(session: Session) -> tuple[datetime, int] | None:
+    """What a session adds to its coach's occupancy tally (nothing if cancelled)."""
+    if session.status == SessionStatus.CANCELLED:
+        return None
+    return (session.scheduled_at, session.duration)
+
+
 def _tables() -> dict[str, Table[Any]]:
     return {
         "users": Table("user", _by_id, {"role": lambda u: u.role}, {"email": lambda u: u.email}),
@@ -254,6 +347,7 @@ def _tables() -> dict[str, Table[Any]]:
             _by_id,
             {"member": lambda s: s.member_id, "coach": lambda s: s.coach_id},
             timeline=(lambda s: s.coach_id, lambda s: s.scheduled_at),
+            tally=(lambda s: s.coach_id, _occupying),
         ),
         "ratings": Table(
             "rating", _by_id, {"coach": lambda r: r.coach_id}, {"session": lambda r: r.session_id}
@@ -278,6 +372,19 @@ def _tables() -> dict[str, Table[Any]]:
             {"status": lambda m: m.status},
             {"idempotency": lambda m: m.idempotency_key},
         ),
+        "rules": Table("scheduling rules", lambda r: r.coach_id),
+        "overrides": Table("date override", _by_id, {"coach": lambda o: o.coach_id}),
+        "waitlist": Table(
+            "waitlist entry",
+            _by_id,
+            {
+                "slot": lambda e: (e.coach_id, e.start, e.duration),
+                "member": lambda e: e.member_id,
+                "coach": lambda e: e.coach_id,
+                "status": lambda e: e.status,
+                "offered": lambda e: e.coach_id if e.status == WaitlistStatus.OFFERED else None,
+            },
+        ),
     }
 
 
@@ -298,6 +405,9 @@ class MemoryUnitOfWork:
         self.notifications = NotificationRepo(tables["notifications"])
         self.reminders = ReminderRepo(tables["reminders"])
         self.outbox = OutboxRepo(tables["outbox"])
+        self.rules = RulesRepo(tables["rules"])
+        self.overrides = OverrideRepo(tables["overrides"])
+        self.waitlist = WaitlistRepo(tables["waitlist"])
         self.committed = False
 
     def lock_coach(self, coach_id: str) -> None:

@@ -10,6 +10,8 @@ from typing import Any, Generic, TypeVar
 from coachcore.errors import Conflict
 
 E = TypeVar("E")
+Interval = tuple[datetime, int]
+"""``(start, duration in minutes)``: what a tally counts."""
 _MISSING: Any = object()
 
 
@@ -35,6 +37,7 @@ class Table(Generic[E]):
         indexes: dict[str, Callable[[E], Hashable]] | None = None,
         unique: dict[str, Callable[[E], Hashable]] | None = None,
         timeline: tuple[Callable[[E], Hashable], Callable[[E], datetime]] | None = None,
+        tally: tuple[Callable[[E], Hashable], Callable[[E], Interval | None]] | None = None,
     ) -> None:
         self.name = name
         self.rows: dict[str, E] = {}
@@ -45,6 +48,9 @@ class Table(Generic[E]):
         self._uniq: dict[str, dict[Hashable, str]] = {n: {} for n in self._unique}
         self._timeline = timeline
         self._times: dict[Hashable, list[tuple[datetime, str]]] = {}
+        self._tally = tally
+        self._counts: dict[Hashable, dict[Interval, int]] = {}
+        self._counted: dict[Hashable, list[Interval]] = {}
         self.journal: Journal | None = None
 
     def get(self, key: str) -> E | None:
@@ -64,6 +70,18 @@ class Table(Generic[E]):
         high = bisect_left(times, (end, ""), low)
         rows = self.rows
         return [rows[key] for _, key in times[low:high]]
+
+    def tallied(
+        self, group: Hashable, start: datetime, end: datetime
+    ) -> list[tuple[datetime, int, int]]:
+        """``(start, duration, rows)`` of ``group``'s counted intervals starting in
+        ``[start, end)``, by start: kept up to date on every write, so reading
+        costs one row per distinct interval, not one per stored row."""
+        keys = self._counted.get(group, [])
+        counts = self._counts.get(group, {})
+        low = bisect_left(keys, (start, -1))
+        high = bisect_left(keys, (end, -1), low)
+        return [(at, length, counts[(at, length)]) for at, length in keys[low:high]]
 
     def insert(self, row: E) -> None:
         key = self._key(row)
@@ -116,6 +134,8 @@ class Table(Generic[E]):
         if self._timeline is not None:
             group, moment = self._timeline
             insort(self._times.setdefault(group(row), []), (moment(row), key))
+        if self._tally is not None:
+            self._count(row, 1)
 
     def _unindex(self, key: str, row: E) -> None:
         for name, of in self._indexes.items():
@@ -133,3 +153,23 @@ class Table(Generic[E]):
             at = bisect_left(times, entry)
             if at < len(times) and times[at] == entry:
                 del times[at]
+        if self._tally is not None:
+            self._count(row, -1)
+
+    def _count(self, row: E, change: int) -> None:
+        assert self._tally is not None
+        of_group, interval_of = self._tally
+        interval = interval_of(row)
+        if interval is None:
+            return
+        group = of_group(row)
+        counts = self._counts.setdefault(group, {})
+        total = counts.get(interval, 0) + change
+        if total > 0:
+            if interval not in counts:
+                insort(self._counted.setdefault(group, []), interval)
+            counts[interval] = total
+        elif interval in counts:
+            del counts[interval]
+            keys = self._counted[group]
+            del keys[bisect_left(keys, interval)]

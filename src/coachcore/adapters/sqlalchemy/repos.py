@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -38,6 +38,13 @@ from coachcore.domain.enums import (
     OutboxStatus,
     ReminderStatus,
     SessionStatus,
+)
+from coachcore.domain.rules import (
+    OPEN_WAITLIST,
+    DateOverride,
+    SchedulingRules,
+    WaitlistEntry,
+    WaitlistStatus,
 )
 
 E = TypeVar("E")
@@ -236,6 +243,44 @@ class SessionRepo(_Repo[Session]):
         order = ("scheduled_at", "id")
         return self._many("occupying", where, order, coach=coach_id, start=start, end=end)
 
+    def occupancy(
+        self, coach_id: str, start: datetime, end: datetime
+    ) -> Sequence[tuple[datetime, int, int]]:
+        def build() -> Any:
+            c = self._t.c
+            return (
+                sa.select(c.scheduled_at, c.duration, sa.func.count().label("n"))
+                .where(
+                    c.coach_id == _p("coach"),
+                    c.scheduled_at >= _p("start"),
+                    c.scheduled_at < _p("end"),
+                    c.status != SessionStatus.CANCELLED.value,
+                )
+                .group_by(c.scheduled_at, c.duration)
+                .order_by(c.scheduled_at, c.duration)
+            )
+
+        params = {"coach": coach_id, "start": start, "end": end}
+        rows = self._db.rows(self._stmt("occupancy", build), params)
+        return [(r["scheduled_at"], r["duration"], r["n"]) for r in rows]
+
+    def count_upcoming(self, member_id: str, coach_id: str, after: datetime) -> int:
+        def build() -> Any:
+            c = self._t.c
+            return (
+                sa.select(sa.func.count())
+                .select_from(self._t)
+                .where(
+                    c.member_id == _p("member"),
+                    c.coach_id == _p("coach"),
+                    c.status == SessionStatus.SCHEDULED.value,
+                    c.scheduled_at > _p("after"),
+                )
+            )
+
+        params = {"member": member_id, "coach": coach_id, "after": after}
+        return int(self._db.scalar(self._stmt("count_upcoming", build), params))
+
 
 class RatingRepo(_Repo[Rating]):
     entity, what, table = Rating, "rating", "ratings"
@@ -341,3 +386,84 @@ class OutboxRepo(_Repo[OutboxMessage]):
 
     def failed(self) -> Sequence[OutboxMessage]:
         return self._many("failed", lambda c: [c.status == FAILED_MESSAGE], ("created_at", "id"))
+
+
+class RulesRepo(_Repo[SchedulingRules]):
+    entity, what, table, key = SchedulingRules, "scheduling rules", "scheduling_rules", "coach_id"
+
+    def put(self, rules: SchedulingRules) -> None:
+        if self.get(rules.coach_id) is None:
+            self.add(rules)
+        else:
+            self.update(rules)
+
+
+class OverrideRepo(_Repo[DateOverride]):
+    entity, what, table = DateOverride, "date override", "date_overrides"
+
+    def delete(self, override_id: str) -> None:
+        stmt = self._stmt("delete", lambda: sa.delete(self._t).where(self._t.c.id == _p("id")))
+        self._db.execute(stmt, {"id": override_id})
+
+    def for_coach(self, coach_id: str, first: date, last: date) -> Sequence[DateOverride]:
+        def where(c: Any) -> list[ColumnElement[bool]]:
+            return [c.coach_id == _p("coach"), c.date >= _p("first"), c.date <= _p("last")]
+
+        rows = self._many(
+            "for_coach", where, ("date", "id"), coach=coach_id, first=first, last=last
+        )
+        return sorted(rows, key=lambda o: (o.date, o.start_time or "", o.id))
+
+
+OPEN_ENTRY = [status.value for status in OPEN_WAITLIST]
+OFFERED_ENTRY = WaitlistStatus.OFFERED.value
+WAITLIST_ORDER = ("start", "created_at", "id")
+
+
+class WaitlistRepo(_Repo[WaitlistEntry]):
+    entity, what, table = WaitlistEntry, "waitlist entry", "waitlist_entries"
+
+    def for_slot(self, coach_id: str, start: datetime, duration: int) -> Sequence[WaitlistEntry]:
+        def where(c: Any) -> list[ColumnElement[bool]]:
+            return [
+                c.coach_id == _p("coach"),
+                c.start == _p("start"),
+                c.duration == _p("duration"),
+                c.status.in_(OPEN_ENTRY),
+            ]
+
+        params = {"coach": coach_id, "start": start, "duration": duration}
+        return self._many("for_slot", where, WAITLIST_ORDER, **params)
+
+    def holds(
+        self, coach_id: str, start: datetime, end: datetime, now: datetime
+    ) -> Sequence[WaitlistEntry]:
+        def where(c: Any) -> list[ColumnElement[bool]]:
+            return [
+                c.coach_id == _p("coach"),
+                c.status == OFFERED_ENTRY,
+                c.start >= _p("start"),
+                c.start < _p("end"),
+                c.hold_until > _p("now"),
+            ]
+
+        params = {"coach": coach_id, "start": start, "end": end, "now": now}
+        return self._many("holds", where, WAITLIST_ORDER, **params)
+
+    def expired_holds(self, now: datetime, limit: int) -> Sequence[WaitlistEntry]:
+        def where(c: Any) -> list[ColumnElement[bool]]:
+            return [c.status == OFFERED_ENTRY, c.hold_until <= _p("now")]
+
+        return self._many("expired", where, ("hold_until", "id"), now=now, limit_=limit)
+
+    def list(
+        self, *, member_id: str | None = None, coach_id: str | None = None
+    ) -> Sequence[WaitlistEntry]:
+        params = {"member": member_id, "coach": coach_id}
+        params = {k: v for k, v in params.items() if v is not None}
+
+        def where(c: Any) -> list[ColumnElement[bool]]:
+            columns = {"member": c.member_id, "coach": c.coach_id}
+            return [columns[k] == _p(k) for k in params]
+
+        return self._many(f"list:{sorted(params)}", where, WAITLIST_ORDER, **params)

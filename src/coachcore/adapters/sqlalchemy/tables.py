@@ -15,7 +15,11 @@ import attrs
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
+from coachcore.domain.rules import RULE_RANGES
+
 DEFAULT_PREFIX = "coachcore_"
+RULE_COLUMNS = tuple(RULE_RANGES)
+"""The integer columns of ``scheduling_rules`` (NULL: the rule is off)."""
 ID = sa.String(64)
 WORD = sa.String(32)
 NAMING = {
@@ -81,6 +85,9 @@ class Tables:
     notifications: sa.Table
     reminders: sa.Table
     outbox: sa.Table
+    scheduling_rules: sa.Table
+    date_overrides: sa.Table
+    waitlist_entries: sa.Table
 
     @property
     def version_table(self) -> str:
@@ -285,6 +292,43 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         sa.Column("last_error", sa.Text()),
         sa.Index(None, "status", "created_at"),
     )
+    scheduling_rules = table(
+        "scheduling_rules",
+        _ref("coach_id", uid),
+        *(sa.Column(name, sa.Integer()) for name in RULE_COLUMNS),
+        _when("updated_at", nullable=True),
+        sa.PrimaryKeyConstraint("coach_id"),
+    )
+    date_overrides = table(
+        "date_overrides",
+        sa.Column("id", ID, primary_key=True),
+        _ref("coach_id", uid),
+        sa.Column("date", sa.Date(), nullable=False),
+        sa.Column("kind", WORD, nullable=False),
+        sa.Column("start_time", sa.String(5)),
+        sa.Column("end_time", sa.String(5)),
+        sa.Column("max_sessions_per_slot", sa.Integer(), nullable=False),
+        sa.Column("buffer_minutes", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.Text()),
+        _when("created_at"),
+        sa.Index(None, "coach_id", "date"),
+    )
+    waitlist_entries = table(
+        "waitlist_entries",
+        sa.Column("id", ID, primary_key=True),
+        _ref("coach_id", uid),
+        _ref("member_id", uid),
+        _when("start"),
+        sa.Column("duration", sa.Integer(), nullable=False),
+        sa.Column("status", WORD, nullable=False),
+        _when("hold_until", nullable=True),
+        sa.Column("booking_id", ID),
+        _when("created_at"),
+        _when("updated_at"),
+        sa.Index(None, "coach_id", "start"),
+        sa.Index(None, "member_id"),
+        sa.Index(None, "status", "hold_until"),
+    )
     return Tables(
         metadata=md,
         schema=schema,
@@ -301,4 +345,7 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         notifications=notifications,
         reminders=reminders,
         outbox=outbox,
+        scheduling_rules=scheduling_rules,
+        date_overrides=date_overrides,
+        waitlist_entries=waitlist_entries,
     )

@@ -23,7 +23,7 @@ from coachcore.adapters.sqlalchemy.tables import Tables
 
 
 class SqlUnitOfWork:
-    """The 12 repositories plus ``lock_coach``, ``commit`` and ``rollback``."""
+    """The 15 repositories plus ``lock_coach``, ``commit`` and ``rollback``."""
 
     def __init__(
         self,
@@ -50,6 +50,9 @@ class SqlUnitOfWork:
         self.notifications = repos.NotificationRepo(db, tables)
         self.reminders = repos.ReminderRepo(db, tables)
         self.outbox = repos.OutboxRepo(db, tables)
+        self.rules = repos.RulesRepo(db, tables)
+        self.overrides = repos.OverrideRepo(db, tables)
+        self.waitlist = repos.WaitlistRepo(db, tables)
 
     def begin(self) -> None:
         """Start the transaction now (on SQLite: take the write lock now)."""
