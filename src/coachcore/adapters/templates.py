@@ -33,6 +33,10 @@ KIND_TEXT: dict[NotificationKind, tuple[str, str]] = {
         "Coaching session completed",
         "Your coaching session has been marked as completed.",
     ),
+    NotificationKind.WAITLIST_OFFER: (
+        "A seat is free for you",
+        "A seat opened in a session you were waiting for and is held for you for a while.",
+    ),
     NotificationKind.SESSION_CANCELLED: (
         "Coaching session cancelled",
         "A coaching session was cancelled.",

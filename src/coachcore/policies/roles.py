@@ -37,6 +37,7 @@ PERMISSIONS: frozenset[str] = frozenset(
         "conversations:read",
         "notifications:read",
         "reminders:run",
+        "waitlist:run",
         "outbox:manage",
     }
 )

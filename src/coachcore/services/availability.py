@@ -211,7 +211,7 @@ class Availability(UseCases):
             coach = lookups.active_user(tx.uow, coach_id, "coach_id")
             lookups.coach(tx.uow, coach.id)
             return coach_available_slots(
-                tx.uow, coach, first, last, minutes, tx.now, step, viewer
+                tx.uow, coach, first, last, minutes, tx.now, step, viewer, tx.actor.user_id
             )
 
         return self._rt.read(self._actor, run)

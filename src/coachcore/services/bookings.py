@@ -3,30 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
 
 from coachcore.domain import checks
-from coachcore.domain.entities import Booking, MemberProfile, User
+from coachcore.domain.entities import Booking, User
 from coachcore.domain.enums import BookingStatus, NotificationKind
 from coachcore.errors import SLOT_FULL_MESSAGE, BusinessRuleViolation, Conflict, Forbidden, SlotFull
 from coachcore.policies.roles import Actor
+from coachcore.scheduling.calendar import DAY_FULL
 from coachcore.scheduling.slots import SlotState, zone_of
-from coachcore.services import effects, lookups, sessions
+from coachcore.services import effects, lookups, sessions, waitlist
+from coachcore.services.booker import check_booker
 from coachcore.services.context import CommitThenRaise, Tx, UseCases, new_id
-from coachcore.services.slots import slot_at
-
-
-def _check_booker(actor: Actor, member: MemberProfile, coach_id: str) -> None:
-    """A member books for themself with their coach; the coach or an admin for them."""
-    actor.require("bookings:write")
-    if actor.sees_all:
-        return
-    if member.coach_id != coach_id:
-        raise Forbidden("Members book with their assigned coach only")
-    if actor.user_id not in (member.user_id, coach_id):
-        raise Forbidden("You may not book for this member")
+from coachcore.services.slots import SlotCheck, rules_of, slot_at
 
 
 def _check_view(actor: Actor, booking: Booking) -> None:
@@ -60,21 +51,19 @@ def _new_booking(
     )
 
 
-def _reject(tx: Tx, booking: Booking) -> None:
-    rejected = attrs.evolve(
-        booking, status=BookingStatus.REJECTED, rejection_reason=SLOT_FULL_MESSAGE
-    )
+def _reject(tx: Tx, booking: Booking, reason: str = SLOT_FULL_MESSAGE) -> NoReturn:
+    rejected = attrs.evolve(booking, status=BookingStatus.REJECTED, rejection_reason=reason)
     tx.uow.bookings.add(rejected)
     effects.notify(
         tx,
         booking.member_id,
         NotificationKind.BOOKING_REJECTED,
         "Booking not possible",
-        SLOT_FULL_MESSAGE,
+        reason,
         booking_id=booking.id,
     )
     raise CommitThenRaise(
-        SlotFull(details={"booking_id": booking.id, "start": booking.start.isoformat()})
+        SlotFull(reason, details={"booking_id": booking.id, "start": booking.start.isoformat()})
     )
 
 
@@ -113,7 +102,7 @@ def book(
 ) -> Booking:
     """The booking decision, under the coach's lock: the same rules as the listing."""
     profile = lookups.member(tx.uow, member_id)
-    _check_booker(tx.actor, profile, checks.identifier("coach_id", coach_id))
+    check_booker(tx.actor, profile, checks.identifier("coach_id", coach_id))
     if key is not None:
         existing = tx.uow.bookings.get_by_idempotency_key(profile.user_id, key)
         if existing is not None:
@@ -130,16 +119,42 @@ def book(
     if start <= tx.now:
         raise BusinessRuleViolation("The requested time is in the past")
     tx.uow.lock_coach(coach.id)
-    slot = slot_at(tx.uow, coach, start, duration, tx.now)
-    if slot is None:
+    check = slot_at(tx.uow, coach, start, duration, tx.now, member.id)
+    booking = _new_booking(tx, member, coach, start, duration, notes, key)
+    try:
+        state = _require_seat(check, start, duration)
+        _check_member_cap(tx, member.id, coach.id)
+    except SlotFull as full:
+        _reject(tx, booking, full.message)
+    confirmed = _confirm(tx, booking, coach, member, state)
+    waitlist.mark_booked(tx, confirmed)
+    return confirmed
+
+
+def _require_seat(check: SlotCheck, start: datetime, duration: int) -> SlotState:
+    """The slot's state if it has a seat; otherwise why not (SlotFull or 422)."""
+    if check.refusal == DAY_FULL:
+        raise SlotFull(DAY_FULL)
+    if check.refusal is not None:
+        raise BusinessRuleViolation(check.refusal, details={"start": start.isoformat()})
+    if check.state is None:
         raise BusinessRuleViolation(
             "The requested time is outside the coach's availability",
             details={"start": start.isoformat(), "duration": duration},
         )
-    booking = _new_booking(tx, member, coach, start, duration, notes, key)
-    if slot.available_capacity <= 0:
-        _reject(tx, booking)
-    return _confirm(tx, booking, coach, member, slot)
+    if check.state.available_capacity <= 0:
+        raise SlotFull()
+    return check.state
+
+
+def _check_member_cap(tx: Tx, member_id: str, coach_id: str) -> None:
+    """A member holds at most the coach's cap of upcoming sessions with them."""
+    cap = rules_of(tx.uow, coach_id).max_future_bookings_per_member
+    if cap is not None and tx.uow.sessions.count_upcoming(member_id, coach_id, tx.now) >= cap:
+        raise BusinessRuleViolation(
+            f"You already have {cap} upcoming sessions with this coach, the most allowed",
+            details={"max_future_bookings_per_member": cap},
+        )
 
 
 class Bookings(UseCases):
@@ -206,9 +221,45 @@ class Bookings(UseCases):
             _check_view(tx.actor, booking)
             if booking.status != BookingStatus.CONFIRMED or booking.session_id is None:
                 raise BusinessRuleViolation(f"A {booking.status} booking cannot be cancelled")
-            tx.uow.lock_coach(booking.coach_id)
             session = lookups.session(tx.uow, booking.session_id)
+            sessions.check_cutoff(tx, session)
+            tx.uow.lock_coach(booking.coach_id)
             sessions.cancel(tx, session, why)
             return lookups.booking(tx.uow, booking.id)
+
+        return self._rt.write(self._actor, run)
+
+    def reschedule(self, booking_id: Any, *, start: Any) -> Booking:
+        """Move a confirmed booking (and its session) to another slot of the same
+        coach, checked by the same rules as a new booking; the seat it leaves
+        goes to the waitlist. Members are held to the coach's cut-off."""
+        moment = checks.aware("start", start)
+
+        def run(tx: Tx) -> Booking:
+            booking = lookups.booking(tx.uow, booking_id)
+            _check_view(tx.actor, booking)
+            tx.actor.require("bookings:write")
+            if booking.status != BookingStatus.CONFIRMED or booking.session_id is None:
+                raise BusinessRuleViolation(f"A {booking.status} booking cannot be moved")
+            session = lookups.session(tx.uow, booking.session_id)
+            sessions.check_cutoff(tx, session)
+            if moment <= tx.now:
+                raise BusinessRuleViolation("The requested time is in the past")
+            tx.uow.lock_coach(booking.coach_id)
+            coach = lookups.active_user(tx.uow, booking.coach_id, "coach_id")
+            check = slot_at(
+                tx.uow,
+                coach,
+                moment,
+                booking.duration,
+                tx.now,
+                booking.member_id,
+                leaving_out=(session.scheduled_at, session.duration),
+            )
+            _require_seat(check, moment, booking.duration)
+            sessions.reschedule(tx, session, moment, None, None)
+            moved = lookups.booking(tx.uow, booking.id)
+            waitlist.mark_booked(tx, moved)
+            return moved
 
         return self._rt.write(self._actor, run)

@@ -14,6 +14,7 @@ from coachcore.domain.entities import (
     Session,
     User,
 )
+from coachcore.domain.rules import DateOverride, WaitlistEntry
 from coachcore.errors import BusinessRuleViolation, NotFound
 from coachcore.ports.storage import UnitOfWork
 
@@ -50,6 +51,14 @@ def session(uow: UnitOfWork, session_id: object) -> Session:
 
 def booking(uow: UnitOfWork, booking_id: object) -> Booking:
     return _find(uow.bookings.get, "Booking", "booking_id", booking_id)
+
+
+def waitlist_entry(uow: UnitOfWork, entry_id: object) -> WaitlistEntry:
+    return _find(uow.waitlist.get, "Waitlist entry", "entry_id", entry_id)
+
+
+def date_override(uow: UnitOfWork, override_id: object) -> DateOverride:
+    return _find(uow.overrides.get, "Date override", "override_id", override_id)
 
 
 def active_user(uow: UnitOfWork, user_id: object, field: str) -> User:

@@ -15,8 +15,10 @@ from coachcore.services.inbox import Conversations, Notifications
 from coachcore.services.members import Members, signup
 from coachcore.services.outbox import Dispatcher, Outbox
 from coachcore.services.reminders import Reminders
+from coachcore.services.scheduling import Scheduling
 from coachcore.services.sessions import Sessions
 from coachcore.services.users import Users
+from coachcore.services.waitlist import Waitlist, WaitlistJobs
 
 
 class Scope:
@@ -32,7 +34,9 @@ class Scope:
         self.members = Members(rt, actor_id)
         self.coaches = Coaches(rt, actor_id)
         self.availability = Availability(rt, actor_id)
+        self.scheduling = Scheduling(rt, actor_id)
         self.bookings = Bookings(rt, actor_id)
+        self.waitlist = Waitlist(rt, actor_id)
         self.sessions = Sessions(rt, actor_id)
         self.dashboards = Dashboards(rt, actor_id)
         self.conversations = Conversations(rt, actor_id)
@@ -67,9 +71,13 @@ class Scope:
 
 
 class SystemScope(Scope):
-    """Full rights, for host jobs and setup; adds ``reminders`` and ``outbox``."""
+    """Full rights, for host jobs and setup; adds ``reminders``, ``outbox`` and
+    the waitlist job (``system.waitlist.release_expired()``)."""
+
+    waitlist: WaitlistJobs
 
     def __init__(self, rt: Runtime, actor_id: str, dispatcher: Dispatcher) -> None:
         super().__init__(rt, actor_id)
+        self.waitlist = WaitlistJobs(rt, actor_id)
         self.reminders = Reminders(rt, actor_id)
         self.outbox = Outbox(rt, actor_id, dispatcher)

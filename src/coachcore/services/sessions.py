@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
@@ -20,8 +20,9 @@ from coachcore.domain.enums import (
 from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden
 from coachcore.policies import access
 from coachcore.scheduling.slots import window_containing, zone_of
-from coachcore.services import effects, lookups, reminders
+from coachcore.services import effects, lookups, reminders, waitlist
 from coachcore.services.context import Tx, UseCases, new_id
+from coachcore.services.slots import rules_of
 
 _UNSET: Any = object()
 MAX_PAGE = 500
@@ -135,7 +136,22 @@ def cancel(tx: Tx, session: Session, reason: str | None) -> Session:
             session_id=session.id,
         )
     effects.broadcast(tx, slot_event(session, "cancelled"))
+    waitlist.offer_freed(tx, session.coach_id, session.scheduled_at, session.duration)
     return cancelled
+
+
+def check_cutoff(tx: Tx, session: Session) -> None:
+    """Members may not cancel or move a session within the coach's cut-off;
+    the coach and admins may."""
+    if tx.actor.sees_all or tx.actor.user_id == session.coach_id:
+        return
+    hours = rules_of(tx.uow, session.coach_id).cancellation_cutoff_hours
+    if hours is not None and session.scheduled_at - tx.now < timedelta(hours=hours):
+        raise BusinessRuleViolation(
+            f"Sessions cannot be cancelled or moved within {hours} hours of the start; "
+            "ask your coach",
+            details={"cancellation_cutoff_hours": hours},
+        )
 
 
 def slot_event(session: Session, change: str) -> dict[str, Any]:
@@ -287,7 +303,7 @@ class Sessions(UseCases):
             if session.status != SessionStatus.SCHEDULED:
                 raise BusinessRuleViolation("Only a scheduled session can be changed")
             tx.uow.lock_coach(session.coach_id)
-            return _reschedule(tx, session, start, minutes, kind)
+            return reschedule(tx, session, start, minutes, kind)
 
         return self._rt.write(self._actor, run)
 
@@ -344,6 +360,8 @@ class Sessions(UseCases):
             session = lookups.session(tx.uow, session_id)
             if tx.actor.user_id != session.member_id:
                 access.check_manage_session(tx.actor, session)
+            check_cutoff(tx, session)
+            tx.uow.lock_coach(session.coach_id)
             return visible(tx, cancel(tx, session, why))
 
         return self._rt.write(self._actor, run)
@@ -407,7 +425,7 @@ class Sessions(UseCases):
         return self._rt.write(self._actor, run)
 
 
-def _reschedule(
+def reschedule(
     tx: Tx,
     session: Session,
     start: datetime | None,
@@ -458,4 +476,5 @@ def _reschedule(
     reminders.arm(tx, moved)
     effects.broadcast(tx, slot_event(session, "cancelled"))
     effects.broadcast(tx, slot_event(moved, "booked"))
+    waitlist.offer_freed(tx, session.coach_id, session.scheduled_at, session.duration)
     return moved

@@ -1,12 +1,23 @@
-"""Slot look-ups against the store: one code path for listing and for booking."""
+"""Slot look-ups against the store: one code path for listing and for booking.
+
+Both read the coach's windows, rules and date overrides, count the seats
+taken (sessions, plus seats the waitlist holds for someone else), lay out the
+grid with the slot engine and pass every slot through
+:meth:`~coachcore.scheduling.calendar.BookingCalendar.refusal`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import TypeVar
+
+import attrs
 
 from coachcore.domain.entities import AvailabilityWindow, User
+from coachcore.domain.rules import SchedulingRules
 from coachcore.ports.storage import UnitOfWork
+from coachcore.scheduling.calendar import BookingCalendar, sessions_per_day
 from coachcore.scheduling.slots import (
     AvailableSlot,
     OccupancyIndex,
@@ -22,25 +33,108 @@ from coachcore.scheduling.slots import (
 # minutes), so one that starts earlier than this before a slot cannot reach it.
 LONGEST_SESSION = timedelta(minutes=1440)
 
+Occupancy = list[tuple[datetime, int, int]]
+S = TypeVar("S", AvailableSlot, SlotState)
 
-def _occupancy(
+
+def rules_of(uow: UnitOfWork, coach_id: str) -> SchedulingRules:
+    """The coach's rules (all off when the coach never set any)."""
+    return uow.rules.get(coach_id) or SchedulingRules(coach_id=coach_id)
+
+
+def occupancy(
+    uow: UnitOfWork,
+    coach_id: str,
+    low: datetime,
+    high: datetime,
+    now: datetime,
+    member_id: str | None = None,
+    leaving_out: tuple[datetime, int] | None = None,
+) -> Occupancy:
+    """Seats taken by intervals starting in ``[low, high)``: non-cancelled
+    sessions, plus seats the waitlist holds for anyone but ``member_id``, less
+    one seat of ``leaving_out`` (the session being moved)."""
+    rows = list(uow.sessions.occupancy(coach_id, low, high))
+    holds = [h for h in uow.waitlist.holds(coach_id, low, high, now) if h.member_id != member_id]
+    if not holds and leaving_out is None:
+        return rows
+    counts = {(start, length): n for start, length, n in rows}
+    for hold in holds:
+        key = (hold.start, hold.duration)
+        counts[key] = counts.get(key, 0) + 1
+    if leaving_out is not None and leaving_out in counts:
+        counts[leaving_out] -= 1
+    return [(start, length, n) for (start, length), n in sorted(counts.items()) if n > 0]
+
+
+def _local_day(day: date, zone: tzinfo) -> datetime:
+    return datetime.combine(day, time(), zone).astimezone(UTC)
+
+
+@attrs.frozen
+class _Plan:
+    """What a listing needs: the calendar, the windows, the seats taken."""
+
+    calendar: BookingCalendar
+    windows: Sequence[AvailabilityWindow]
+    extra: dict[date, list[AvailabilityWindow]]
+    index: OccupancyIndex
+    last: date
+
+
+def _plan(
     uow: UnitOfWork,
     coach: User,
-    windows: Sequence[AvailabilityWindow],
-    zone: tzinfo,
-    start_date: date,
-    end_date: date,
+    first: date,
+    last: date,
     duration: int,
-) -> OccupancyIndex:
-    """The coach's sessions that can touch slots between two local dates.
+    now: datetime,
+    member_id: str | None,
+) -> _Plan | None:
+    """Load everything a listing between two local dates needs, or None if the
+    coach has no hours then.
 
-    The bounds go to the store in UTC, like the stored instants: comparing
-    datetimes of different zones costs a UTC-offset look-up per comparison.
+    Bounds go to the store in UTC, like the stored instants: comparing datetimes
+    of different zones costs a UTC-offset look-up per comparison.
     """
-    margin = search_margin(windows, duration)
-    low = (datetime.combine(start_date, time(), zone) - margin).astimezone(UTC)
-    high = (datetime.combine(end_date + timedelta(days=1), time(), zone) + margin).astimezone(UTC)
-    return OccupancyIndex.from_timed(uow.sessions.occupying(coach.id, low, high))
+    zone = zone_of(coach.timezone)
+    rules = rules_of(uow, coach.id)
+    windows = uow.windows.for_coach(coach.id)
+    overrides = uow.overrides.for_coach(coach.id, first, last)
+    calendar = BookingCalendar(zone, rules, now, overrides)
+    extra = calendar.extra_windows()
+    last = calendar.last_date(last)
+    if (not windows and not extra) or last < first:
+        return None
+    margin = search_margin([*windows, *(w for ws in extra.values() for w in ws)], duration)
+    low = _local_day(first, zone) - margin
+    high = _local_day(last + timedelta(days=1), zone) + margin
+    rows = occupancy(uow, coach.id, low, high, now, member_id)
+    if rules.max_sessions_per_day is not None:
+        calendar = attrs.evolve(calendar, day_counts=sessions_per_day(rows, zone))
+    return _Plan(calendar, windows, extra, OccupancyIndex.from_counts(rows), last)
+
+
+def _listing(
+    plan: _Plan, first: date, lay_out: Callable[[Sequence[AvailabilityWindow], date, date], list[S]]
+) -> list[S]:
+    """The weekly windows' slots plus each extra date's, filtered by the rules.
+
+    Where an extra window and a weekly one offer the same start, the weekly
+    slot is kept (booking looks there first too).
+    """
+    slots: list[S] = lay_out(plan.windows, first, plan.last) if plan.windows else []
+    extra: list[S] = [
+        s
+        for day, windows in sorted(plan.extra.items())
+        if first <= day <= plan.last
+        for s in lay_out(windows, day, day)
+    ]
+    if extra:
+        taken = {s.start for s in slots}
+        slots.extend(s for s in extra if s.start not in taken)
+        slots.sort(key=lambda s: s.start)
+    return plan.calendar.keep(slots)
 
 
 def coach_slot_states(
@@ -51,14 +145,21 @@ def coach_slot_states(
     duration: int,
     now: datetime,
     interval: int | None = None,
+    member_id: str | None = None,
 ) -> list[SlotState]:
-    """Every future grid slot of the coach between two local dates, with seats."""
-    windows = uow.windows.for_coach(coach.id)
-    if not windows:
+    """Every grid slot of the coach the rules allow between two local dates, with seats."""
+    plan = _plan(uow, coach, start_date, end_date, duration, now, member_id)
+    if plan is None:
         return []
-    zone = zone_of(coach.timezone)
-    index = _occupancy(uow, coach, windows, zone, start_date, end_date, duration)
-    return slot_states_indexed(windows, zone, start_date, end_date, duration, now, index, interval)
+    zone, cal = zone_of(coach.timezone), plan.calendar
+    step = interval or cal.interval
+
+    def lay_out(windows: Sequence[AvailabilityWindow], first: date, last: date) -> list[SlotState]:
+        return slot_states_indexed(
+            windows, zone, first, last, duration, cal.earliest, plan.index, step
+        )
+
+    return _listing(plan, start_date, lay_out)
 
 
 def coach_available_slots(
@@ -70,34 +171,75 @@ def coach_available_slots(
     now: datetime,
     interval: int | None = None,
     viewer: tzinfo | None = None,
+    member_id: str | None = None,
 ) -> list[AvailableSlot]:
-    """The coach's bookable slots between two local dates: the same states as
+    """The coach's bookable slots between two local dates: the same slots as
     :func:`coach_slot_states`, keeping those with a free seat, without building
-    a ``SlotState`` for every grid slot."""
-    windows = uow.windows.for_coach(coach.id)
-    if not windows:
+    a ``SlotState`` for every grid slot. ``member_id``'s own waitlist hold
+    counts as free for them."""
+    plan = _plan(uow, coach, start_date, end_date, duration, now, member_id)
+    if plan is None:
         return []
-    zone = zone_of(coach.timezone)
-    index = _occupancy(uow, coach, windows, zone, start_date, end_date, duration)
-    return available_slots_indexed(
-        windows, zone, start_date, end_date, duration, now, index, interval, viewer
-    )
+    zone, cal = zone_of(coach.timezone), plan.calendar
+    step = interval or cal.interval
+
+    def lay_out(
+        windows: Sequence[AvailabilityWindow], first: date, last: date
+    ) -> list[AvailableSlot]:
+        return available_slots_indexed(
+            windows, zone, first, last, duration, cal.earliest, plan.index, step, viewer
+        )
+
+    return _listing(plan, start_date, lay_out)
+
+
+@attrs.frozen
+class SlotCheck:
+    """The booking-time answer for one slot: its state, or why the rules refuse it."""
+
+    state: SlotState | None
+    refusal: str | None = None
 
 
 def slot_at(
-    uow: UnitOfWork, coach: User, start: datetime, duration: int, now: datetime
-) -> SlotState | None:
-    """The coach's grid slot starting exactly at ``start``, or None if there is none.
+    uow: UnitOfWork,
+    coach: User,
+    start: datetime,
+    duration: int,
+    now: datetime,
+    member_id: str | None = None,
+    leaving_out: tuple[datetime, int] | None = None,
+) -> SlotCheck:
+    """The coach's grid slot starting exactly at ``start`` (state None if there is none).
 
     The same rules and the same engine as the listing, for one slot: only the
     sessions that can share or block it are read (those starting within
-    ``LONGEST_SESSION`` + buffer before it, up to its end + buffer).
+    ``LONGEST_SESSION`` + buffer before it, up to its end + buffer), and the
+    whole local day's sessions when a daily limit is set. ``leaving_out`` is
+    the ``(start, duration)`` of a session being moved: its seat is not counted.
     """
-    windows = uow.windows.for_coach(coach.id)
-    if not windows:
-        return None
-    buffer = timedelta(minutes=max(w.buffer_minutes for w in windows))
-    low = (start - buffer - LONGEST_SESSION).astimezone(UTC)
-    high = (start + timedelta(minutes=duration) + buffer).astimezone(UTC)
-    index = OccupancyIndex.from_timed(uow.sessions.occupying(coach.id, low, high))
-    return slot_state_at(windows, zone_of(coach.timezone), start, duration, now, index)
+    zone = zone_of(coach.timezone)
+    rules = rules_of(uow, coach.id)
+    day = start.astimezone(zone).date()
+    calendar = BookingCalendar(zone, rules, now, uow.overrides.for_coach(coach.id, day, day))
+    if rules.max_sessions_per_day is not None:
+        low, high = _local_day(day, zone), _local_day(day + timedelta(days=1), zone)
+        rows = occupancy(uow, coach.id, low, high, now, member_id, leaving_out)
+        calendar = attrs.evolve(calendar, day_counts=sessions_per_day(rows, zone))
+    refusal = calendar.refusal(start, start + timedelta(minutes=duration), day)
+    if refusal is not None:
+        return SlotCheck(None, refusal)
+    for windows in (uow.windows.for_coach(coach.id), calendar.extra_windows().get(day, [])):
+        if not windows:
+            continue
+        buffer = timedelta(minutes=max(w.buffer_minutes for w in windows))
+        low = start - buffer - LONGEST_SESSION
+        high = start + timedelta(minutes=duration) + buffer
+        rows = occupancy(uow, coach.id, low, high, now, member_id, leaving_out)
+        index = OccupancyIndex.from_counts(rows)
+        state = slot_state_at(
+            windows, zone, start, duration, calendar.earliest, index, calendar.interval
+        )
+        if state is not None:
+            return SlotCheck(state)
+    return SlotCheck(None)
