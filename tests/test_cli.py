@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+
 from typer.testing import CliRunner
 
+import coachcore
+from coachcore import Role
+from coachcore.adapters.clock import FixedClock
 from coachcore.cli import app, run_demo
 
 
@@ -14,5 +20,28 @@ def test_demo_runs_and_is_repeatable_on_memory() -> None:
 
 def test_help_lists_commands() -> None:
     out = CliRunner().invoke(app, ["--help"]).output
-    for command in ("demo", "db", "reminders", "outbox", "slots"):
+    for command in ("demo", "db", "reminders", "waitlist", "outbox", "slots"):
         assert command in out
+
+
+def test_waitlist_run_ends_expired_holds_on_a_sqlite_file(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'waitlist.db'}"
+    nine = datetime(2030, 1, 7, 9, tzinfo=UTC)
+    with coachcore.open(url, clock=FixedClock(datetime(2026, 1, 1, tzinfo=UTC))) as core:
+        coach = core.system.users.create(name="C", email="c@example.com", role=Role.COACH)
+        core.acting_as(coach.id).availability.create(
+            day_of_week=1, start_time="09:00", end_time="10:00"
+        )
+        core.acting_as(coach.id).scheduling.set_rules(waitlist_hold_minutes=30)
+        first, second = (
+            core.system.signup_member(name=n, email=f"{n}@example.com", coach_id=coach.id)
+            for n in ("first", "second")
+        )
+        booking = core.acting_as(first.id).bookings.create(coach_id=coach.id, start=nine)
+        core.acting_as(second.id).waitlist.join(coach_id=coach.id, start=nine)
+        core.acting_as(first.id).bookings.cancel(booking.id)
+    result = CliRunner().invoke(app, ["waitlist", "run", "--url", url])
+    assert result.exit_code == 0, result.output
+    assert "holds ended: 1" in result.output
+    again = CliRunner().invoke(app, ["waitlist", "run", "--url", url])
+    assert "holds ended: 0" in again.output

@@ -1,4 +1,4 @@
-"""The ``coachcore`` command line: demo, database, reminders, outbox, slots."""
+"""The ``coachcore`` command line: demo, database, reminders, waitlist, outbox, slots."""
 
 from __future__ import annotations
 
@@ -20,9 +20,11 @@ app = typer.Typer(help="coachcore: the domain core of a coaching platform.", no_
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 outbox_app = typer.Typer(help="Side effects waiting for delivery.", no_args_is_help=True)
 reminders_app = typer.Typer(help="Session reminders.", no_args_is_help=True)
+waitlist_app = typer.Typer(help="Waitlist holds.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(reminders_app, name="reminders")
+app.add_typer(waitlist_app, name="waitlist")
 console = Console()
 
 
@@ -196,6 +198,15 @@ def reminders_run(url: UrlOption) -> None:
         sent = core.system.reminders.send_due()
         delivered = core.system.outbox.dispatch()
     console.print(f"reminders sent: {sent}, messages delivered: {delivered}")
+
+
+@waitlist_app.command("run")
+def waitlist_run(url: UrlOption) -> None:
+    """End expired waitlist holds and offer the seats on (idempotent; for cron)."""
+    with coachcore.open(url) as core:
+        ended = core.system.waitlist.release_expired()
+        delivered = core.system.outbox.dispatch()
+    console.print(f"holds ended: {ended}, messages delivered: {delivered}")
 
 
 @outbox_app.command("dispatch")

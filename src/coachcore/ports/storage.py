@@ -215,9 +215,9 @@ class WaitlistRepository(Protocol):
         """Open (waiting or offered) entries of one slot, first come first."""
         ...
 
-    def holds(self, coach_id: str, start: datetime, end: datetime, now: datetime) -> Sequence[
-        WaitlistEntry
-    ]:
+    def holds(
+        self, coach_id: str, start: datetime, end: datetime, now: datetime
+    ) -> Sequence[WaitlistEntry]:
         """Offered entries still holding a seat at ``now``, starting in ``[start, end)``."""
         ...
 

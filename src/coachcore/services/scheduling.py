@@ -12,7 +12,7 @@ import attrs
 
 from coachcore.domain import checks
 from coachcore.domain.rules import RULE_RANGES, DateOverride, OverrideKind, SchedulingRules
-from coachcore.errors import BusinessRuleViolation, ValidationFailed
+from coachcore.errors import BusinessRuleViolation, Conflict, ValidationFailed
 from coachcore.policies import access
 from coachcore.services import effects, lookups
 from coachcore.services.context import Tx, UseCases, new_id
@@ -50,6 +50,23 @@ def _override_times(
             "start_time must be before end_time", details={"field": "start_time"}
         )
     return start, end
+
+
+def _check_extra_overlap(tx: Tx, new: DateOverride) -> None:
+    """Extra hours on one date may not overlap each other (as weekly windows may not)."""
+    assert new.start_time is not None and new.end_time is not None
+    for other in tx.uow.overrides.for_coach(new.coach_id, new.date, new.date):
+        if (
+            other.kind == OverrideKind.EXTRA
+            and other.start_time is not None
+            and other.end_time is not None
+            and checks.minutes_of(other.start_time) < checks.minutes_of(new.end_time)
+            and checks.minutes_of(new.start_time) < checks.minutes_of(other.end_time)
+        ):
+            raise Conflict(
+                "These extra hours overlap other extra hours on that date",
+                details={"override_id": other.id},
+            )
 
 
 class Scheduling(UseCases):
@@ -135,6 +152,8 @@ class Scheduling(UseCases):
                 reason=why,
                 created_at=tx.now,
             )
+            if what == OverrideKind.EXTRA:
+                _check_extra_overlap(tx, override)
             tx.uow.overrides.add(override)
             effects.broadcast(tx, _changed(coach.user_id))
             return override

@@ -87,11 +87,15 @@ def release_expired(tx: Tx) -> int:
         expired = tx.uow.waitlist.expired_holds(tx.now, BATCH)
         batch = len(expired)
         for entry in expired:
+            tx.uow.lock_coach(entry.coach_id)
+            current = tx.uow.waitlist.get(entry.id)  # another job may have ended it
+            if current is None or current.status != WaitlistStatus.OFFERED:
+                continue
             tx.uow.waitlist.update(
-                attrs.evolve(entry, status=WaitlistStatus.EXPIRED, updated_at=tx.now)
+                attrs.evolve(current, status=WaitlistStatus.EXPIRED, updated_at=tx.now)
             )
             offer_freed(tx, entry.coach_id, entry.start, entry.duration)
-        ended += batch
+            ended += 1
     return ended
 
 
