@@ -299,10 +299,10 @@ def breakdown(work: Workload, repeat: int) -> dict[str, float]:
 
     def fetch() -> Any:
         with store.unit_of_work(write=False) as uow:
-            return uow.sessions.occupying(coach.id, low, high)
+            return uow.sessions.occupancy(coach.id, low, high)
 
     rows = fetch()
-    index = OccupancyIndex.from_timed(rows)
+    index = OccupancyIndex.from_counts(rows)
     states = slot_states_indexed(
         work.windows, zone, FIRST_DAY, LAST_DAY, work.duration, NOW, index
     )
@@ -316,8 +316,8 @@ def breakdown(work: Workload, repeat: int) -> dict[str, float]:
     return best_of_each(
         {
             "public available_slots": work.query,
-            "store: sessions.occupying": fetch,
-            "engine: OccupancyIndex": lambda: OccupancyIndex.from_timed(rows),
+            "store: sessions.occupancy (pre-counted)": fetch,
+            "engine: OccupancyIndex": lambda: OccupancyIndex.from_counts(rows),
             "engine: slot_states": lambda: slot_states_indexed(
                 work.windows, zone, FIRST_DAY, LAST_DAY, work.duration, NOW, index
             ),

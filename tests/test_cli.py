@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 import coachcore
 from coachcore import Role
 from coachcore.adapters.clock import FixedClock
+from coachcore.adapters.sqlalchemy.versioning import head_revision
 from coachcore.cli import app, run_demo
 
 
@@ -45,3 +47,17 @@ def test_waitlist_run_ends_expired_holds_on_a_sqlite_file(tmp_path: Path) -> Non
     assert "holds ended: 1" in result.output
     again = CliRunner().invoke(app, ["waitlist", "run", "--url", url])
     assert "holds ended: 0" in again.output
+
+
+def test_db_upgrade_and_current_honour_the_table_prefix(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'prefixed.db'}"
+    runner = CliRunner()
+    upgraded = runner.invoke(app, ["db", "upgrade", "--url", url, "--table-prefix", "cc_"])
+    assert upgraded.exit_code == 0, upgraded.output
+    head = head_revision()
+    assert f"schema revision: {head}" in upgraded.output
+    other = runner.invoke(app, ["db", "current", "--url", url])
+    assert "schema revision: None" in other.output  # the default prefix has no tables
+    tables = sa.inspect(sa.create_engine(url)).get_table_names()
+    assert "cc_alembic_version" in tables and "cc_sessions" in tables
+    assert not any(name.startswith("coachcore_") for name in tables)

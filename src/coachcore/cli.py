@@ -11,10 +11,17 @@ from rich.table import Table
 
 import coachcore
 from coachcore import Role
+from coachcore.adapters.sqlalchemy.tables import DEFAULT_PREFIX
 from coachcore.errors import CoachCoreError
 
 DEMO_URL = "sqlite:///coachcore-demo.db"
 UrlOption = Annotated[str, typer.Option("--url", help="Database URL", envvar="COACHCORE_URL")]
+SchemaOption = Annotated[
+    str | None, typer.Option("--schema", help="Schema holding coachcore's tables (PostgreSQL)")
+]
+PrefixOption = Annotated[
+    str, typer.Option("--table-prefix", help="Prefix of coachcore's table names")
+]
 
 app = typer.Typer(help="coachcore: the domain core of a coaching platform.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
@@ -175,20 +182,25 @@ def slots(
 
 
 @db_app.command("upgrade")
-def db_upgrade(url: UrlOption) -> None:
+def db_upgrade(
+    url: UrlOption, schema: SchemaOption = None, table_prefix: PrefixOption = DEFAULT_PREFIX
+) -> None:
     """Migrate the database schema to the current version."""
     from coachcore.adapters.sqlalchemy import migrate
 
-    migrate(url)
-    db_current(url)
+    migrate(url, schema=schema, table_prefix=table_prefix)
+    db_current(url, schema, table_prefix)
 
 
 @db_app.command("current")
-def db_current(url: UrlOption) -> None:
+def db_current(
+    url: UrlOption, schema: SchemaOption = None, table_prefix: PrefixOption = DEFAULT_PREFIX
+) -> None:
     """Show the database's schema revision."""
     from coachcore.adapters.sqlalchemy import current_revision
 
-    console.print(f"schema revision: {current_revision(url)}")
+    revision = current_revision(url, schema=schema, table_prefix=table_prefix)
+    console.print(f"schema revision: {revision}")
 
 
 @reminders_app.command("run")
