@@ -256,3 +256,19 @@ def test_only_the_coach_or_an_admin_changes_rules(world: World) -> None:
     admin = world.admin()
     changed = world.core.acting_as(admin.id).scheduling.set_rules(coach.id, min_notice_minutes=5)
     assert changed.min_notice_minutes == 5
+
+
+def test_a_full_weekly_slot_is_not_offered_again_by_extra_hours(world: World) -> None:
+    """Regression (found by the agreement property): where extra hours and a
+    weekly window share a start, the weekly slot is the one, even when full."""
+    coach = world.coach()
+    member, other = world.member(coach), world.member(coach)
+    world.window(coach, 1, "09:00", "11:00", buffer_minutes=0)
+    world.book(other, coach, at(MONDAY, "09:00"))
+    extra = world.core.acting_as(coach.id).scheduling.add_override(
+        date=MONDAY, kind="extra", start_time="09:00", end_time="12:00", max_sessions_per_slot=3
+    )
+    assert starts(world.slots(member, coach, MONDAY)) == ["10:00", "11:00"]
+    with pytest.raises(SlotFull):
+        world.book(member, coach, at(MONDAY, "09:00"))
+    assert world.book(member, coach, at(MONDAY, "11:00")).window_id == extra.id

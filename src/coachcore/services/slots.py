@@ -8,7 +8,7 @@ grid with the slot engine and pass every slot through
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TypeVar
 
@@ -23,6 +23,7 @@ from coachcore.scheduling.slots import (
     OccupancyIndex,
     SlotState,
     available_slots_indexed,
+    grid,
     search_margin,
     slot_state_at,
     slot_states_indexed,
@@ -116,25 +117,38 @@ def _plan(
 
 
 def _listing(
-    plan: _Plan, first: date, lay_out: Callable[[Sequence[AvailabilityWindow], date, date], list[S]]
+    plan: _Plan,
+    first: date,
+    grid_of: Callable[[Sequence[AvailabilityWindow], date], Iterable[datetime]],
+    lay_out: Callable[[Sequence[AvailabilityWindow], date, date], list[S]],
 ) -> list[S]:
     """The weekly windows' slots plus each extra date's, filtered by the rules.
 
-    Where an extra window and a weekly one offer the same start, the weekly
-    slot is kept (booking looks there first too).
+    Where an extra window and a weekly one have a grid slot at the same start,
+    the weekly slot is the one (booking looks there first too), even when it
+    is full or blocked.
     """
     slots: list[S] = lay_out(plan.windows, first, plan.last) if plan.windows else []
-    extra: list[S] = [
-        s
-        for day, windows in sorted(plan.extra.items())
-        if first <= day <= plan.last
-        for s in lay_out(windows, day, day)
-    ]
+    extra: list[S] = []
+    for day, windows in sorted(plan.extra.items()):
+        if first <= day <= plan.last:
+            weekly = set(grid_of(plan.windows, day))
+            extra.extend(s for s in lay_out(windows, day, day) if s.start not in weekly)
     if extra:
-        taken = {s.start for s in slots}
-        slots.extend(s for s in extra if s.start not in taken)
+        slots.extend(extra)
         slots.sort(key=lambda s: s.start)
     return plan.calendar.keep(slots)
+
+
+def _grid_starts(
+    zone: tzinfo, duration: int, step: int | None
+) -> Callable[[Sequence[AvailabilityWindow], date], Iterable[datetime]]:
+    """The starts of every grid slot the windows have on one local date."""
+
+    def starts(windows: Sequence[AvailabilityWindow], day: date) -> Iterable[datetime]:
+        return (start for start, _, _, _ in grid(windows, zone, day, day, duration, step))
+
+    return starts
 
 
 def coach_slot_states(
@@ -159,7 +173,7 @@ def coach_slot_states(
             windows, zone, first, last, duration, cal.earliest, plan.index, step
         )
 
-    return _listing(plan, start_date, lay_out)
+    return _listing(plan, start_date, _grid_starts(zone, duration, step), lay_out)
 
 
 def coach_available_slots(
@@ -190,7 +204,7 @@ def coach_available_slots(
             windows, zone, first, last, duration, cal.earliest, plan.index, step, viewer
         )
 
-    return _listing(plan, start_date, lay_out)
+    return _listing(plan, start_date, _grid_starts(zone, duration, step), lay_out)
 
 
 @attrs.frozen
