@@ -70,11 +70,23 @@ class Dispatcher:
         delivered = 0
         while True:
             claimed = self._claim()
-            outcomes = [(m, self._try(m)) for m in claimed]
+            outcomes = self._deliver(claimed)
             self._record(outcomes)
             delivered += sum(1 for _, error in outcomes if error is None)
-            if len(claimed) < self.batch:
+            if not outcomes or (len(claimed) < self.batch and len(outcomes) == len(claimed)):
                 return delivered
+
+    def _deliver(self, claimed: list[OutboxMessage]) -> list[tuple[OutboxMessage, str | None]]:
+        """Deliver the claimed messages while their lease holds. Once it has
+        ended (slow adapters), another dispatcher may have claimed the rest:
+        those are left unattempted, and the next claim takes them again."""
+        outcomes: list[tuple[OutboxMessage, str | None]] = []
+        for message in claimed:
+            lease = message.claimed_until
+            if outcomes and lease is not None and self.now() >= lease:
+                break
+            outcomes.append((message, self._try(message)))
+        return outcomes
 
     def _claim(self) -> list[OutboxMessage]:
         with self.store.unit_of_work(write=True) as uow:
