@@ -38,6 +38,9 @@ PERMISSIONS: frozenset[str] = frozenset(
         "notifications:read",
         "reminders:run",
         "outbox:manage",
+        # the sister systems (seeds 000, 001, 003)
+        "relationships:read",
+        "relationships:write",
     }
 )
 
@@ -55,6 +58,8 @@ _COACH = {
     "dashboards:coach",
     "conversations:read",
     "notifications:read",
+    "relationships:read",
+    "relationships:write",
 }
 _MEMBER = {
     "coaches:read",
@@ -66,6 +71,8 @@ _MEMBER = {
     "dashboards:member",
     "conversations:read",
     "notifications:read",
+    "relationships:read",
+    "relationships:write",
 }
 
 BUILT_IN_ROLES: Mapping[str, frozenset[str]] = {

@@ -34,6 +34,7 @@ from coachcore.domain.entities import (
     Session,
     User,
 )
+from coachcore.domain.relations import CoachingRelationship
 
 
 class UserRepository(Protocol):
@@ -177,6 +178,17 @@ class OutboxRepository(Protocol):
     def failed(self) -> Sequence[OutboxMessage]: ...
 
 
+class RelationshipRepository(Protocol):
+    def add(self, relationship: CoachingRelationship) -> None: ...
+    def update(self, relationship: CoachingRelationship) -> None: ...
+    def get(self, relationship_id: str) -> CoachingRelationship | None: ...
+    def list(
+        self, *, coach_id: str | None = None, member_id: str | None = None
+    ) -> Sequence[CoachingRelationship]:
+        """Relationships ordered by created_at, then id, filtered by the given ids."""
+        ...
+
+
 class UnitOfWork(Protocol):
     users: UserRepository
     members: MemberRepository
@@ -190,6 +202,7 @@ class UnitOfWork(Protocol):
     notifications: NotificationRepository
     reminders: ReminderRepository
     outbox: OutboxRepository
+    relationships: RelationshipRepository
 
     def lock_coach(self, coach_id: str) -> None:
         """Serialize this coach's booking decisions until the unit of work ends."""

@@ -15,15 +15,19 @@ from coachcore.policies.roles import Actor
 from coachcore.scheduling.slots import SlotState, zone_of
 from coachcore.services import effects, lookups, sessions
 from coachcore.services.context import CommitThenRaise, Tx, UseCases, new_id
+from coachcore.services.relationships import active_between
 from coachcore.services.slots import slot_at
 
 
-def _check_booker(actor: Actor, member: MemberProfile, coach_id: str) -> None:
-    """A member books for themself with their coach; the coach or an admin for them."""
+def _check_booker(
+    actor: Actor, member: MemberProfile, coach_id: str, related: bool = False
+) -> None:
+    """A member books for themself with their coach (the primary one or one in
+    an active relationship, ``related``); the coach or an admin for them."""
     actor.require("bookings:write")
     if actor.sees_all:
         return
-    if member.coach_id != coach_id:
+    if member.coach_id != coach_id and not related:
         raise Forbidden("Members book with their assigned coach only")
     if actor.user_id not in (member.user_id, coach_id):
         raise Forbidden("You may not book for this member")
@@ -113,7 +117,9 @@ def book(
 ) -> Booking:
     """The booking decision, under the coach's lock: the same rules as the listing."""
     profile = lookups.member(tx.uow, member_id)
-    _check_booker(tx.actor, profile, checks.identifier("coach_id", coach_id))
+    coach_key = checks.identifier("coach_id", coach_id)
+    related = profile.coach_id != coach_key and active_between(tx.uow, coach_key, profile.user_id)
+    _check_booker(tx.actor, profile, coach_key, related)
     if key is not None:
         existing = tx.uow.bookings.get_by_idempotency_key(profile.user_id, key)
         if existing is not None:

@@ -14,6 +14,7 @@ from coachcore.services.dashboards import Dashboards
 from coachcore.services.inbox import Conversations, Notifications
 from coachcore.services.members import Members, signup
 from coachcore.services.outbox import Dispatcher, Outbox
+from coachcore.services.relationships import Relationships
 from coachcore.services.reminders import Reminders
 from coachcore.services.sessions import Sessions
 from coachcore.services.users import Users
@@ -37,6 +38,7 @@ class Scope:
         self.dashboards = Dashboards(rt, actor_id)
         self.conversations = Conversations(rt, actor_id)
         self.notifications = Notifications(rt, actor_id)
+        self.relationships = Relationships(rt, actor_id)
 
     def signup_member(
         self,

@@ -22,6 +22,7 @@ from coachcore.policies import access
 from coachcore.scheduling.slots import window_containing, zone_of
 from coachcore.services import effects, lookups, reminders
 from coachcore.services.context import Tx, UseCases, new_id
+from coachcore.services.relationships import active_between
 
 _UNSET: Any = object()
 MAX_PAGE = 500
@@ -190,7 +191,8 @@ class Sessions(UseCases):
             profile = lookups.member(tx.uow, member.id)
             if not tx.actor.sees_all and tx.actor.user_id != coach.id:
                 raise Forbidden("Coaches schedule their own sessions only")
-            if not tx.actor.sees_all and profile.coach_id != coach.id:
+            related = profile.coach_id == coach.id or active_between(tx.uow, coach.id, member.id)
+            if not tx.actor.sees_all and not related:
                 raise Forbidden("This member is not assigned to you")
             tx.uow.lock_coach(coach.id)
             return schedule(

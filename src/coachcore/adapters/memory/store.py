@@ -36,6 +36,7 @@ from coachcore.domain.enums import (
     ReminderStatus,
     SessionStatus,
 )
+from coachcore.domain.relations import CoachingRelationship
 
 
 def _by_id(row: Any) -> str:
@@ -228,6 +229,25 @@ class OutboxRepo(_Repo):
         return sorted(rows, key=lambda m: (m.created_at, m.id))
 
 
+class RelationshipRepo(_Repo):
+    def list(
+        self, *, coach_id: str | None = None, member_id: str | None = None
+    ) -> Sequence[CoachingRelationship]:
+        if member_id is not None:
+            rows: Any = self._t.by("member", member_id)
+        elif coach_id is not None:
+            rows = self._t.by("coach", coach_id)
+        else:
+            rows = self._t.rows.values()
+        kept = [
+            r
+            for r in rows
+            if (member_id is None or r.member_id == member_id)
+            and (coach_id is None or r.coach_id == coach_id)
+        ]
+        return sorted(kept, key=lambda r: (r.created_at, r.id))
+
+
 def _tables() -> dict[str, Table[Any]]:
     return {
         "users": Table("user", _by_id, {"role": lambda u: u.role}, {"email": lambda u: u.email}),
@@ -278,6 +298,11 @@ def _tables() -> dict[str, Table[Any]]:
             {"status": lambda m: m.status},
             {"idempotency": lambda m: m.idempotency_key},
         ),
+        "relationships": Table(
+            "coaching relationship",
+            _by_id,
+            {"coach": lambda r: r.coach_id, "member": lambda r: r.member_id},
+        ),
     }
 
 
@@ -298,6 +323,7 @@ class MemoryUnitOfWork:
         self.notifications = NotificationRepo(tables["notifications"])
         self.reminders = ReminderRepo(tables["reminders"])
         self.outbox = OutboxRepo(tables["outbox"])
+        self.relationships = RelationshipRepo(tables["relationships"])
         self.committed = False
 
     def lock_coach(self, coach_id: str) -> None:

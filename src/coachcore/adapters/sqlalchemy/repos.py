@@ -39,6 +39,7 @@ from coachcore.domain.enums import (
     ReminderStatus,
     SessionStatus,
 )
+from coachcore.domain.relations import CoachingRelationship
 
 E = TypeVar("E")
 Where = Callable[[Any], list[ColumnElement[bool]]]
@@ -341,3 +342,25 @@ class OutboxRepo(_Repo[OutboxMessage]):
 
     def failed(self) -> Sequence[OutboxMessage]:
         return self._many("failed", lambda c: [c.status == FAILED_MESSAGE], ("created_at", "id"))
+
+
+def _filtered(columns: dict[str, str], given: dict[str, Any]) -> tuple[str, dict[str, Any], Where]:
+    """A statement name, its parameters and a WHERE builder for the non-None filters."""
+    params = {k: v for k, v in given.items() if v is not None}
+
+    def where(c: Any) -> list[ColumnElement[bool]]:
+        return [c[columns[k]] == _p(k) for k in params]
+
+    return f"list:{sorted(params)}", params, where
+
+
+class RelationshipRepo(_Repo[CoachingRelationship]):
+    entity, what, table = CoachingRelationship, "coaching relationship", "coaching_relationships"
+
+    def list(
+        self, *, coach_id: str | None = None, member_id: str | None = None
+    ) -> Sequence[CoachingRelationship]:
+        name, params, where = _filtered(
+            {"coach": "coach_id", "member": "member_id"}, {"coach": coach_id, "member": member_id}
+        )
+        return self._many(name, where, ("created_at", "id"), **params)

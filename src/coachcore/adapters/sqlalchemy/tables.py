@@ -81,6 +81,7 @@ class Tables:
     notifications: sa.Table
     reminders: sa.Table
     outbox: sa.Table
+    coaching_relationships: sa.Table
 
     @property
     def version_table(self) -> str:
@@ -285,6 +286,20 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         sa.Column("last_error", sa.Text()),
         sa.Index(None, "status", "created_at"),
     )
+    coaching_relationships = table(
+        "coaching_relationships",
+        sa.Column("id", ID, primary_key=True),
+        _ref("coach_id", uid),
+        _ref("member_id", uid),
+        sa.Column("status", WORD, nullable=False),
+        sa.Column("requested_by", ID, nullable=False),
+        _when("started_at", nullable=True),
+        _when("ended_at", nullable=True),
+        _when("created_at"),
+        _when("updated_at"),
+        sa.Index(None, "coach_id"),
+        sa.Index(None, "member_id"),
+    )
     return Tables(
         metadata=md,
         schema=schema,
@@ -301,4 +316,5 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         notifications=notifications,
         reminders=reminders,
         outbox=outbox,
+        coaching_relationships=coaching_relationships,
     )

@@ -50,6 +50,7 @@ class SqlUnitOfWork:
         self.notifications = repos.NotificationRepo(db, tables)
         self.reminders = repos.ReminderRepo(db, tables)
         self.outbox = repos.OutboxRepo(db, tables)
+        self.relationships = repos.RelationshipRepo(db, tables)
 
     def begin(self) -> None:
         """Start the transaction now (on SQLite: take the write lock now)."""

@@ -1,0 +1,84 @@
+"""The sister systems' tables: coaching relationships and what hangs off them.
+
+Revision ID: 0003
+Revises: 0001
+Create Date: 2026-11-23
+
+A frozen copy of the schema of this revision (see 0001). Names honour the
+store's schema and table prefix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import context, op
+
+revision = "0003"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+ID = sa.String(64)
+WORD = sa.String(32)
+TABLES = ("coaching_relationships",)
+
+
+def _names() -> tuple[str | None, str]:
+    """The store's schema and table prefix, as given to coachcore's migrate()."""
+    attributes = context.config.attributes
+    return attributes.get("schema"), attributes.get("table_prefix") or "coachcore_"
+
+
+def _when(name: str, nullable: bool = False) -> sa.Column[Any]:
+    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
+
+
+def upgrade() -> None:
+    schema, p = _names()
+    users_id = f"{schema}.{p}users.id" if schema else f"{p}users.id"
+
+    def ref(table: str, column: str, target: str = users_id) -> sa.ForeignKeyConstraint:
+        return sa.ForeignKeyConstraint(
+            [column],
+            [target],
+            name=f"fk_{p}{table}_{column}",
+            deferrable=True,
+            initially="DEFERRED",
+        )
+
+    def create(table: str, *items: Any, key: str = "id") -> None:
+        op.create_table(
+            f"{p}{table}",
+            *items,
+            sa.PrimaryKeyConstraint(key, name=f"pk_{p}{table}"),
+            schema=schema,
+        )
+
+    def index(table: str, *columns: str) -> None:
+        name = f"ix_{p}{table}_{'_'.join(columns)}"
+        op.create_index(name, f"{p}{table}", list(columns), schema=schema)
+
+    create(
+        "coaching_relationships",
+        sa.Column("id", ID, nullable=False),
+        sa.Column("coach_id", ID, nullable=False),
+        sa.Column("member_id", ID, nullable=False),
+        sa.Column("status", WORD, nullable=False),
+        sa.Column("requested_by", ID, nullable=False),
+        _when("started_at", nullable=True),
+        _when("ended_at", nullable=True),
+        _when("created_at"),
+        _when("updated_at"),
+        ref("coaching_relationships", "coach_id"),
+        ref("coaching_relationships", "member_id"),
+    )
+    index("coaching_relationships", "coach_id")
+    index("coaching_relationships", "member_id")
+
+
+def downgrade() -> None:
+    schema, p = _names()
+    for table in reversed(TABLES):
+        op.drop_table(f"{p}{table}", schema=schema)
