@@ -18,7 +18,16 @@ from coachcore.adapters.sqlalchemy import (
 
 SISTER_TABLES = {
     "coachcore_coaching_relationships",
+    "coachcore_invitations",
 }
+
+
+def _columns(url: str, table: str) -> set[str]:
+    engine = create_store_engine(url)
+    try:
+        return {c["name"] for c in sa.inspect(engine).get_columns(table)}
+    finally:
+        engine.dispose()
 
 
 def _names(url: str) -> set[str]:
@@ -33,6 +42,7 @@ def test_0003_upgrades_a_0001_database_and_downgrades_back(tmp_path: Path) -> No
     url = f"sqlite:///{tmp_path / 'steps.db'}"
     assert migrate(url, revision="0001") == "0001"
     assert not SISTER_TABLES & _names(url)
+    assert "recipient_email" not in _columns(url, "coachcore_notifications")
     engine = create_store_engine(url)
     try:
         with engine.begin() as conn:
@@ -45,11 +55,13 @@ def test_0003_upgrades_a_0001_database_and_downgrades_back(tmp_path: Path) -> No
         engine.dispose()
     assert migrate(url) == head_revision() == "0003"
     assert _names(url) >= SISTER_TABLES
+    assert "recipient_email" in _columns(url, "coachcore_notifications")
     expected = {t.name for t in build_tables().all()}
     assert expected <= _names(url)
     assert downgrade(url, revision="0001") == "0001"
     assert not SISTER_TABLES & _names(url)
     assert current_revision(url) == "0001"
+    assert "recipient_email" not in _columns(url, "coachcore_notifications")
     engine = create_store_engine(url)
     try:
         with engine.connect() as conn:

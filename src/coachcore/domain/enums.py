@@ -64,6 +64,7 @@ class NotificationKind(StrEnum):
     MEMBER_ASSIGNED = "member_assigned"
     REMINDER_24H = "reminder_24h"
     REMINDER_1H = "reminder_1h"
+    COACHING_INVITATION = "coaching_invitation"
 
 
 class ReminderStatus(StrEnum):

@@ -1,4 +1,4 @@
-"""Coaching relationships and what leads to them (seeds 000 and 001).
+"""Coaching relationships and what leads to them: invitations (seeds 000 and 001).
 
 A member may have several coaches, each through a :class:`CoachingRelationship`
 that moves ``pending -> active <-> paused -> completed`` (an active one may
@@ -8,6 +8,7 @@ attrs entities and transition rules; no I/O, no clock reads.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
@@ -79,3 +80,84 @@ class CoachingRelationship:
         if to == RelationshipStatus.COMPLETED:
             changes["ended_at"] = now
         return attrs.evolve(self, **changes)
+
+
+class InvitationStatus(StrEnum):
+    """Stored statuses, plus ``expired``: a pending invitation past ``expires_at``
+    (derived, never stored)."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+def token_digest(token: str) -> str:
+    """The stored form of an invitation token (SHA-256, hex); tokens are never stored."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+_UNUSABLE = {
+    InvitationStatus.ACCEPTED: "This invitation has already been used",
+    InvitationStatus.DECLINED: "This invitation was declined",
+    InvitationStatus.REVOKED: "This invitation was revoked",
+    InvitationStatus.EXPIRED: "This invitation has expired",
+}
+
+
+@attrs.frozen(kw_only=True)
+class Invitation:
+    """A coach's invitation of a client by email, answered with a secret token.
+
+    Only the token's digest is kept (``token_hash``); the token itself goes to
+    the invitee once, in the invitation email, and to the inviting caller.
+    """
+
+    id: str
+    coach_id: str
+    email: str
+    name: str | None = None
+    message: str | None = None
+    token_hash: str
+    status: InvitationStatus = InvitationStatus.PENDING
+    expires_at: datetime = attrs.field(validator=_aware)
+    member_id: str | None = None
+    relationship_id: str | None = None
+    responded_at: datetime | None = attrs.field(default=None, validator=_optional_aware)
+    created_at: datetime = attrs.field(validator=_aware)
+    updated_at: datetime = attrs.field(validator=_aware)
+
+    def status_at(self, now: datetime) -> InvitationStatus:
+        """The status, with a pending invitation past its expiry as ``expired``."""
+        if self.status == InvitationStatus.PENDING and now >= self.expires_at:
+            return InvitationStatus.EXPIRED
+        return self.status
+
+    def check_usable(self, now: datetime) -> None:
+        """Raise BusinessRuleViolation (422, ``details["reason"]``) unless the
+        invitation can still be accepted or declined."""
+        status = self.status_at(now)
+        if status != InvitationStatus.PENDING:
+            raise BusinessRuleViolation(
+                _UNUSABLE[status], details={"reason": str(status), "invitation_id": self.id}
+            )
+
+    def answer(
+        self,
+        status: InvitationStatus,
+        now: datetime,
+        *,
+        member_id: str | None = None,
+        relationship_id: str | None = None,
+    ) -> Invitation:
+        """Accepted, declined or revoked, once, while pending and not expired."""
+        self.check_usable(now)
+        return attrs.evolve(
+            self,
+            status=status,
+            member_id=member_id,
+            relationship_id=relationship_id,
+            responded_at=now,
+            updated_at=now,
+        )

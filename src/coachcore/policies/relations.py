@@ -44,3 +44,18 @@ def check_move_relationship(
     )
     if accepting and actor.user_id == relationship.requested_by:
         raise Forbidden("The other side accepts a coaching request")
+
+
+def check_manage_invitation(actor: Actor, coach_id: str, permission: str) -> None:
+    """A coach's invitations: that coach, or an admin."""
+    actor.require(permission)
+    if not (actor.sees_all or actor.user_id == coach_id):
+        raise _deny("invitation")
+
+
+def check_answer_invitation(actor: Actor, actor_email: str | None, invitee_email: str) -> None:
+    """The token is the credential: the host (system scope, admins) answers for
+    the invitee, a signed-in user only for their own address."""
+    if actor.sees_all or actor_email == invitee_email:
+        return
+    raise Forbidden("This invitation is for someone else")

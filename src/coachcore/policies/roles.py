@@ -41,6 +41,8 @@ PERMISSIONS: frozenset[str] = frozenset(
         # the sister systems (seeds 000, 001, 003)
         "relationships:read",
         "relationships:write",
+        "invitations:read",
+        "invitations:write",
     }
 )
 
@@ -60,6 +62,8 @@ _COACH = {
     "notifications:read",
     "relationships:read",
     "relationships:write",
+    "invitations:read",
+    "invitations:write",
 }
 _MEMBER = {
     "coaches:read",

@@ -34,7 +34,7 @@ from coachcore.domain.entities import (
     Session,
     User,
 )
-from coachcore.domain.relations import CoachingRelationship
+from coachcore.domain.relations import CoachingRelationship, Invitation
 
 
 class UserRepository(Protocol):
@@ -189,6 +189,18 @@ class RelationshipRepository(Protocol):
         ...
 
 
+class InvitationRepository(Protocol):
+    def add(self, invitation: Invitation) -> None: ...
+    def update(self, invitation: Invitation) -> None: ...
+    def get(self, invitation_id: str) -> Invitation | None: ...
+    def get_by_token_hash(self, token_hash: str) -> Invitation | None: ...
+    def list(
+        self, *, coach_id: str | None = None, email: str | None = None
+    ) -> Sequence[Invitation]:
+        """Invitations ordered by created_at, then id, filtered by coach and email."""
+        ...
+
+
 class UnitOfWork(Protocol):
     users: UserRepository
     members: MemberRepository
@@ -203,6 +215,7 @@ class UnitOfWork(Protocol):
     reminders: ReminderRepository
     outbox: OutboxRepository
     relationships: RelationshipRepository
+    invitations: InvitationRepository
 
     def lock_coach(self, coach_id: str) -> None:
         """Serialize this coach's booking decisions until the unit of work ends."""

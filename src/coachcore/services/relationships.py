@@ -78,6 +78,7 @@ def start(
     member_id: str,
     *,
     status: RelationshipStatus = RelationshipStatus.PENDING,
+    requested_by: str | None = None,
 ) -> CoachingRelationship:
     """A new relationship between an active coach and an active member (409 if
     the pair already has one that is not completed). Policies are the caller's."""
@@ -97,7 +98,7 @@ def start(
         coach_id=coach.id,
         member_id=member.id,
         status=status,
-        requested_by=tx.actor.user_id,
+        requested_by=requested_by or tx.actor.user_id,
         started_at=started,
         created_at=tx.now,
         updated_at=tx.now,

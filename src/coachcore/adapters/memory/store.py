@@ -36,7 +36,7 @@ from coachcore.domain.enums import (
     ReminderStatus,
     SessionStatus,
 )
-from coachcore.domain.relations import CoachingRelationship
+from coachcore.domain.relations import CoachingRelationship, Invitation
 
 
 def _by_id(row: Any) -> str:
@@ -248,6 +248,18 @@ class RelationshipRepo(_Repo):
         return sorted(kept, key=lambda r: (r.created_at, r.id))
 
 
+class InvitationRepo(_Repo):
+    def get_by_token_hash(self, token_hash: str) -> Invitation | None:
+        return self._t.unique("token", token_hash)
+
+    def list(
+        self, *, coach_id: str | None = None, email: str | None = None
+    ) -> Sequence[Invitation]:
+        rows: Any = self._t.rows.values() if coach_id is None else self._t.by("coach", coach_id)
+        kept = [i for i in rows if email is None or i.email == email]
+        return sorted(kept, key=lambda i: (i.created_at, i.id))
+
+
 def _tables() -> dict[str, Table[Any]]:
     return {
         "users": Table("user", _by_id, {"role": lambda u: u.role}, {"email": lambda u: u.email}),
@@ -303,6 +315,12 @@ def _tables() -> dict[str, Table[Any]]:
             _by_id,
             {"coach": lambda r: r.coach_id, "member": lambda r: r.member_id},
         ),
+        "invitations": Table(
+            "invitation",
+            _by_id,
+            {"coach": lambda i: i.coach_id},
+            {"token": lambda i: i.token_hash},
+        ),
     }
 
 
@@ -324,6 +342,7 @@ class MemoryUnitOfWork:
         self.reminders = ReminderRepo(tables["reminders"])
         self.outbox = OutboxRepo(tables["outbox"])
         self.relationships = RelationshipRepo(tables["relationships"])
+        self.invitations = InvitationRepo(tables["invitations"])
         self.committed = False
 
     def lock_coach(self, coach_id: str) -> None:

@@ -39,7 +39,7 @@ from coachcore.domain.enums import (
     ReminderStatus,
     SessionStatus,
 )
-from coachcore.domain.relations import CoachingRelationship
+from coachcore.domain.relations import CoachingRelationship, Invitation
 
 E = TypeVar("E")
 Where = Callable[[Any], list[ColumnElement[bool]]]
@@ -362,5 +362,20 @@ class RelationshipRepo(_Repo[CoachingRelationship]):
     ) -> Sequence[CoachingRelationship]:
         name, params, where = _filtered(
             {"coach": "coach_id", "member": "member_id"}, {"coach": coach_id, "member": member_id}
+        )
+        return self._many(name, where, ("created_at", "id"), **params)
+
+
+class InvitationRepo(_Repo[Invitation]):
+    entity, what, table = Invitation, "invitation", "invitations"
+
+    def get_by_token_hash(self, token_hash: str) -> Invitation | None:
+        return self._one("by_token", lambda c: [c.token_hash == _p("h")], h=token_hash)
+
+    def list(
+        self, *, coach_id: str | None = None, email: str | None = None
+    ) -> Sequence[Invitation]:
+        name, params, where = _filtered(
+            {"coach": "coach_id", "email": "email"}, {"coach": coach_id, "email": email}
         )
         return self._many(name, where, ("created_at", "id"), **params)

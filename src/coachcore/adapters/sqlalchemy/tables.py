@@ -82,6 +82,7 @@ class Tables:
     reminders: sa.Table
     outbox: sa.Table
     coaching_relationships: sa.Table
+    invitations: sa.Table
 
     @property
     def version_table(self) -> str:
@@ -258,6 +259,7 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         sa.Column("session_id", ID),
         sa.Column("booking_id", ID),
         _when("created_at"),
+        sa.Column("recipient_email", sa.String(320)),
         sa.Index(None, "recipient_id", "created_at"),
     )
     reminders = table(
@@ -300,6 +302,24 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         sa.Index(None, "coach_id"),
         sa.Index(None, "member_id"),
     )
+    invitations = table(
+        "invitations",
+        sa.Column("id", ID, primary_key=True),
+        _ref("coach_id", uid),
+        sa.Column("email", sa.String(320), nullable=False),
+        sa.Column("name", sa.Text()),
+        sa.Column("message", sa.Text()),
+        sa.Column("token_hash", ID, nullable=False, unique=True),
+        sa.Column("status", WORD, nullable=False),
+        _when("expires_at"),
+        sa.Column("member_id", ID),
+        sa.Column("relationship_id", ID),
+        _when("responded_at", nullable=True),
+        _when("created_at"),
+        _when("updated_at"),
+        sa.Index(None, "coach_id"),
+        sa.Index(None, "email"),
+    )
     return Tables(
         metadata=md,
         schema=schema,
@@ -317,4 +337,5 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         reminders=reminders,
         outbox=outbox,
         coaching_relationships=coaching_relationships,
+        invitations=invitations,
     )

@@ -51,6 +51,7 @@ class SqlUnitOfWork:
         self.reminders = repos.ReminderRepo(db, tables)
         self.outbox = repos.OutboxRepo(db, tables)
         self.relationships = repos.RelationshipRepo(db, tables)
+        self.invitations = repos.InvitationRepo(db, tables)
 
     def begin(self) -> None:
         """Start the transaction now (on SQLite: take the write lock now)."""

@@ -22,7 +22,7 @@ depends_on = None
 
 ID = sa.String(64)
 WORD = sa.String(32)
-TABLES = ("coaching_relationships",)
+TABLES = ("coaching_relationships", "invitations")
 
 
 def _names() -> tuple[str | None, str]:
@@ -76,9 +76,33 @@ def upgrade() -> None:
     )
     index("coaching_relationships", "coach_id")
     index("coaching_relationships", "member_id")
+    create(
+        "invitations",
+        sa.Column("id", ID, nullable=False),
+        sa.Column("coach_id", ID, nullable=False),
+        sa.Column("email", sa.String(320), nullable=False),
+        sa.Column("name", sa.Text()),
+        sa.Column("message", sa.Text()),
+        sa.Column("token_hash", ID, nullable=False),
+        sa.Column("status", WORD, nullable=False),
+        _when("expires_at"),
+        sa.Column("member_id", ID),
+        sa.Column("relationship_id", ID),
+        _when("responded_at", nullable=True),
+        _when("created_at"),
+        _when("updated_at"),
+        ref("invitations", "coach_id"),
+        sa.UniqueConstraint("token_hash", name=f"uq_{p}invitations_token_hash"),
+    )
+    index("invitations", "coach_id")
+    index("invitations", "email")
+    # notifications to people who are not users yet carry their address
+    op.add_column(f"{p}notifications", sa.Column("recipient_email", sa.String(320)), schema=schema)
 
 
 def downgrade() -> None:
     schema, p = _names()
+    with op.batch_alter_table(f"{p}notifications", schema=schema) as batch:
+        batch.drop_column("recipient_email")
     for table in reversed(TABLES):
         op.drop_table(f"{p}{table}", schema=schema)
