@@ -19,6 +19,7 @@ from coachcore.adapters.sqlalchemy import (
 SISTER_TABLES = {
     "coachcore_coaching_relationships",
     "coachcore_invitations",
+    "coachcore_coaching_interests",
 }
 
 

@@ -161,3 +161,40 @@ class Invitation:
             responded_at=now,
             updated_at=now,
         )
+
+
+class InterestStatus(StrEnum):
+    NEW = "new"
+    HANDLED = "handled"
+
+
+@attrs.frozen(kw_only=True)
+class CoachingInterest:
+    """A member without a coach asks to be matched; admins handle it (seed 000)."""
+
+    id: str
+    member_id: str
+    goals: str
+    preferred_times: str | None = None
+    notes: str | None = None
+    status: InterestStatus = InterestStatus.NEW
+    handled_by: str | None = None
+    handled_at: datetime | None = attrs.field(default=None, validator=_optional_aware)
+    handling_note: str | None = None
+    created_at: datetime = attrs.field(validator=_aware)
+    updated_at: datetime = attrs.field(validator=_aware)
+
+    def handle(self, by: str, now: datetime, note: str | None = None) -> CoachingInterest:
+        """Marked handled, once (a second time is a 422)."""
+        if self.status == InterestStatus.HANDLED:
+            raise BusinessRuleViolation(
+                "This interest submission is already handled", details={"interest_id": self.id}
+            )
+        return attrs.evolve(
+            self,
+            status=InterestStatus.HANDLED,
+            handled_by=by,
+            handled_at=now,
+            handling_note=note,
+            updated_at=now,
+        )

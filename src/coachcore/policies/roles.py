@@ -43,6 +43,8 @@ PERMISSIONS: frozenset[str] = frozenset(
         "relationships:write",
         "invitations:read",
         "invitations:write",
+        "interest:submit",
+        "interest:manage",
     }
 )
 
@@ -77,6 +79,7 @@ _MEMBER = {
     "notifications:read",
     "relationships:read",
     "relationships:write",
+    "interest:submit",
 }
 
 BUILT_IN_ROLES: Mapping[str, frozenset[str]] = {

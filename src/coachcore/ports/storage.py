@@ -34,7 +34,7 @@ from coachcore.domain.entities import (
     Session,
     User,
 )
-from coachcore.domain.relations import CoachingRelationship, Invitation
+from coachcore.domain.relations import CoachingInterest, CoachingRelationship, Invitation
 
 
 class UserRepository(Protocol):
@@ -201,6 +201,17 @@ class InvitationRepository(Protocol):
         ...
 
 
+class InterestRepository(Protocol):
+    def add(self, interest: CoachingInterest) -> None: ...
+    def update(self, interest: CoachingInterest) -> None: ...
+    def get(self, interest_id: str) -> CoachingInterest | None: ...
+    def list(
+        self, *, member_id: str | None = None, status: str | None = None
+    ) -> Sequence[CoachingInterest]:
+        """Submissions ordered by created_at, then id, filtered by member and status."""
+        ...
+
+
 class UnitOfWork(Protocol):
     users: UserRepository
     members: MemberRepository
@@ -216,6 +227,7 @@ class UnitOfWork(Protocol):
     outbox: OutboxRepository
     relationships: RelationshipRepository
     invitations: InvitationRepository
+    interests: InterestRepository
 
     def lock_coach(self, coach_id: str) -> None:
         """Serialize this coach's booking decisions until the unit of work ends."""

@@ -9,7 +9,11 @@ import attrs
 
 from coachcore.domain import checks
 from coachcore.domain.entities import CoachProfile, User
-from coachcore.domain.relations import CoachingRelationship, RelationshipStatus
+from coachcore.domain.relations import (
+    CoachingRelationship,
+    InterestStatus,
+    RelationshipStatus,
+)
 from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
 from coachcore.policies import relations as policy
 from coachcore.ports.storage import UnitOfWork
@@ -254,6 +258,7 @@ class Relationships(UseCases):
             who = member or tx.actor.user_id
             if not tx.actor.sees_all and who != tx.actor.user_id:
                 raise Forbidden("You may only see your own coaching overview")
-            return overview(tx, who)
+            pending_interest = bool(tx.uow.interests.list(member_id=who, status=InterestStatus.NEW))
+            return overview(tx, who, interest_open=pending_interest)
 
         return self._rt.read(self._actor, run)

@@ -12,6 +12,7 @@ from coachcore.services.coaches import Coaches
 from coachcore.services.context import Runtime, Tx
 from coachcore.services.dashboards import Dashboards
 from coachcore.services.inbox import Conversations, Notifications
+from coachcore.services.interest import Interest
 from coachcore.services.invitations import Invitations
 from coachcore.services.members import Members, signup
 from coachcore.services.outbox import Dispatcher, Outbox
@@ -41,6 +42,7 @@ class Scope:
         self.notifications = Notifications(rt, actor_id)
         self.relationships = Relationships(rt, actor_id)
         self.invitations = Invitations(rt, actor_id)
+        self.interest = Interest(rt, actor_id)
 
     def signup_member(
         self,

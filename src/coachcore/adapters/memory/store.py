@@ -36,7 +36,7 @@ from coachcore.domain.enums import (
     ReminderStatus,
     SessionStatus,
 )
-from coachcore.domain.relations import CoachingRelationship, Invitation
+from coachcore.domain.relations import CoachingInterest, CoachingRelationship, Invitation
 
 
 def _by_id(row: Any) -> str:
@@ -260,6 +260,15 @@ class InvitationRepo(_Repo):
         return sorted(kept, key=lambda i: (i.created_at, i.id))
 
 
+class InterestRepo(_Repo):
+    def list(
+        self, *, member_id: str | None = None, status: str | None = None
+    ) -> Sequence[CoachingInterest]:
+        rows: Any = self._t.rows.values() if member_id is None else self._t.by("member", member_id)
+        kept = [i for i in rows if status is None or i.status == status]
+        return sorted(kept, key=lambda i: (i.created_at, i.id))
+
+
 def _tables() -> dict[str, Table[Any]]:
     return {
         "users": Table("user", _by_id, {"role": lambda u: u.role}, {"email": lambda u: u.email}),
@@ -321,6 +330,7 @@ def _tables() -> dict[str, Table[Any]]:
             {"coach": lambda i: i.coach_id},
             {"token": lambda i: i.token_hash},
         ),
+        "interests": Table("coaching interest", _by_id, {"member": lambda i: i.member_id}),
     }
 
 
@@ -343,6 +353,7 @@ class MemoryUnitOfWork:
         self.outbox = OutboxRepo(tables["outbox"])
         self.relationships = RelationshipRepo(tables["relationships"])
         self.invitations = InvitationRepo(tables["invitations"])
+        self.interests = InterestRepo(tables["interests"])
         self.committed = False
 
     def lock_coach(self, coach_id: str) -> None:

@@ -39,7 +39,7 @@ from coachcore.domain.enums import (
     ReminderStatus,
     SessionStatus,
 )
-from coachcore.domain.relations import CoachingRelationship, Invitation
+from coachcore.domain.relations import CoachingInterest, CoachingRelationship, Invitation
 
 E = TypeVar("E")
 Where = Callable[[Any], list[ColumnElement[bool]]]
@@ -377,5 +377,18 @@ class InvitationRepo(_Repo[Invitation]):
     ) -> Sequence[Invitation]:
         name, params, where = _filtered(
             {"coach": "coach_id", "email": "email"}, {"coach": coach_id, "email": email}
+        )
+        return self._many(name, where, ("created_at", "id"), **params)
+
+
+class InterestRepo(_Repo[CoachingInterest]):
+    entity, what, table = CoachingInterest, "coaching interest", "coaching_interests"
+
+    def list(
+        self, *, member_id: str | None = None, status: str | None = None
+    ) -> Sequence[CoachingInterest]:
+        name, params, where = _filtered(
+            {"member": "member_id", "status": "status"},
+            {"member": member_id, "status": None if status is None else str(status)},
         )
         return self._many(name, where, ("created_at", "id"), **params)

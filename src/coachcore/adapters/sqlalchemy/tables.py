@@ -83,6 +83,7 @@ class Tables:
     outbox: sa.Table
     coaching_relationships: sa.Table
     invitations: sa.Table
+    coaching_interests: sa.Table
 
     @property
     def version_table(self) -> str:
@@ -320,6 +321,22 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         sa.Index(None, "coach_id"),
         sa.Index(None, "email"),
     )
+    coaching_interests = table(
+        "coaching_interests",
+        sa.Column("id", ID, primary_key=True),
+        _ref("member_id", uid),
+        sa.Column("goals", sa.Text(), nullable=False),
+        sa.Column("preferred_times", sa.Text()),
+        sa.Column("notes", sa.Text()),
+        sa.Column("status", WORD, nullable=False),
+        sa.Column("handled_by", ID),
+        _when("handled_at", nullable=True),
+        sa.Column("handling_note", sa.Text()),
+        _when("created_at"),
+        _when("updated_at"),
+        sa.Index(None, "member_id"),
+        sa.Index(None, "status", "created_at"),
+    )
     return Tables(
         metadata=md,
         schema=schema,
@@ -338,4 +355,5 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         outbox=outbox,
         coaching_relationships=coaching_relationships,
         invitations=invitations,
+        coaching_interests=coaching_interests,
     )

@@ -52,6 +52,7 @@ class SqlUnitOfWork:
         self.outbox = repos.OutboxRepo(db, tables)
         self.relationships = repos.RelationshipRepo(db, tables)
         self.invitations = repos.InvitationRepo(db, tables)
+        self.interests = repos.InterestRepo(db, tables)
 
     def begin(self) -> None:
         """Start the transaction now (on SQLite: take the write lock now)."""

@@ -22,7 +22,7 @@ depends_on = None
 
 ID = sa.String(64)
 WORD = sa.String(32)
-TABLES = ("coaching_relationships", "invitations")
+TABLES = ("coaching_relationships", "invitations", "coaching_interests")
 
 
 def _names() -> tuple[str | None, str]:
@@ -96,6 +96,23 @@ def upgrade() -> None:
     )
     index("invitations", "coach_id")
     index("invitations", "email")
+    create(
+        "coaching_interests",
+        sa.Column("id", ID, nullable=False),
+        sa.Column("member_id", ID, nullable=False),
+        sa.Column("goals", sa.Text(), nullable=False),
+        sa.Column("preferred_times", sa.Text()),
+        sa.Column("notes", sa.Text()),
+        sa.Column("status", WORD, nullable=False),
+        sa.Column("handled_by", ID),
+        _when("handled_at", nullable=True),
+        sa.Column("handling_note", sa.Text()),
+        _when("created_at"),
+        _when("updated_at"),
+        ref("coaching_interests", "member_id"),
+    )
+    index("coaching_interests", "member_id")
+    index("coaching_interests", "status", "created_at")
     # notifications to people who are not users yet carry their address
     op.add_column(f"{p}notifications", sa.Column("recipient_email", sa.String(320)), schema=schema)
 
