@@ -20,6 +20,7 @@ SISTER_TABLES = {
     "coachcore_coaching_relationships",
     "coachcore_invitations",
     "coachcore_coaching_interests",
+    "coachcore_member_session_settings",
 }
 
 

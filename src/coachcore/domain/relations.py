@@ -198,3 +198,19 @@ class CoachingInterest:
             handling_note=note,
             updated_at=now,
         )
+
+
+@attrs.frozen(kw_only=True)
+class MemberSessionSettings:
+    """A member's preferences for their coaching sessions (seed 000).
+
+    ``share_context_with_coach`` (default on) lets the member's coaches see the
+    member's goals and ``shared_context``; off, coaches see neither. Settings
+    never stored have ``created_at``/``updated_at`` None and the defaults.
+    """
+
+    member_id: str
+    share_context_with_coach: bool = True
+    shared_context: str | None = None
+    created_at: datetime | None = attrs.field(default=None, validator=_optional_aware)
+    updated_at: datetime | None = attrs.field(default=None, validator=_optional_aware)

@@ -34,7 +34,12 @@ from coachcore.domain.entities import (
     Session,
     User,
 )
-from coachcore.domain.relations import CoachingInterest, CoachingRelationship, Invitation
+from coachcore.domain.relations import (
+    CoachingInterest,
+    CoachingRelationship,
+    Invitation,
+    MemberSessionSettings,
+)
 
 
 class UserRepository(Protocol):
@@ -212,6 +217,14 @@ class InterestRepository(Protocol):
         ...
 
 
+class SessionSettingsRepository(Protocol):
+    def add(self, settings: MemberSessionSettings) -> None: ...
+    def update(self, settings: MemberSessionSettings) -> None: ...
+    def get(self, member_id: str) -> MemberSessionSettings | None:
+        """The stored settings of the member with this user id (None: defaults)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     users: UserRepository
     members: MemberRepository
@@ -228,6 +241,7 @@ class UnitOfWork(Protocol):
     relationships: RelationshipRepository
     invitations: InvitationRepository
     interests: InterestRepository
+    session_settings: SessionSettingsRepository
 
     def lock_coach(self, coach_id: str) -> None:
         """Serialize this coach's booking decisions until the unit of work ends."""

@@ -12,6 +12,7 @@ from coachcore.domain.entities import CoachProfile, User
 from coachcore.domain.relations import (
     CoachingRelationship,
     InterestStatus,
+    MemberSessionSettings,
     RelationshipStatus,
 )
 from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
@@ -45,6 +46,7 @@ class CoachingOverview:
     ``"unconnected"`` with ``coaches`` empty. ``pending`` holds open requests;
     ``next_steps`` names what the member can do next, e.g. ``"book_session"``,
     ``"accept_request"``, ``"await_coach"``, ``"submit_interest"``.
+    ``settings`` are the member's session settings (stored or default).
     """
 
     member_id: str
@@ -52,6 +54,7 @@ class CoachingOverview:
     coaches: tuple[CoachConnection, ...] = ()
     pending: tuple[CoachingRelationship, ...] = ()
     next_steps: tuple[str, ...] = ()
+    settings: MemberSessionSettings | None = None
 
 
 def relationship(uow: UnitOfWork, relationship_id: object) -> CoachingRelationship:
@@ -160,6 +163,8 @@ def overview(tx: Tx, member_id: str, *, interest_open: bool = False) -> Coaching
         coaches=tuple(coaches),
         pending=tuple(pending),
         next_steps=tuple(steps),
+        settings=tx.uow.session_settings.get(member_id)
+        or MemberSessionSettings(member_id=member_id),
     )
 
 

@@ -18,6 +18,7 @@ from coachcore.services.members import Members, signup
 from coachcore.services.outbox import Dispatcher, Outbox
 from coachcore.services.relationships import Relationships
 from coachcore.services.reminders import Reminders
+from coachcore.services.session_settings import SessionSettings
 from coachcore.services.sessions import Sessions
 from coachcore.services.users import Users
 
@@ -43,6 +44,7 @@ class Scope:
         self.relationships = Relationships(rt, actor_id)
         self.invitations = Invitations(rt, actor_id)
         self.interest = Interest(rt, actor_id)
+        self.session_settings = SessionSettings(rt, actor_id)
 
     def signup_member(
         self,

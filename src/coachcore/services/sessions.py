@@ -242,7 +242,9 @@ class Sessions(UseCases):
             return list(tx.uow.sessions.list(member_id=member, coach_id=coach))
         if member is not None and member != actor.user_id:
             profile = lookups.member(tx.uow, member)
-            access.check_view_member(tx.actor, profile)
+            access.check_view_member(
+                tx.actor, profile, active_between(tx.uow, actor.user_id, member)
+            )
         if not actor.can("sessions:read"):
             raise Forbidden("Missing permission sessions:read")
         if actor.can("sessions:write"):

@@ -331,6 +331,7 @@ def _tables() -> dict[str, Table[Any]]:
             {"token": lambda i: i.token_hash},
         ),
         "interests": Table("coaching interest", _by_id, {"member": lambda i: i.member_id}),
+        "session_settings": Table("session settings", lambda s: s.member_id),
     }
 
 
@@ -354,6 +355,7 @@ class MemoryUnitOfWork:
         self.relationships = RelationshipRepo(tables["relationships"])
         self.invitations = InvitationRepo(tables["invitations"])
         self.interests = InterestRepo(tables["interests"])
+        self.session_settings = _Repo(tables["session_settings"])
         self.committed = False
 
     def lock_coach(self, coach_id: str) -> None:

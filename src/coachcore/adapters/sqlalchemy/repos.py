@@ -39,7 +39,12 @@ from coachcore.domain.enums import (
     ReminderStatus,
     SessionStatus,
 )
-from coachcore.domain.relations import CoachingInterest, CoachingRelationship, Invitation
+from coachcore.domain.relations import (
+    CoachingInterest,
+    CoachingRelationship,
+    Invitation,
+    MemberSessionSettings,
+)
 
 E = TypeVar("E")
 Where = Callable[[Any], list[ColumnElement[bool]]]
@@ -392,3 +397,8 @@ class InterestRepo(_Repo[CoachingInterest]):
             {"member": member_id, "status": None if status is None else str(status)},
         )
         return self._many(name, where, ("created_at", "id"), **params)
+
+
+class SessionSettingsRepo(_Repo[MemberSessionSettings]):
+    entity, what, key = MemberSessionSettings, "session settings", "member_id"
+    table = "member_session_settings"

@@ -84,6 +84,7 @@ class Tables:
     coaching_relationships: sa.Table
     invitations: sa.Table
     coaching_interests: sa.Table
+    member_session_settings: sa.Table
 
     @property
     def version_table(self) -> str:
@@ -337,6 +338,15 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         sa.Index(None, "member_id"),
         sa.Index(None, "status", "created_at"),
     )
+    member_session_settings = table(
+        "member_session_settings",
+        _ref("member_id", uid),
+        sa.Column("share_context_with_coach", sa.Boolean(), nullable=False),
+        sa.Column("shared_context", sa.Text()),
+        _when("created_at"),
+        _when("updated_at"),
+        sa.PrimaryKeyConstraint("member_id"),
+    )
     return Tables(
         metadata=md,
         schema=schema,
@@ -356,4 +366,5 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         coaching_relationships=coaching_relationships,
         invitations=invitations,
         coaching_interests=coaching_interests,
+        member_session_settings=member_session_settings,
     )

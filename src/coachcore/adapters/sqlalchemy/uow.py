@@ -53,6 +53,7 @@ class SqlUnitOfWork:
         self.relationships = repos.RelationshipRepo(db, tables)
         self.invitations = repos.InvitationRepo(db, tables)
         self.interests = repos.InterestRepo(db, tables)
+        self.session_settings = repos.SessionSettingsRepo(db, tables)
 
     def begin(self) -> None:
         """Start the transaction now (on SQLite: take the write lock now)."""

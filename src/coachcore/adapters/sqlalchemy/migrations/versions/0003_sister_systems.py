@@ -22,7 +22,12 @@ depends_on = None
 
 ID = sa.String(64)
 WORD = sa.String(32)
-TABLES = ("coaching_relationships", "invitations", "coaching_interests")
+TABLES = (
+    "coaching_relationships",
+    "invitations",
+    "coaching_interests",
+    "member_session_settings",
+)
 
 
 def _names() -> tuple[str | None, str]:
@@ -113,6 +118,16 @@ def upgrade() -> None:
     )
     index("coaching_interests", "member_id")
     index("coaching_interests", "status", "created_at")
+    create(
+        "member_session_settings",
+        sa.Column("member_id", ID, nullable=False),
+        sa.Column("share_context_with_coach", sa.Boolean(), nullable=False),
+        sa.Column("shared_context", sa.Text()),
+        _when("created_at"),
+        _when("updated_at"),
+        ref("member_session_settings", "member_id"),
+        key="member_id",
+    )
     # notifications to people who are not users yet carry their address
     op.add_column(f"{p}notifications", sa.Column("recipient_email", sa.String(320)), schema=schema)
 
