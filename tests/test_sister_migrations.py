@@ -21,6 +21,8 @@ SISTER_TABLES = {
     "coachcore_invitations",
     "coachcore_coaching_interests",
     "coachcore_member_session_settings",
+    "coachcore_organizations",
+    "coachcore_organization_memberships",
 }
 
 

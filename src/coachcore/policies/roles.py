@@ -45,6 +45,8 @@ PERMISSIONS: frozenset[str] = frozenset(
         "invitations:write",
         "interest:submit",
         "interest:manage",
+        "organizations:create",
+        "organizations:manage",
     }
 )
 
@@ -66,6 +68,7 @@ _COACH = {
     "relationships:write",
     "invitations:read",
     "invitations:write",
+    "organizations:create",
 }
 _MEMBER = {
     "coaches:read",
@@ -80,6 +83,7 @@ _MEMBER = {
     "relationships:read",
     "relationships:write",
     "interest:submit",
+    "organizations:create",
 }
 
 BUILT_IN_ROLES: Mapping[str, frozenset[str]] = {

@@ -34,6 +34,7 @@ from coachcore.domain.entities import (
     Session,
     User,
 )
+from coachcore.domain.organizations import Organization, OrganizationMembership
 from coachcore.domain.relations import (
     CoachingInterest,
     CoachingRelationship,
@@ -225,6 +226,31 @@ class SessionSettingsRepository(Protocol):
         ...
 
 
+class OrganizationRepository(Protocol):
+    def add(self, organization: Organization) -> None: ...
+    def update(self, organization: Organization) -> None: ...
+    def get(self, organization_id: str) -> Organization | None: ...
+    def list(self) -> Sequence[Organization]:
+        """Organizations ordered by created_at, then id."""
+        ...
+
+
+class OrganizationMembershipRepository(Protocol):
+    def add(self, membership: OrganizationMembership) -> None:
+        """A second membership of the same user in the same organization is a Conflict."""
+        ...
+
+    def update(self, membership: OrganizationMembership) -> None: ...
+    def delete(self, membership_id: str) -> None: ...
+    def get(self, membership_id: str) -> OrganizationMembership | None: ...
+    def find(self, organization_id: str, user_id: str) -> OrganizationMembership | None: ...
+    def list(
+        self, *, organization_id: str | None = None, user_id: str | None = None
+    ) -> Sequence[OrganizationMembership]:
+        """Memberships ordered by created_at, then id, filtered by the given ids."""
+        ...
+
+
 class UnitOfWork(Protocol):
     users: UserRepository
     members: MemberRepository
@@ -242,6 +268,8 @@ class UnitOfWork(Protocol):
     invitations: InvitationRepository
     interests: InterestRepository
     session_settings: SessionSettingsRepository
+    organizations: OrganizationRepository
+    organization_memberships: OrganizationMembershipRepository
 
     def lock_coach(self, coach_id: str) -> None:
         """Serialize this coach's booking decisions until the unit of work ends."""

@@ -15,6 +15,7 @@ from coachcore.services.inbox import Conversations, Notifications
 from coachcore.services.interest import Interest
 from coachcore.services.invitations import Invitations
 from coachcore.services.members import Members, signup
+from coachcore.services.organizations import Organizations
 from coachcore.services.outbox import Dispatcher, Outbox
 from coachcore.services.relationships import Relationships
 from coachcore.services.reminders import Reminders
@@ -45,6 +46,7 @@ class Scope:
         self.invitations = Invitations(rt, actor_id)
         self.interest = Interest(rt, actor_id)
         self.session_settings = SessionSettings(rt, actor_id)
+        self.organizations = Organizations(rt, actor_id)
 
     def signup_member(
         self,

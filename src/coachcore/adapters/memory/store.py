@@ -36,6 +36,7 @@ from coachcore.domain.enums import (
     ReminderStatus,
     SessionStatus,
 )
+from coachcore.domain.organizations import Organization, OrganizationMembership
 from coachcore.domain.relations import CoachingInterest, CoachingRelationship, Invitation
 
 
@@ -269,6 +270,36 @@ class InterestRepo(_Repo):
         return sorted(kept, key=lambda i: (i.created_at, i.id))
 
 
+class OrganizationRepo(_Repo):
+    def list(self) -> Sequence[Organization]:
+        return sorted(self._t.rows.values(), key=lambda o: (o.created_at, o.id))
+
+
+class OrganizationMembershipRepo(_Repo):
+    def delete(self, membership_id: str) -> None:
+        self._t.delete(membership_id)
+
+    def find(self, organization_id: str, user_id: str) -> OrganizationMembership | None:
+        return self._t.unique("pair", (organization_id, user_id))
+
+    def list(
+        self, *, organization_id: str | None = None, user_id: str | None = None
+    ) -> Sequence[OrganizationMembership]:
+        if organization_id is not None:
+            rows: Any = self._t.by("organization", organization_id)
+        elif user_id is not None:
+            rows = self._t.by("user", user_id)
+        else:
+            rows = self._t.rows.values()
+        kept = [
+            m
+            for m in rows
+            if (organization_id is None or m.organization_id == organization_id)
+            and (user_id is None or m.user_id == user_id)
+        ]
+        return sorted(kept, key=lambda m: (m.created_at, m.id))
+
+
 def _tables() -> dict[str, Table[Any]]:
     return {
         "users": Table("user", _by_id, {"role": lambda u: u.role}, {"email": lambda u: u.email}),
@@ -332,6 +363,13 @@ def _tables() -> dict[str, Table[Any]]:
         ),
         "interests": Table("coaching interest", _by_id, {"member": lambda i: i.member_id}),
         "session_settings": Table("session settings", lambda s: s.member_id),
+        "organizations": Table("organization", _by_id),
+        "organization_memberships": Table(
+            "organization membership",
+            _by_id,
+            {"organization": lambda m: m.organization_id, "user": lambda m: m.user_id},
+            {"pair": lambda m: (m.organization_id, m.user_id)},
+        ),
     }
 
 
@@ -356,6 +394,10 @@ class MemoryUnitOfWork:
         self.invitations = InvitationRepo(tables["invitations"])
         self.interests = InterestRepo(tables["interests"])
         self.session_settings = _Repo(tables["session_settings"])
+        self.organizations = OrganizationRepo(tables["organizations"])
+        self.organization_memberships = OrganizationMembershipRepo(
+            tables["organization_memberships"]
+        )
         self.committed = False
 
     def lock_coach(self, coach_id: str) -> None:

@@ -39,6 +39,7 @@ from coachcore.domain.enums import (
     ReminderStatus,
     SessionStatus,
 )
+from coachcore.domain.organizations import Organization, OrganizationMembership
 from coachcore.domain.relations import (
     CoachingInterest,
     CoachingRelationship,
@@ -402,3 +403,34 @@ class InterestRepo(_Repo[CoachingInterest]):
 class SessionSettingsRepo(_Repo[MemberSessionSettings]):
     entity, what, key = MemberSessionSettings, "session settings", "member_id"
     table = "member_session_settings"
+
+
+class OrganizationRepo(_Repo[Organization]):
+    entity, what, table = Organization, "organization", "organizations"
+
+    def list(self) -> Sequence[Organization]:
+        return self._many("all", lambda c: [], ("created_at", "id"))
+
+
+class OrganizationMembershipRepo(_Repo[OrganizationMembership]):
+    entity, what = OrganizationMembership, "organization membership"
+    table = "organization_memberships"
+
+    def delete(self, membership_id: str) -> None:
+        stmt = self._stmt("delete", lambda: sa.delete(self._t).where(self._t.c.id == _p("id")))
+        self._db.execute(stmt, {"id": membership_id})
+
+    def find(self, organization_id: str, user_id: str) -> OrganizationMembership | None:
+        def where(c: Any) -> list[ColumnElement[bool]]:
+            return [c.organization_id == _p("org"), c.user_id == _p("user")]
+
+        return self._one("pair", where, org=organization_id, user=user_id)
+
+    def list(
+        self, *, organization_id: str | None = None, user_id: str | None = None
+    ) -> Sequence[OrganizationMembership]:
+        name, params, where = _filtered(
+            {"org": "organization_id", "user": "user_id"},
+            {"org": organization_id, "user": user_id},
+        )
+        return self._many(name, where, ("created_at", "id"), **params)

@@ -85,6 +85,8 @@ class Tables:
     invitations: sa.Table
     coaching_interests: sa.Table
     member_session_settings: sa.Table
+    organizations: sa.Table
+    organization_memberships: sa.Table
 
     @property
     def version_table(self) -> str:
@@ -347,6 +349,34 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         _when("updated_at"),
         sa.PrimaryKeyConstraint("member_id"),
     )
+    organizations = table(
+        "organizations",
+        sa.Column("id", ID, primary_key=True),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("kind", WORD, nullable=False),
+        sa.Column("description", sa.Text()),
+        sa.Column("specialties", sa.JSON(), nullable=False),
+        sa.Column("experience", sa.Text()),
+        sa.Column("philosophy", sa.Text()),
+        sa.Column("industry", sa.Text()),
+        sa.Column("size", WORD),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("created_by", ID, nullable=False),
+        _when("created_at"),
+        _when("updated_at"),
+        sa.Index(None, "kind"),
+    )
+    organization_memberships = table(
+        "organization_memberships",
+        sa.Column("id", ID, primary_key=True),
+        _ref("organization_id", organizations.c.id),
+        _ref("user_id", uid),
+        sa.Column("role", WORD, nullable=False),
+        _when("created_at"),
+        _when("updated_at"),
+        sa.UniqueConstraint("organization_id", "user_id"),
+        sa.Index(None, "user_id"),
+    )
     return Tables(
         metadata=md,
         schema=schema,
@@ -367,4 +397,6 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         invitations=invitations,
         coaching_interests=coaching_interests,
         member_session_settings=member_session_settings,
+        organizations=organizations,
+        organization_memberships=organization_memberships,
     )

@@ -54,6 +54,8 @@ class SqlUnitOfWork:
         self.invitations = repos.InvitationRepo(db, tables)
         self.interests = repos.InterestRepo(db, tables)
         self.session_settings = repos.SessionSettingsRepo(db, tables)
+        self.organizations = repos.OrganizationRepo(db, tables)
+        self.organization_memberships = repos.OrganizationMembershipRepo(db, tables)
 
     def begin(self) -> None:
         """Start the transaction now (on SQLite: take the write lock now)."""

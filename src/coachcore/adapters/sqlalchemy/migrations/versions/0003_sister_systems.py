@@ -27,6 +27,8 @@ TABLES = (
     "invitations",
     "coaching_interests",
     "member_session_settings",
+    "organizations",
+    "organization_memberships",
 )
 
 
@@ -128,6 +130,41 @@ def upgrade() -> None:
         ref("member_session_settings", "member_id"),
         key="member_id",
     )
+    create(
+        "organizations",
+        sa.Column("id", ID, nullable=False),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("kind", WORD, nullable=False),
+        sa.Column("description", sa.Text()),
+        sa.Column("specialties", sa.JSON(), nullable=False),
+        sa.Column("experience", sa.Text()),
+        sa.Column("philosophy", sa.Text()),
+        sa.Column("industry", sa.Text()),
+        sa.Column("size", WORD),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("created_by", ID, nullable=False),
+        _when("created_at"),
+        _when("updated_at"),
+    )
+    index("organizations", "kind")
+    organizations_id = f"{schema}.{p}organizations.id" if schema else f"{p}organizations.id"
+    create(
+        "organization_memberships",
+        sa.Column("id", ID, nullable=False),
+        sa.Column("organization_id", ID, nullable=False),
+        sa.Column("user_id", ID, nullable=False),
+        sa.Column("role", WORD, nullable=False),
+        _when("created_at"),
+        _when("updated_at"),
+        ref("organization_memberships", "organization_id", organizations_id),
+        ref("organization_memberships", "user_id"),
+        sa.UniqueConstraint(
+            "organization_id",
+            "user_id",
+            name=f"uq_{p}organization_memberships_organization_id_user_id",
+        ),
+    )
+    index("organization_memberships", "user_id")
     # notifications to people who are not users yet carry their address
     op.add_column(f"{p}notifications", sa.Column("recipient_email", sa.String(320)), schema=schema)
 
