@@ -23,6 +23,10 @@ SISTER_TABLES = {
     "coachcore_member_session_settings",
     "coachcore_organizations",
     "coachcore_organization_memberships",
+    "coachcore_action_plans",
+    "coachcore_action_items",
+    "coachcore_quick_notes",
+    "coachcore_session_scores",
 }
 
 

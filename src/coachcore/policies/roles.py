@@ -47,6 +47,8 @@ PERMISSIONS: frozenset[str] = frozenset(
         "interest:manage",
         "organizations:create",
         "organizations:manage",
+        "hub:read",
+        "hub:write",
     }
 )
 
@@ -69,6 +71,8 @@ _COACH = {
     "invitations:read",
     "invitations:write",
     "organizations:create",
+    "hub:read",
+    "hub:write",
 }
 _MEMBER = {
     "coaches:read",
@@ -84,6 +88,8 @@ _MEMBER = {
     "relationships:write",
     "interest:submit",
     "organizations:create",
+    "hub:read",
+    "hub:write",
 }
 
 BUILT_IN_ROLES: Mapping[str, frozenset[str]] = {

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from coachcore.domain.entities import (
@@ -34,6 +34,7 @@ from coachcore.domain.entities import (
     Session,
     User,
 )
+from coachcore.domain.hub import ActionItem, ActionPlan, QuickNote, SessionScore
 from coachcore.domain.organizations import Organization, OrganizationMembership
 from coachcore.domain.relations import (
     CoachingInterest,
@@ -251,6 +252,57 @@ class OrganizationMembershipRepository(Protocol):
         ...
 
 
+class ActionPlanRepository(Protocol):
+    def add(self, plan: ActionPlan) -> None: ...
+    def update(self, plan: ActionPlan) -> None: ...
+    def get(self, plan_id: str) -> ActionPlan | None: ...
+    def list(
+        self, *, member_id: str | None = None, coach_id: str | None = None
+    ) -> Sequence[ActionPlan]:
+        """Plans ordered by created_at, then id, filtered by the given ids."""
+        ...
+
+
+class ActionItemRepository(Protocol):
+    def add(self, item: ActionItem) -> None: ...
+    def update(self, item: ActionItem) -> None: ...
+    def get(self, item_id: str) -> ActionItem | None: ...
+    def list(
+        self,
+        *,
+        member_id: str | None = None,
+        coach_id: str | None = None,
+        plan_id: str | None = None,
+    ) -> Sequence[ActionItem]:
+        """Items ordered by created_at, then id, filtered by the given ids."""
+        ...
+
+    def overdue(self, today: date, *, member_id: str | None = None) -> Sequence[ActionItem]:
+        """Open items due before ``today``, ordered by due_date, then id."""
+        ...
+
+
+class QuickNoteRepository(Protocol):
+    def add(self, note: QuickNote) -> None: ...
+    def update(self, note: QuickNote) -> None: ...
+    def delete(self, note_id: str) -> None: ...
+    def get(self, note_id: str) -> QuickNote | None: ...
+    def list(
+        self, *, coach_id: str | None = None, member_id: str | None = None
+    ) -> Sequence[QuickNote]:
+        """Notes ordered by created_at, then id, filtered by the given ids."""
+        ...
+
+
+class SessionScoreRepository(Protocol):
+    def add(self, score: SessionScore) -> None: ...
+    def update(self, score: SessionScore) -> None: ...
+    def get(self, session_id: str) -> SessionScore | None: ...
+    def for_member(self, member_id: str) -> Sequence[SessionScore]:
+        """The member's scores ordered by scored_at, then session_id."""
+        ...
+
+
 class UnitOfWork(Protocol):
     users: UserRepository
     members: MemberRepository
@@ -270,6 +322,10 @@ class UnitOfWork(Protocol):
     session_settings: SessionSettingsRepository
     organizations: OrganizationRepository
     organization_memberships: OrganizationMembershipRepository
+    action_plans: ActionPlanRepository
+    action_items: ActionItemRepository
+    quick_notes: QuickNoteRepository
+    session_scores: SessionScoreRepository
 
     def lock_coach(self, coach_id: str) -> None:
         """Serialize this coach's booking decisions until the unit of work ends."""

@@ -11,6 +11,7 @@ from coachcore.services.bookings import Bookings
 from coachcore.services.coaches import Coaches
 from coachcore.services.context import Runtime, Tx
 from coachcore.services.dashboards import Dashboards
+from coachcore.services.hub import ActionItems, ActionPlans, QuickNotes, Scores
 from coachcore.services.inbox import Conversations, Notifications
 from coachcore.services.interest import Interest
 from coachcore.services.invitations import Invitations
@@ -47,6 +48,10 @@ class Scope:
         self.interest = Interest(rt, actor_id)
         self.session_settings = SessionSettings(rt, actor_id)
         self.organizations = Organizations(rt, actor_id)
+        self.action_plans = ActionPlans(rt, actor_id)
+        self.action_items = ActionItems(rt, actor_id)
+        self.quick_notes = QuickNotes(rt, actor_id)
+        self.scores = Scores(rt, actor_id)
 
     def signup_member(
         self,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import attrs
@@ -36,6 +36,7 @@ from coachcore.domain.enums import (
     ReminderStatus,
     SessionStatus,
 )
+from coachcore.domain.hub import ActionItem, ActionItemStatus, ActionPlan, QuickNote, SessionScore
 from coachcore.domain.organizations import Organization, OrganizationMembership
 from coachcore.domain.relations import CoachingInterest, CoachingRelationship, Invitation
 
@@ -300,6 +301,75 @@ class OrganizationMembershipRepo(_Repo):
         return sorted(kept, key=lambda m: (m.created_at, m.id))
 
 
+def _pick(table: Table[Any], filters: dict[str, str | None], attrs_of: dict[str, str]) -> list[Any]:
+    """Rows matching every non-None filter, looked up through the first one's index."""
+    given = {k: v for k, v in filters.items() if v is not None}
+    if given:
+        first = next(iter(given))
+        rows: Any = table.by(first, given[first])
+    else:
+        rows = table.rows.values()
+    return [r for r in rows if all(getattr(r, attrs_of[k]) == v for k, v in given.items())]
+
+
+class ActionPlanRepo(_Repo):
+    def list(
+        self, *, member_id: str | None = None, coach_id: str | None = None
+    ) -> Sequence[ActionPlan]:
+        rows = _pick(
+            self._t,
+            {"member": member_id, "coach": coach_id},
+            {"member": "member_id", "coach": "coach_id"},
+        )
+        return sorted(rows, key=lambda p: (p.created_at, p.id))
+
+
+class ActionItemRepo(_Repo):
+    def list(
+        self,
+        *,
+        member_id: str | None = None,
+        coach_id: str | None = None,
+        plan_id: str | None = None,
+    ) -> Sequence[ActionItem]:
+        rows = _pick(
+            self._t,
+            {"member": member_id, "coach": coach_id, "plan": plan_id},
+            {"member": "member_id", "coach": "coach_id", "plan": "plan_id"},
+        )
+        return sorted(rows, key=lambda i: (i.created_at, i.id))
+
+    def overdue(self, today: date, *, member_id: str | None = None) -> Sequence[ActionItem]:
+        rows = _pick(self._t, {"member": member_id}, {"member": "member_id"})
+        late = [
+            i
+            for i in rows
+            if i.status == ActionItemStatus.OPEN and i.due_date is not None and i.due_date < today
+        ]
+        return sorted(late, key=lambda i: (i.due_date, i.id))
+
+
+class QuickNoteRepo(_Repo):
+    def delete(self, note_id: str) -> None:
+        self._t.delete(note_id)
+
+    def list(
+        self, *, coach_id: str | None = None, member_id: str | None = None
+    ) -> Sequence[QuickNote]:
+        rows = _pick(
+            self._t,
+            {"member": member_id, "coach": coach_id},
+            {"member": "member_id", "coach": "coach_id"},
+        )
+        return sorted(rows, key=lambda n: (n.created_at, n.id))
+
+
+class SessionScoreRepo(_Repo):
+    def for_member(self, member_id: str) -> Sequence[SessionScore]:
+        rows = self._t.by("member", member_id)
+        return sorted(rows, key=lambda s: (s.scored_at, s.session_id))
+
+
 def _tables() -> dict[str, Table[Any]]:
     return {
         "users": Table("user", _by_id, {"role": lambda u: u.role}, {"email": lambda u: u.email}),
@@ -370,6 +440,28 @@ def _tables() -> dict[str, Table[Any]]:
             {"organization": lambda m: m.organization_id, "user": lambda m: m.user_id},
             {"pair": lambda m: (m.organization_id, m.user_id)},
         ),
+        "action_plans": Table(
+            "action plan",
+            _by_id,
+            {"member": lambda p: p.member_id, "coach": lambda p: p.coach_id},
+        ),
+        "action_items": Table(
+            "action item",
+            _by_id,
+            {
+                "member": lambda i: i.member_id,
+                "coach": lambda i: i.coach_id,
+                "plan": lambda i: i.plan_id,
+            },
+        ),
+        "quick_notes": Table(
+            "quick note",
+            _by_id,
+            {"member": lambda n: n.member_id, "coach": lambda n: n.coach_id},
+        ),
+        "session_scores": Table(
+            "session score", lambda s: s.session_id, {"member": lambda s: s.member_id}
+        ),
     }
 
 
@@ -398,6 +490,10 @@ class MemoryUnitOfWork:
         self.organization_memberships = OrganizationMembershipRepo(
             tables["organization_memberships"]
         )
+        self.action_plans = ActionPlanRepo(tables["action_plans"])
+        self.action_items = ActionItemRepo(tables["action_items"])
+        self.quick_notes = QuickNoteRepo(tables["quick_notes"])
+        self.session_scores = SessionScoreRepo(tables["session_scores"])
         self.committed = False
 
     def lock_coach(self, coach_id: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -39,6 +39,7 @@ from coachcore.domain.enums import (
     ReminderStatus,
     SessionStatus,
 )
+from coachcore.domain.hub import ActionItem, ActionItemStatus, ActionPlan, QuickNote, SessionScore
 from coachcore.domain.organizations import Organization, OrganizationMembership
 from coachcore.domain.relations import (
     CoachingInterest,
@@ -434,3 +435,73 @@ class OrganizationMembershipRepo(_Repo[OrganizationMembership]):
             {"org": organization_id, "user": user_id},
         )
         return self._many(name, where, ("created_at", "id"), **params)
+
+
+class ActionPlanRepo(_Repo[ActionPlan]):
+    entity, what, table = ActionPlan, "action plan", "action_plans"
+
+    def list(
+        self, *, member_id: str | None = None, coach_id: str | None = None
+    ) -> Sequence[ActionPlan]:
+        name, params, where = _filtered(
+            {"member": "member_id", "coach": "coach_id"}, {"member": member_id, "coach": coach_id}
+        )
+        return self._many(name, where, ("created_at", "id"), **params)
+
+
+class ActionItemRepo(_Repo[ActionItem]):
+    entity, what, table = ActionItem, "action item", "action_items"
+
+    def list(
+        self,
+        *,
+        member_id: str | None = None,
+        coach_id: str | None = None,
+        plan_id: str | None = None,
+    ) -> Sequence[ActionItem]:
+        name, params, where = _filtered(
+            {"member": "member_id", "coach": "coach_id", "plan": "plan_id"},
+            {"member": member_id, "coach": coach_id, "plan": plan_id},
+        )
+        return self._many(name, where, ("created_at", "id"), **params)
+
+    def overdue(self, today: date, *, member_id: str | None = None) -> Sequence[ActionItem]:
+        params: dict[str, Any] = {"today": today}
+        if member_id is not None:
+            params["member"] = member_id
+
+        def where(c: Any) -> list[ColumnElement[bool]]:
+            clauses = [
+                c.status == ActionItemStatus.OPEN.value,
+                c.due_date.is_not(None),
+                c.due_date < _p("today"),
+            ]
+            if "member" in params:
+                clauses.append(c.member_id == _p("member"))
+            return clauses
+
+        return self._many(f"overdue:{'member' in params}", where, ("due_date", "id"), **params)
+
+
+class QuickNoteRepo(_Repo[QuickNote]):
+    entity, what, table = QuickNote, "quick note", "quick_notes"
+
+    def delete(self, note_id: str) -> None:
+        stmt = self._stmt("delete", lambda: sa.delete(self._t).where(self._t.c.id == _p("id")))
+        self._db.execute(stmt, {"id": note_id})
+
+    def list(
+        self, *, coach_id: str | None = None, member_id: str | None = None
+    ) -> Sequence[QuickNote]:
+        name, params, where = _filtered(
+            {"member": "member_id", "coach": "coach_id"}, {"member": member_id, "coach": coach_id}
+        )
+        return self._many(name, where, ("created_at", "id"), **params)
+
+
+class SessionScoreRepo(_Repo[SessionScore]):
+    entity, what, table, key = SessionScore, "session score", "session_scores", "session_id"
+
+    def for_member(self, member_id: str) -> Sequence[SessionScore]:
+        order = ("scored_at", "session_id")
+        return self._many("for_member", lambda c: [c.member_id == _p("m")], order, m=member_id)

@@ -87,6 +87,10 @@ class Tables:
     member_session_settings: sa.Table
     organizations: sa.Table
     organization_memberships: sa.Table
+    action_plans: sa.Table
+    action_items: sa.Table
+    quick_notes: sa.Table
+    session_scores: sa.Table
 
     @property
     def version_table(self) -> str:
@@ -377,6 +381,63 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         sa.UniqueConstraint("organization_id", "user_id"),
         sa.Index(None, "user_id"),
     )
+    action_plans = table(
+        "action_plans",
+        sa.Column("id", ID, primary_key=True),
+        _ref("member_id", uid),
+        _ref("coach_id", uid),
+        _ref("session_id", sid, nullable=True),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("description", sa.Text()),
+        _when("created_at"),
+        _when("updated_at"),
+        sa.Index(None, "member_id"),
+        sa.Index(None, "coach_id"),
+    )
+    action_items = table(
+        "action_items",
+        sa.Column("id", ID, primary_key=True),
+        _ref("member_id", uid),
+        _ref("coach_id", uid),
+        _ref("owner_id", uid),
+        _ref("session_id", sid, nullable=True),
+        _ref("plan_id", action_plans.c.id, nullable=True),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("description", sa.Text()),
+        sa.Column("due_date", sa.Date()),
+        sa.Column("status", WORD, nullable=False),
+        _when("completed_at", nullable=True),
+        _when("created_at"),
+        _when("updated_at"),
+        sa.Index(None, "member_id"),
+        sa.Index(None, "coach_id"),
+        sa.Index(None, "plan_id"),
+        sa.Index(None, "status", "due_date"),
+    )
+    quick_notes = table(
+        "quick_notes",
+        sa.Column("id", ID, primary_key=True),
+        _ref("coach_id", uid),
+        _ref("member_id", uid),
+        _ref("session_id", sid, nullable=True),
+        sa.Column("body", sa.Text(), nullable=False),
+        _when("created_at"),
+        _when("updated_at"),
+        sa.Index(None, "coach_id", "member_id"),
+    )
+    session_scores = table(
+        "session_scores",
+        _ref("session_id", sid),
+        _ref("member_id", uid),
+        _ref("coach_id", uid),
+        sa.Column("previous_score", sa.Float()),
+        sa.Column("current_score", sa.Float(), nullable=False),
+        _when("scored_at"),
+        _when("created_at"),
+        _when("updated_at"),
+        sa.PrimaryKeyConstraint("session_id"),
+        sa.Index(None, "member_id", "scored_at"),
+    )
     return Tables(
         metadata=md,
         schema=schema,
@@ -399,4 +460,8 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         member_session_settings=member_session_settings,
         organizations=organizations,
         organization_memberships=organization_memberships,
+        action_plans=action_plans,
+        action_items=action_items,
+        quick_notes=quick_notes,
+        session_scores=session_scores,
     )

@@ -56,6 +56,10 @@ class SqlUnitOfWork:
         self.session_settings = repos.SessionSettingsRepo(db, tables)
         self.organizations = repos.OrganizationRepo(db, tables)
         self.organization_memberships = repos.OrganizationMembershipRepo(db, tables)
+        self.action_plans = repos.ActionPlanRepo(db, tables)
+        self.action_items = repos.ActionItemRepo(db, tables)
+        self.quick_notes = repos.QuickNoteRepo(db, tables)
+        self.session_scores = repos.SessionScoreRepo(db, tables)
 
     def begin(self) -> None:
         """Start the transaction now (on SQLite: take the write lock now)."""

@@ -29,6 +29,10 @@ TABLES = (
     "member_session_settings",
     "organizations",
     "organization_memberships",
+    "action_plans",
+    "action_items",
+    "quick_notes",
+    "session_scores",
 )
 
 
@@ -165,6 +169,79 @@ def upgrade() -> None:
         ),
     )
     index("organization_memberships", "user_id")
+    sessions_id = f"{schema}.{p}sessions.id" if schema else f"{p}sessions.id"
+    plans_id = f"{schema}.{p}action_plans.id" if schema else f"{p}action_plans.id"
+    create(
+        "action_plans",
+        sa.Column("id", ID, nullable=False),
+        sa.Column("member_id", ID, nullable=False),
+        sa.Column("coach_id", ID, nullable=False),
+        sa.Column("session_id", ID),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("description", sa.Text()),
+        _when("created_at"),
+        _when("updated_at"),
+        ref("action_plans", "member_id"),
+        ref("action_plans", "coach_id"),
+        ref("action_plans", "session_id", sessions_id),
+    )
+    index("action_plans", "member_id")
+    index("action_plans", "coach_id")
+    create(
+        "action_items",
+        sa.Column("id", ID, nullable=False),
+        sa.Column("member_id", ID, nullable=False),
+        sa.Column("coach_id", ID, nullable=False),
+        sa.Column("owner_id", ID, nullable=False),
+        sa.Column("session_id", ID),
+        sa.Column("plan_id", ID),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("description", sa.Text()),
+        sa.Column("due_date", sa.Date()),
+        sa.Column("status", WORD, nullable=False),
+        _when("completed_at", nullable=True),
+        _when("created_at"),
+        _when("updated_at"),
+        ref("action_items", "member_id"),
+        ref("action_items", "coach_id"),
+        ref("action_items", "owner_id"),
+        ref("action_items", "session_id", sessions_id),
+        ref("action_items", "plan_id", plans_id),
+    )
+    index("action_items", "member_id")
+    index("action_items", "coach_id")
+    index("action_items", "plan_id")
+    index("action_items", "status", "due_date")
+    create(
+        "quick_notes",
+        sa.Column("id", ID, nullable=False),
+        sa.Column("coach_id", ID, nullable=False),
+        sa.Column("member_id", ID, nullable=False),
+        sa.Column("session_id", ID),
+        sa.Column("body", sa.Text(), nullable=False),
+        _when("created_at"),
+        _when("updated_at"),
+        ref("quick_notes", "coach_id"),
+        ref("quick_notes", "member_id"),
+        ref("quick_notes", "session_id", sessions_id),
+    )
+    index("quick_notes", "coach_id", "member_id")
+    create(
+        "session_scores",
+        sa.Column("session_id", ID, nullable=False),
+        sa.Column("member_id", ID, nullable=False),
+        sa.Column("coach_id", ID, nullable=False),
+        sa.Column("previous_score", sa.Float()),
+        sa.Column("current_score", sa.Float(), nullable=False),
+        _when("scored_at"),
+        _when("created_at"),
+        _when("updated_at"),
+        ref("session_scores", "session_id", sessions_id),
+        ref("session_scores", "member_id"),
+        ref("session_scores", "coach_id"),
+        key="session_id",
+    )
+    index("session_scores", "member_id", "scored_at")
     # notifications to people who are not users yet carry their address
     op.add_column(f"{p}notifications", sa.Column("recipient_email", sa.String(320)), schema=schema)
 
