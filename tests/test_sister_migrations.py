@@ -27,6 +27,7 @@ SISTER_TABLES = {
     "coachcore_action_items",
     "coachcore_quick_notes",
     "coachcore_session_scores",
+    "coachcore_audit_log",
 }
 
 

@@ -49,6 +49,7 @@ PERMISSIONS: frozenset[str] = frozenset(
         "organizations:manage",
         "hub:read",
         "hub:write",
+        "audit:read",
     }
 )
 

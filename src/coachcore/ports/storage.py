@@ -20,6 +20,7 @@ from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Protocol
 
+from coachcore.domain.audit import AuditEntry
 from coachcore.domain.entities import (
     AvailabilityWindow,
     Booking,
@@ -303,6 +304,23 @@ class SessionScoreRepository(Protocol):
         ...
 
 
+class AuditRepository(Protocol):
+    def add(self, entry: AuditEntry) -> None: ...
+    def list(
+        self,
+        *,
+        entity_type: str | None = None,
+        entity_id: str | None = None,
+        actor_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+    ) -> Sequence[AuditEntry]:
+        """Entries with ``since <= created_at < until``, newest first (created_at,
+        then id, descending), at most ``limit``."""
+        ...
+
+
 class UnitOfWork(Protocol):
     users: UserRepository
     members: MemberRepository
@@ -326,6 +344,7 @@ class UnitOfWork(Protocol):
     action_items: ActionItemRepository
     quick_notes: QuickNoteRepository
     session_scores: SessionScoreRepository
+    audit: AuditRepository
 
     def lock_coach(self, coach_id: str) -> None:
         """Serialize this coach's booking decisions until the unit of work ends."""

@@ -22,7 +22,7 @@ from coachcore.domain.hub import (
 from coachcore.errors import NotFound, ValidationFailed
 from coachcore.policies import hub as policy
 from coachcore.ports.storage import UnitOfWork
-from coachcore.services import lookups
+from coachcore.services import audit, lookups
 from coachcore.services.context import Tx, UseCases, new_id
 from coachcore.services.session_settings import coaches
 
@@ -134,6 +134,9 @@ class ActionPlans(UseCases):
                 updated_at=tx.now,
             )
             tx.uow.action_plans.add(plan)
+            audit.record(
+                tx, "action_plan.created", "action_plan", plan.id, member_id=plan.member_id
+            )
             return plan
 
         return self._rt.write(self._actor, run)
@@ -216,6 +219,9 @@ class ActionItems(UseCases):
                 updated_at=tx.now,
             )
             tx.uow.action_items.add(item)
+            audit.record(
+                tx, "action_item.created", "action_item", item.id, member_id=item.member_id
+            )
             return item
 
         return self._rt.write(self._actor, run)
@@ -298,6 +304,7 @@ class ActionItems(UseCases):
             policy.check_change_item(tx.actor, item, _coaches(tx, item.member_id))
             updated = attrs.evolve(item, updated_at=tx.now, **changes)
             tx.uow.action_items.update(updated)
+            audit.record(tx, "action_item.updated", "action_item", item.id, fields=sorted(changes))
             return updated
 
         return self._rt.write(self._actor, run)
@@ -312,6 +319,7 @@ class ActionItems(UseCases):
             policy.check_change_item(tx.actor, item, _coaches(tx, item.member_id))
             moved = item.set_status(to, tx.now)
             tx.uow.action_items.update(moved)
+            audit.record(tx, "action_item.status_changed", "action_item", item.id, new=to)
             return moved
 
         return self._rt.write(self._actor, run)
@@ -362,6 +370,7 @@ class QuickNotes(UseCases):
                 updated_at=tx.now,
             )
             tx.uow.quick_notes.add(note)
+            audit.record(tx, "quick_note.created", "quick_note", note.id, member_id=note.member_id)
             return note
 
         return self._rt.write(self._actor, run)
@@ -394,6 +403,7 @@ class QuickNotes(UseCases):
             policy.check_note(tx.actor, note)
             updated = attrs.evolve(note, body=text, updated_at=tx.now)
             tx.uow.quick_notes.update(updated)
+            audit.record(tx, "quick_note.updated", "quick_note", note.id)
             return updated
 
         return self._rt.write(self._actor, run)
@@ -403,6 +413,7 @@ class QuickNotes(UseCases):
             note = self._note(tx, note_id)
             policy.check_note(tx.actor, note)
             tx.uow.quick_notes.delete(note.id)
+            audit.record(tx, "quick_note.deleted", "quick_note", note.id)
             return note
 
         return self._rt.write(self._actor, run)
@@ -456,6 +467,7 @@ class Scores(UseCases):
                     updated_at=tx.now,
                 )
                 tx.uow.session_scores.update(updated)
+                audit.record(tx, "score.recorded", "session", session.id, current=current)
                 return updated
             created = SessionScore(
                 session_id=session.id,
@@ -468,6 +480,7 @@ class Scores(UseCases):
                 updated_at=tx.now,
             )
             tx.uow.session_scores.add(created)
+            audit.record(tx, "score.recorded", "session", session.id, current=current)
             return created
 
         return self._rt.write(self._actor, run)

@@ -9,7 +9,7 @@ from coachcore.domain import checks
 from coachcore.domain.relations import CoachingInterest, InterestStatus
 from coachcore.errors import BusinessRuleViolation, Conflict, NotFound
 from coachcore.ports.storage import UnitOfWork
-from coachcore.services import lookups, relationships
+from coachcore.services import audit, lookups, relationships
 from coachcore.services.context import Tx, UseCases, new_id
 
 MAX_PAGE = 500
@@ -59,6 +59,7 @@ class Interest(UseCases):
                 updated_at=tx.now,
             )
             tx.uow.interests.add(created)
+            audit.record(tx, "interest.submitted", "interest", created.id)
             return created
 
         return self._rt.write(self._actor, run)
@@ -119,6 +120,7 @@ class Interest(UseCases):
             tx.actor.require("interest:manage")
             handled = _find(tx.uow, interest_id).handle(tx.actor.user_id, tx.now, text)
             tx.uow.interests.update(handled)
+            audit.record(tx, "interest.handled", "interest", handled.id)
             return handled
 
         return self._rt.write(self._actor, run)

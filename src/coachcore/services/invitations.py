@@ -22,7 +22,7 @@ from coachcore.domain.relations import (
 from coachcore.errors import BusinessRuleViolation, Conflict, NotFound
 from coachcore.policies import relations as policy
 from coachcore.serialization import to_dict
-from coachcore.services import effects, lookups, relationships
+from coachcore.services import audit, effects, lookups, relationships
 from coachcore.services.context import Tx, UseCases, new_id
 from coachcore.services.users import new_user
 
@@ -192,6 +192,15 @@ class Invitations(UseCases):
                 updated_at=tx.now,
             )
             tx.uow.invitations.add(invitation)
+            audit.record(
+                tx,
+                "invitation.created",
+                "invitation",
+                invitation.id,
+                coach_id=coach_user.id,
+                email=address,
+                expires_at=invitation.expires_at,
+            )
             _send(tx, invitation, token, coach_user)
             return IssuedInvitation(invitation=invitation, token=token)
 
@@ -260,6 +269,14 @@ class Invitations(UseCases):
                 InvitationStatus.ACCEPTED, tx.now, member_id=member.id, relationship_id=rel.id
             )
             tx.uow.invitations.update(accepted)
+            audit.record(
+                tx,
+                "invitation.accepted",
+                "invitation",
+                accepted.id,
+                member_id=member.id,
+                relationship_id=rel.id,
+            )
             return AcceptedInvitation(invitation=accepted, user=member, relationship=rel)
 
         return self._rt.write(self._actor, run)
@@ -273,6 +290,7 @@ class Invitations(UseCases):
             _check_answerer(tx, invitation)
             declined = invitation.answer(InvitationStatus.DECLINED, tx.now)
             tx.uow.invitations.update(declined)
+            audit.record(tx, "invitation.declined", "invitation", declined.id)
             return declined
 
         return self._rt.write(self._actor, run)
@@ -285,6 +303,7 @@ class Invitations(UseCases):
             policy.check_manage_invitation(tx.actor, invitation.coach_id, "invitations:write")
             revoked = invitation.answer(InvitationStatus.REVOKED, tx.now)
             tx.uow.invitations.update(revoked)
+            audit.record(tx, "invitation.revoked", "invitation", revoked.id)
             return revoked
 
         return self._rt.write(self._actor, run)

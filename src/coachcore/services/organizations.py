@@ -17,7 +17,7 @@ from coachcore.domain.organizations import (
 from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
 from coachcore.policies import organizations as policy
 from coachcore.ports.storage import UnitOfWork
-from coachcore.services import lookups
+from coachcore.services import audit, lookups
 from coachcore.services.context import SYSTEM_ID, Tx, UseCases, new_id
 
 _UNSET: Any = object()
@@ -98,6 +98,7 @@ class Organizations(UseCases):
                 **meta,
             )
             tx.uow.organizations.add(created)
+            audit.record(tx, "organization.created", "organization", created.id, kind=what)
             owner = first_admin or tx.actor.user_id
             if owner != SYSTEM_ID:
                 self._join(tx, created.id, owner, OrganizationRole.ADMIN)
@@ -175,6 +176,13 @@ class Organizations(UseCases):
                 found, updated_at=tx.now, **changes, **metadata(found.kind, meta)
             )
             tx.uow.organizations.update(updated)
+            audit.record(
+                tx,
+                "organization.updated",
+                "organization",
+                updated.id,
+                fields=sorted({**changes, **meta}),
+            )
             return updated
 
         return self._rt.write(self._actor, run)
@@ -217,6 +225,15 @@ class Organizations(UseCases):
                 self._keep_an_admin(tx, current)
             updated = attrs.evolve(current, role=which, updated_at=tx.now)
             tx.uow.organization_memberships.update(updated)
+            audit.record(
+                tx,
+                "organization.member_role_changed",
+                "organization",
+                found.id,
+                user_id=current.user_id,
+                old=current.role,
+                new=which,
+            )
             return updated
 
         return self._rt.write(self._actor, run)
@@ -232,6 +249,9 @@ class Organizations(UseCases):
                 policy.check_manage(tx.actor, _membership(tx, found.id))
             self._keep_an_admin(tx, current)
             tx.uow.organization_memberships.delete(current.id)
+            audit.record(
+                tx, "organization.member_removed", "organization", found.id, user_id=current.user_id
+            )
             return current
 
         return self._rt.write(self._actor, run)
@@ -271,4 +291,12 @@ class Organizations(UseCases):
             updated_at=tx.now,
         )
         tx.uow.organization_memberships.add(membership)
+        audit.record(
+            tx,
+            "organization.member_added",
+            "organization",
+            organization_id,
+            user_id=user.id,
+            role=role,
+        )
         return membership

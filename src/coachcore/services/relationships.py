@@ -18,7 +18,7 @@ from coachcore.domain.relations import (
 from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
 from coachcore.policies import relations as policy
 from coachcore.ports.storage import UnitOfWork
-from coachcore.services import lookups
+from coachcore.services import audit, lookups
 from coachcore.services.coaches import with_stats
 from coachcore.services.context import Tx, UseCases, new_id
 
@@ -111,6 +111,15 @@ def start(
         updated_at=tx.now,
     )
     tx.uow.relationships.add(created)
+    audit.record(
+        tx,
+        "relationship.created",
+        "relationship",
+        created.id,
+        coach_id=coach.id,
+        member_id=member.id,
+        status=created.status,
+    )
     return created
 
 
@@ -236,6 +245,14 @@ class Relationships(UseCases):
                         raise BusinessRuleViolation(f"{field} is not an active user")
             moved = found.move(to, tx.now)
             tx.uow.relationships.update(moved)
+            audit.record(
+                tx,
+                "relationship.status_changed",
+                "relationship",
+                moved.id,
+                old=found.status,
+                new=moved.status,
+            )
             return moved
 
         return self._rt.write(self._actor, run)

@@ -6,6 +6,7 @@ from typing import Any
 
 from coachcore.domain.entities import User
 from coachcore.services import lookups
+from coachcore.services.audit import Audit
 from coachcore.services.availability import Availability
 from coachcore.services.bookings import Bookings
 from coachcore.services.coaches import Coaches
@@ -52,6 +53,7 @@ class Scope:
         self.action_items = ActionItems(rt, actor_id)
         self.quick_notes = QuickNotes(rt, actor_id)
         self.scores = Scores(rt, actor_id)
+        self.audit = Audit(rt, actor_id)
 
     def signup_member(
         self,

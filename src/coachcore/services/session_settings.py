@@ -13,7 +13,7 @@ from coachcore.domain.relations import MemberSessionSettings
 from coachcore.errors import Forbidden
 from coachcore.policies import access
 from coachcore.ports.storage import UnitOfWork
-from coachcore.services import lookups
+from coachcore.services import audit, lookups
 from coachcore.services.context import Tx, UseCases
 from coachcore.services.relationships import active_between
 
@@ -106,9 +106,11 @@ class SessionSettings(UseCases):
                     member_id=profile.user_id, created_at=tx.now, updated_at=tx.now, **changes
                 )
                 tx.uow.session_settings.add(fresh)
+                audit.record(tx, "session_settings.changed", "member", fresh.member_id, **changes)
                 return fresh
             updated = attrs.evolve(stored, updated_at=tx.now, **changes)
             tx.uow.session_settings.update(updated)
+            audit.record(tx, "session_settings.changed", "member", updated.member_id, **changes)
             return updated
 
         return self._rt.write(self._actor, run)

@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from coachcore.adapters.memory.tables import Journal, Table
+from coachcore.domain.audit import AuditEntry
 from coachcore.domain.entities import (
     AvailabilityWindow,
     Booking,
@@ -370,6 +371,32 @@ class SessionScoreRepo(_Repo):
         return sorted(rows, key=lambda s: (s.scored_at, s.session_id))
 
 
+class AuditRepo(_Repo):
+    def list(
+        self,
+        *,
+        entity_type: str | None = None,
+        entity_id: str | None = None,
+        actor_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+    ) -> Sequence[AuditEntry]:
+        rows = _pick(
+            self._t,
+            {"entity": entity_id, "actor": actor_id},
+            {"entity": "entity_id", "actor": "actor_id"},
+        )
+        kept = [
+            e
+            for e in rows
+            if (entity_type is None or e.entity_type == entity_type)
+            and (since is None or e.created_at >= since)
+            and (until is None or e.created_at < until)
+        ]
+        return sorted(kept, key=lambda e: (e.created_at, e.id), reverse=True)[:limit]
+
+
 def _tables() -> dict[str, Table[Any]]:
     return {
         "users": Table("user", _by_id, {"role": lambda u: u.role}, {"email": lambda u: u.email}),
@@ -462,6 +489,11 @@ def _tables() -> dict[str, Table[Any]]:
         "session_scores": Table(
             "session score", lambda s: s.session_id, {"member": lambda s: s.member_id}
         ),
+        "audit": Table(
+            "audit entry",
+            _by_id,
+            {"entity": lambda e: e.entity_id, "actor": lambda e: e.actor_id},
+        ),
     }
 
 
@@ -494,6 +526,7 @@ class MemoryUnitOfWork:
         self.action_items = ActionItemRepo(tables["action_items"])
         self.quick_notes = QuickNoteRepo(tables["quick_notes"])
         self.session_scores = SessionScoreRepo(tables["session_scores"])
+        self.audit = AuditRepo(tables["audit"])
         self.committed = False
 
     def lock_coach(self, coach_id: str) -> None:

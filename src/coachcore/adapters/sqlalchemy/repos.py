@@ -18,6 +18,7 @@ from sqlalchemy.sql import ColumnElement
 from coachcore.adapters.sqlalchemy.db import Db, insert_ignoring_duplicates
 from coachcore.adapters.sqlalchemy.rows import direct_key, from_row, from_rows, to_row
 from coachcore.adapters.sqlalchemy.tables import Tables
+from coachcore.domain.audit import AuditEntry
 from coachcore.domain.entities import (
     AvailabilityWindow,
     Booking,
@@ -505,3 +506,43 @@ class SessionScoreRepo(_Repo[SessionScore]):
     def for_member(self, member_id: str) -> Sequence[SessionScore]:
         order = ("scored_at", "session_id")
         return self._many("for_member", lambda c: [c.member_id == _p("m")], order, m=member_id)
+
+
+class AuditRepo(_Repo[AuditEntry]):
+    entity, what, table = AuditEntry, "audit entry", "audit_log"
+
+    def list(
+        self,
+        *,
+        entity_type: str | None = None,
+        entity_id: str | None = None,
+        actor_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+    ) -> Sequence[AuditEntry]:
+        given = {
+            "etype": entity_type,
+            "eid": entity_id,
+            "actor": actor_id,
+            "since": since,
+            "until": until,
+        }
+        params: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+
+        def build() -> Any:
+            c = self._t.c
+            clauses = {
+                "etype": c.entity_type == _p("etype"),
+                "eid": c.entity_id == _p("eid"),
+                "actor": c.actor_id == _p("actor"),
+                "since": c.created_at >= _p("since"),
+                "until": c.created_at < _p("until"),
+            }
+            order = [self._sorted(c.created_at).desc(), self._sorted(c.id).desc()]
+            stmt = sa.select(self._t).where(*(clauses[k] for k in params)).order_by(*order)
+            return stmt.limit(_p("limit_"))
+
+        stmt = self._stmt(f"list:{sorted(params)}", build)
+        rows = self._db.rows(stmt, {**params, "limit_": limit})
+        return from_rows(rows, AuditEntry)

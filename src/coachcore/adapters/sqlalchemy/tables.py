@@ -91,6 +91,7 @@ class Tables:
     action_items: sa.Table
     quick_notes: sa.Table
     session_scores: sa.Table
+    audit_log: sa.Table
 
     @property
     def version_table(self) -> str:
@@ -438,6 +439,19 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         sa.PrimaryKeyConstraint("session_id"),
         sa.Index(None, "member_id", "scored_at"),
     )
+    audit_log = table(
+        "audit_log",
+        sa.Column("id", ID, primary_key=True),
+        sa.Column("actor_id", ID, nullable=False),
+        sa.Column("action", sa.String(64), nullable=False),
+        sa.Column("entity_type", sa.String(64), nullable=False),
+        sa.Column("entity_id", ID, nullable=False),
+        sa.Column("details", sa.JSON(), nullable=False),
+        _when("created_at"),
+        sa.Index(None, "entity_id", "created_at"),
+        sa.Index(None, "actor_id", "created_at"),
+        sa.Index(None, "created_at"),
+    )
     return Tables(
         metadata=md,
         schema=schema,
@@ -464,4 +478,5 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         action_items=action_items,
         quick_notes=quick_notes,
         session_scores=session_scores,
+        audit_log=audit_log,
     )

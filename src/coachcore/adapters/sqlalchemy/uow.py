@@ -60,6 +60,7 @@ class SqlUnitOfWork:
         self.action_items = repos.ActionItemRepo(db, tables)
         self.quick_notes = repos.QuickNoteRepo(db, tables)
         self.session_scores = repos.SessionScoreRepo(db, tables)
+        self.audit = repos.AuditRepo(db, tables)
 
     def begin(self) -> None:
         """Start the transaction now (on SQLite: take the write lock now)."""

@@ -33,6 +33,7 @@ TABLES = (
     "action_items",
     "quick_notes",
     "session_scores",
+    "audit_log",
 )
 
 
@@ -242,6 +243,19 @@ def upgrade() -> None:
         key="session_id",
     )
     index("session_scores", "member_id", "scored_at")
+    create(
+        "audit_log",
+        sa.Column("id", ID, nullable=False),
+        sa.Column("actor_id", ID, nullable=False),
+        sa.Column("action", sa.String(64), nullable=False),
+        sa.Column("entity_type", sa.String(64), nullable=False),
+        sa.Column("entity_id", ID, nullable=False),
+        sa.Column("details", sa.JSON(), nullable=False),
+        _when("created_at"),
+    )
+    index("audit_log", "entity_id", "created_at")
+    index("audit_log", "actor_id", "created_at")
+    index("audit_log", "created_at")
     # notifications to people who are not users yet carry their address
     op.add_column(f"{p}notifications", sa.Column("recipient_email", sa.String(320)), schema=schema)
 
