@@ -28,6 +28,8 @@ SISTER_TABLES = {
     "coachcore_quick_notes",
     "coachcore_session_scores",
     "coachcore_audit_log",
+    "coachcore_documents",
+    "coachcore_document_contents",
 }
 
 

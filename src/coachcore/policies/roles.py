@@ -51,6 +51,8 @@ PERMISSIONS: frozenset[str] = frozenset(
         "hub:read",
         "hub:write",
         "audit:read",
+        "documents:read",
+        "documents:write",
     }
 )
 
@@ -75,6 +77,8 @@ _COACH = {
     "organizations:create",
     "hub:read",
     "hub:write",
+    "documents:read",
+    "documents:write",
 }
 _MEMBER = {
     "coaches:read",
@@ -92,6 +96,8 @@ _MEMBER = {
     "organizations:create",
     "hub:read",
     "hub:write",
+    "documents:read",
+    "documents:write",
 }
 
 BUILT_IN_ROLES: Mapping[str, frozenset[str]] = {

@@ -21,6 +21,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from coachcore.domain.audit import AuditEntry
+from coachcore.domain.documents import Document, DocumentContent
 from coachcore.domain.entities import (
     AvailabilityWindow,
     Booking,
@@ -321,6 +322,28 @@ class AuditRepository(Protocol):
         ...
 
 
+class DocumentRepository(Protocol):
+    def add(self, document: Document) -> None: ...
+    def update(self, document: Document) -> None: ...
+    def delete(self, document_id: str) -> None: ...
+    def get(self, document_id: str) -> Document | None: ...
+    def list(
+        self,
+        *,
+        member_id: str | None = None,
+        owner_id: str | None = None,
+        organization_id: str | None = None,
+    ) -> Sequence[Document]:
+        """Documents ordered by created_at, then id, filtered by the given ids."""
+        ...
+
+
+class DocumentContentRepository(Protocol):
+    def add(self, content: DocumentContent) -> None: ...
+    def get(self, document_id: str) -> DocumentContent | None: ...
+    def delete(self, document_id: str) -> None: ...
+
+
 class UnitOfWork(Protocol):
     users: UserRepository
     members: MemberRepository
@@ -345,6 +368,8 @@ class UnitOfWork(Protocol):
     quick_notes: QuickNoteRepository
     session_scores: SessionScoreRepository
     audit: AuditRepository
+    documents: DocumentRepository
+    document_contents: DocumentContentRepository
 
     def lock_coach(self, coach_id: str) -> None:
         """Serialize this coach's booking decisions until the unit of work ends."""

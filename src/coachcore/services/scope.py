@@ -12,6 +12,7 @@ from coachcore.services.bookings import Bookings
 from coachcore.services.coaches import Coaches
 from coachcore.services.context import Runtime, Tx
 from coachcore.services.dashboards import Dashboards
+from coachcore.services.documents import Documents
 from coachcore.services.hub import ActionItems, ActionPlans, QuickNotes, Scores
 from coachcore.services.inbox import Conversations, Notifications
 from coachcore.services.interest import Interest
@@ -54,6 +55,7 @@ class Scope:
         self.quick_notes = QuickNotes(rt, actor_id)
         self.scores = Scores(rt, actor_id)
         self.audit = Audit(rt, actor_id)
+        self.documents = Documents(rt, actor_id)
 
     def signup_member(
         self,

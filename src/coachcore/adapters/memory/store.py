@@ -17,6 +17,7 @@ import attrs
 
 from coachcore.adapters.memory.tables import Journal, Table
 from coachcore.domain.audit import AuditEntry
+from coachcore.domain.documents import Document
 from coachcore.domain.entities import (
     AvailabilityWindow,
     Booking,
@@ -397,6 +398,30 @@ class AuditRepo(_Repo):
         return sorted(kept, key=lambda e: (e.created_at, e.id), reverse=True)[:limit]
 
 
+class DocumentRepo(_Repo):
+    def delete(self, document_id: str) -> None:
+        self._t.delete(document_id)
+
+    def list(
+        self,
+        *,
+        member_id: str | None = None,
+        owner_id: str | None = None,
+        organization_id: str | None = None,
+    ) -> Sequence[Document]:
+        rows = _pick(
+            self._t,
+            {"member": member_id, "owner": owner_id, "organization": organization_id},
+            {"member": "member_id", "owner": "owner_id", "organization": "organization_id"},
+        )
+        return sorted(rows, key=lambda d: (d.created_at, d.id))
+
+
+class DocumentContentRepo(_Repo):
+    def delete(self, document_id: str) -> None:
+        self._t.delete(document_id)
+
+
 def _tables() -> dict[str, Table[Any]]:
     return {
         "users": Table("user", _by_id, {"role": lambda u: u.role}, {"email": lambda u: u.email}),
@@ -494,6 +519,16 @@ def _tables() -> dict[str, Table[Any]]:
             _by_id,
             {"entity": lambda e: e.entity_id, "actor": lambda e: e.actor_id},
         ),
+        "documents": Table(
+            "document",
+            _by_id,
+            {
+                "member": lambda d: d.member_id,
+                "owner": lambda d: d.owner_id,
+                "organization": lambda d: d.organization_id,
+            },
+        ),
+        "document_contents": Table("document content", lambda c: c.document_id),
     }
 
 
@@ -527,6 +562,8 @@ class MemoryUnitOfWork:
         self.quick_notes = QuickNoteRepo(tables["quick_notes"])
         self.session_scores = SessionScoreRepo(tables["session_scores"])
         self.audit = AuditRepo(tables["audit"])
+        self.documents = DocumentRepo(tables["documents"])
+        self.document_contents = DocumentContentRepo(tables["document_contents"])
         self.committed = False
 
     def lock_coach(self, coach_id: str) -> None:

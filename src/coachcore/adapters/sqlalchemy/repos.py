@@ -19,6 +19,7 @@ from coachcore.adapters.sqlalchemy.db import Db, insert_ignoring_duplicates
 from coachcore.adapters.sqlalchemy.rows import direct_key, from_row, from_rows, to_row
 from coachcore.adapters.sqlalchemy.tables import Tables
 from coachcore.domain.audit import AuditEntry
+from coachcore.domain.documents import Document, DocumentContent
 from coachcore.domain.entities import (
     AvailabilityWindow,
     Booking,
@@ -546,3 +547,41 @@ class AuditRepo(_Repo[AuditEntry]):
         stmt = self._stmt(f"list:{sorted(params)}", build)
         rows = self._db.rows(stmt, {**params, "limit_": limit})
         return from_rows(rows, AuditEntry)
+
+
+class DocumentRepo(_Repo[Document]):
+    entity, what, table = Document, "document", "documents"
+
+    def delete(self, document_id: str) -> None:
+        stmt = self._stmt("delete", lambda: sa.delete(self._t).where(self._t.c.id == _p("id")))
+        self._db.execute(stmt, {"id": document_id})
+
+    def list(
+        self,
+        *,
+        member_id: str | None = None,
+        owner_id: str | None = None,
+        organization_id: str | None = None,
+    ) -> Sequence[Document]:
+        name, params, where = _filtered(
+            {"member": "member_id", "owner": "owner_id", "org": "organization_id"},
+            {"member": member_id, "owner": owner_id, "org": organization_id},
+        )
+        return self._many(name, where, ("created_at", "id"), **params)
+
+
+class DocumentContentRepo(_Repo[DocumentContent]):
+    entity, what, key = DocumentContent, "document content", "document_id"
+    table = "document_contents"
+
+    def get(self, key: str) -> DocumentContent | None:
+        found = super().get(key)
+        if found is not None and not isinstance(found.data, bytes):
+            found = attrs.evolve(found, data=bytes(found.data))
+        return found
+
+    def delete(self, document_id: str) -> None:
+        def build() -> Any:
+            return sa.delete(self._t).where(self._t.c.document_id == _p("id"))
+
+        self._db.execute(self._stmt("delete", build), {"id": document_id})

@@ -92,6 +92,8 @@ class Tables:
     quick_notes: sa.Table
     session_scores: sa.Table
     audit_log: sa.Table
+    documents: sa.Table
+    document_contents: sa.Table
 
     @property
     def version_table(self) -> str:
@@ -452,6 +454,32 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         sa.Index(None, "actor_id", "created_at"),
         sa.Index(None, "created_at"),
     )
+    documents = table(
+        "documents",
+        sa.Column("id", ID, primary_key=True),
+        _ref("owner_id", uid),
+        _ref("member_id", uid, nullable=True),
+        _ref("organization_id", organizations.c.id, nullable=True),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("description", sa.Text()),
+        sa.Column("filename", sa.String(255), nullable=False),
+        sa.Column("content_type", sa.String(200), nullable=False),
+        sa.Column("category", WORD, nullable=False),
+        sa.Column("size_bytes", sa.Integer(), nullable=False),
+        sa.Column("sha256", ID, nullable=False),
+        sa.Column("extracted_text", sa.Text(), nullable=False),
+        _when("created_at"),
+        _when("updated_at"),
+        sa.Index(None, "member_id"),
+        sa.Index(None, "owner_id"),
+        sa.Index(None, "organization_id"),
+    )
+    document_contents = table(
+        "document_contents",
+        _ref("document_id", documents.c.id),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("document_id"),
+    )
     return Tables(
         metadata=md,
         schema=schema,
@@ -479,4 +507,6 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         quick_notes=quick_notes,
         session_scores=session_scores,
         audit_log=audit_log,
+        documents=documents,
+        document_contents=document_contents,
     )

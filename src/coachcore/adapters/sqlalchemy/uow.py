@@ -61,6 +61,8 @@ class SqlUnitOfWork:
         self.quick_notes = repos.QuickNoteRepo(db, tables)
         self.session_scores = repos.SessionScoreRepo(db, tables)
         self.audit = repos.AuditRepo(db, tables)
+        self.documents = repos.DocumentRepo(db, tables)
+        self.document_contents = repos.DocumentContentRepo(db, tables)
 
     def begin(self) -> None:
         """Start the transaction now (on SQLite: take the write lock now)."""

@@ -34,6 +34,8 @@ TABLES = (
     "quick_notes",
     "session_scores",
     "audit_log",
+    "documents",
+    "document_contents",
 )
 
 
@@ -256,6 +258,37 @@ def upgrade() -> None:
     index("audit_log", "entity_id", "created_at")
     index("audit_log", "actor_id", "created_at")
     index("audit_log", "created_at")
+    create(
+        "documents",
+        sa.Column("id", ID, nullable=False),
+        sa.Column("owner_id", ID, nullable=False),
+        sa.Column("member_id", ID),
+        sa.Column("organization_id", ID),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("description", sa.Text()),
+        sa.Column("filename", sa.String(255), nullable=False),
+        sa.Column("content_type", sa.String(200), nullable=False),
+        sa.Column("category", WORD, nullable=False),
+        sa.Column("size_bytes", sa.Integer(), nullable=False),
+        sa.Column("sha256", ID, nullable=False),
+        sa.Column("extracted_text", sa.Text(), nullable=False),
+        _when("created_at"),
+        _when("updated_at"),
+        ref("documents", "owner_id"),
+        ref("documents", "member_id"),
+        ref("documents", "organization_id", organizations_id),
+    )
+    index("documents", "member_id")
+    index("documents", "owner_id")
+    index("documents", "organization_id")
+    documents_id = f"{schema}.{p}documents.id" if schema else f"{p}documents.id"
+    create(
+        "document_contents",
+        sa.Column("document_id", ID, nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        ref("document_contents", "document_id", documents_id),
+        key="document_id",
+    )
     # notifications to people who are not users yet carry their address
     op.add_column(f"{p}notifications", sa.Column("recipient_email", sa.String(320)), schema=schema)
 
