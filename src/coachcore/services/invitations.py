@@ -173,6 +173,7 @@ class Invitations(UseCases):
             policy.check_manage_invitation(tx.actor, inviter, "invitations:write")
             coach_user = lookups.active_user(tx.uow, inviter, "coach_id")
             lookups.coach(tx.uow, coach_user.id)
+            tx.uow.lock_coach(coach_user.id)  # one pending invitation per address, even racing
             for other in tx.uow.invitations.list(coach_id=coach_user.id, email=address):
                 if other.status_at(tx.now) == InvitationStatus.PENDING:
                     raise Conflict(
