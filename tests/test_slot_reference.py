@@ -98,9 +98,7 @@ def reference(
                     if not (o == start and d == duration)
                 )
                 free = 0 if blocked else max(0, window.max_sessions_per_slot - seats)
-                out.append(
-                    (start, end, wall, local.utcoffset(), window.id, seats, blocked, free)
-                )
+                out.append((start, end, wall, local.utcoffset(), window.id, seats, blocked, free))
         day += timedelta(days=1)
     out.sort(key=lambda row: row[0])
     return out
@@ -270,13 +268,18 @@ def test_engine_equals_the_reference(sc: dict[str, Any]) -> None:
         found = find_slot(states, state.start)
         assert found is not None and found.start == state.start
         # booking's look-up of one slot gives the listing's state of that slot
-        one = slot_state_at(sc["windows"], zone, state.start, sc["duration"], sc["now"], index,
-                            sc["interval"])
+        one = slot_state_at(
+            sc["windows"], zone, state.start, sc["duration"], sc["now"], index, sc["interval"]
+        )
         assert one == found
         off_grid = state.start + timedelta(minutes=1)
         if find_slot(states, off_grid) is None:
-            assert slot_state_at(sc["windows"], zone, off_grid, sc["duration"], sc["now"],
-                                 index, sc["interval"]) is None
+            assert (
+                slot_state_at(
+                    sc["windows"], zone, off_grid, sc["duration"], sc["now"], index, sc["interval"]
+                )
+                is None
+            )
 
     event(f"zone: {sc['tz']}")
     event(f"offset changes in range: {_changes(sc)}")
@@ -301,12 +304,16 @@ def test_grid_and_occupancy_index_agree_with_the_reference(sc: dict[str, Any]) -
     zone = zone_of(sc["tz"])
     far_past = datetime(1970, 1, 2, tzinfo=UTC)
     want = reference(
-        sc["windows"], sc["tz"], sc["first"], sc["last"], sc["duration"], far_past, [],
+        sc["windows"],
+        sc["tz"],
+        sc["first"],
+        sc["last"],
+        sc["duration"],
+        far_past,
+        [],
         sc["interval"],
     )
-    cells = list(
-        grid(sc["windows"], zone, sc["first"], sc["last"], sc["duration"], sc["interval"])
-    )
+    cells = list(grid(sc["windows"], zone, sc["first"], sc["last"], sc["duration"], sc["interval"]))
     assert sorted(
         ((s, e, local.replace(tzinfo=None), w.id) for s, e, local, w in cells),
         key=lambda row: row[0],
@@ -393,8 +400,12 @@ def test_tzdata_changes_offsets_days_apart_and_by_at_most_a_day() -> None:
         ("America/Havana", date(2030, 3, 10), "01:00-0400 01:30-0400 02:00-0400 02:30-0400"),
         # Samoa skipped 2011-12-30 altogether (-10:00 -> +14:00 at midnight) ...
         ("Pacific/Apia", date(2011, 12, 30), ""),
-        ("Pacific/Apia", date(2011, 12, 31), "00:00+1400 00:30+1400 01:00+1400 01:30+1400 "
-         "02:00+1400 02:30+1400 03:00+1400 03:30+1400 04:00+1400"),
+        (
+            "Pacific/Apia",
+            date(2011, 12, 31),
+            "00:00+1400 00:30+1400 01:00+1400 01:30+1400 "
+            "02:00+1400 02:30+1400 03:00+1400 03:30+1400 04:00+1400",
+        ),
         # ... and Kwajalein 1993-08-21 (-12:00 -> +12:00).
         ("Pacific/Kwajalein", date(1993, 8, 21), ""),
         # Havana falls back at 01:00 to 00:00 on 2030-11-03 (00:00-01:00 ambiguous).

@@ -89,7 +89,7 @@ class SmtpNotifier:
         return message
 
     def _deliver(self, notification: Notification) -> None:
-        address = self.address_book(notification.recipient_id)
+        address = notification.recipient_email or self.address_book(notification.recipient_id)
         if not address:
             log.warning(
                 "no email address for %s: notification %s skipped",

@@ -57,6 +57,10 @@ KIND_TEXT: dict[NotificationKind, tuple[str, str]] = {
         "Reminder: coaching session in one hour",
         "Your coaching session starts in one hour.",
     ),
+    NotificationKind.COACHING_INVITATION: (
+        "You are invited to coaching",
+        "A coach has invited you to start coaching together.",
+    ),
 }
 
 

@@ -217,7 +217,11 @@ class Conversation:
 
 @attrs.frozen(kw_only=True)
 class Notification:
-    """A message to one person; ``id`` doubles as the delivery idempotency key."""
+    """A message to one person; ``id`` doubles as the delivery idempotency key.
+
+    ``recipient_id`` is a user id, or for an invitation to someone who is not a
+    user yet the invitation id, with the address in ``recipient_email``.
+    """
 
     id: str
     recipient_id: str
@@ -227,6 +231,8 @@ class Notification:
     session_id: str | None = None
     booking_id: str | None = None
     created_at: datetime = attrs.field(validator=_aware)
+    recipient_email: str | None = None
+    """Set when the recipient is addressed by email rather than as a user (invitations)."""
 
 
 @attrs.frozen(kw_only=True)

@@ -65,6 +65,7 @@ class NotificationKind(StrEnum):
     REMINDER_24H = "reminder_24h"
     REMINDER_1H = "reminder_1h"
     WAITLIST_OFFER = "waitlist_offer"
+    COACHING_INVITATION = "coaching_invitation"
 
 
 class ReminderStatus(StrEnum):

@@ -13,15 +13,16 @@ def _deny(what: str) -> Forbidden:
     return Forbidden(f"You may not access this {what}")
 
 
-def can_view_member(actor: Actor, profile: MemberProfile) -> bool:
-    """Admins see all; a member sees themself; a coach sees their own members."""
+def can_view_member(actor: Actor, profile: MemberProfile, related: bool = False) -> bool:
+    """Admins see all; a member sees themself; a coach sees their own members
+    (``related``: also a member in an active relationship with the actor)."""
     if actor.sees_all or actor.user_id == profile.user_id:
         return True
-    return actor.can("members:read") and profile.coach_id == actor.user_id
+    return actor.can("members:read") and (profile.coach_id == actor.user_id or related)
 
 
-def check_view_member(actor: Actor, profile: MemberProfile) -> None:
-    if not can_view_member(actor, profile):
+def check_view_member(actor: Actor, profile: MemberProfile, related: bool = False) -> None:
+    if not can_view_member(actor, profile, related):
         raise _deny("member")
 
 
@@ -73,8 +74,17 @@ def redact_session(actor: Actor, session: Session, member_coach_id: str | None =
     return attrs.evolve(session, coach_notes=None)
 
 
-def redact_member(actor: Actor, profile: MemberProfile) -> MemberProfile:
-    """The profile as this actor may see it (the coach's notes hidden from the member)."""
-    if actor.sees_all or actor.user_id == profile.coach_id:
+def redact_member(
+    actor: Actor, profile: MemberProfile, share_context: bool = True
+) -> MemberProfile:
+    """The profile as this actor may see it: the coach's notes hidden from
+    everyone but that coach (and admins); the goals hidden from coaches when
+    the member turned ``share_context`` (their session settings) off."""
+    if actor.sees_all:
         return profile
-    return attrs.evolve(profile, coach_notes=None)
+    visible = (
+        profile if actor.user_id == profile.coach_id else attrs.evolve(profile, coach_notes=None)
+    )
+    if not share_context and actor.user_id != profile.user_id:
+        visible = attrs.evolve(visible, goals=None)
+    return visible

@@ -7,6 +7,7 @@ every other permission names a resource and an action.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import attrs
 
@@ -39,6 +40,20 @@ PERMISSIONS: frozenset[str] = frozenset(
         "reminders:run",
         "waitlist:run",
         "outbox:manage",
+        # the sister systems (seeds 000, 001, 003)
+        "relationships:read",
+        "relationships:write",
+        "invitations:read",
+        "invitations:write",
+        "interest:submit",
+        "interest:manage",
+        "organizations:create",
+        "organizations:manage",
+        "hub:read",
+        "hub:write",
+        "audit:read",
+        "documents:read",
+        "documents:write",
     }
 )
 
@@ -56,6 +71,15 @@ _COACH = {
     "dashboards:coach",
     "conversations:read",
     "notifications:read",
+    "relationships:read",
+    "relationships:write",
+    "invitations:read",
+    "invitations:write",
+    "organizations:create",
+    "hub:read",
+    "hub:write",
+    "documents:read",
+    "documents:write",
 }
 _MEMBER = {
     "coaches:read",
@@ -67,6 +91,14 @@ _MEMBER = {
     "dashboards:member",
     "conversations:read",
     "notifications:read",
+    "relationships:read",
+    "relationships:write",
+    "interest:submit",
+    "organizations:create",
+    "hub:read",
+    "hub:write",
+    "documents:read",
+    "documents:write",
 }
 
 BUILT_IN_ROLES: Mapping[str, frozenset[str]] = {
@@ -100,29 +132,133 @@ class Actor:
 SYSTEM = Actor(user_id="system", role=Role.ADMIN, permissions=PERMISSIONS)
 
 
+def _frozen(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(values)
+
+
+def _tuple(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
+@attrs.frozen(kw_only=True)
+class RoleSpec:
+    """A host role: its own permissions plus every permission of the roles it
+    ``inherits`` (transitively). A role ranks above the roles it inherits."""
+
+    permissions: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen)
+    inherits: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+
+
+RoleDefinition = Iterable[str] | RoleSpec | Mapping[str, Any]
+"""What ``coachcore.open(roles={name: ...})`` accepts per role: a permission
+list, a :class:`RoleSpec`, or ``{"permissions": [...], "inherits": [...]}``."""
+
+
+def _spec(definition: RoleDefinition) -> RoleSpec:
+    if isinstance(definition, RoleSpec):
+        return definition
+    if isinstance(definition, Mapping):
+        unknown_keys = set(definition) - {"permissions", "inherits"}
+        if unknown_keys:
+            raise ValidationFailed(
+                "role: unknown keys", details={"unknown": sorted(map(str, unknown_keys))}
+            )
+        inherits = definition.get("inherits", ())
+        if isinstance(inherits, str):
+            inherits = (inherits,)
+        return RoleSpec(permissions=definition.get("permissions", ()), inherits=inherits)
+    if isinstance(definition, str):
+        raise ValidationFailed("role: permissions must be a list of names")
+    return RoleSpec(permissions=frozenset(definition))
+
+
 class RoleRegistry:
-    """The role -> permissions table of one core (built-ins plus the host's roles)."""
+    """The role -> permissions table of one core: the built-ins plus the host's
+    roles, which may inherit from each other (a configurable hierarchy)."""
 
-    def __init__(self, extra: Mapping[str, Iterable[str]] | None = None) -> None:
+    def __init__(self, extra: Mapping[str, RoleDefinition] | None = None) -> None:
         self._roles: dict[str, frozenset[str]] = dict(BUILT_IN_ROLES)
-        for name, permissions in (extra or {}).items():
-            self.define(name, permissions)
+        self._parents: dict[str, tuple[str, ...]] = {}
+        self._effective: dict[str, frozenset[str]] = {}
+        waiting = {name: _spec(definition) for name, definition in (extra or {}).items()}
+        while waiting:  # parents first, whatever order the host listed them in
+            ready = [
+                n
+                for n, spec in waiting.items()
+                if all(p in self._roles and p not in waiting for p in spec.inherits)
+            ]
+            if not ready:
+                name, spec = next(iter(waiting.items()))
+                self.define(name, spec.permissions, inherits=spec.inherits)  # raises
+            for name in ready:
+                spec = waiting.pop(name)
+                self.define(name, spec.permissions, inherits=spec.inherits)
 
-    def define(self, name: str, permissions: Iterable[str]) -> None:
-        """Add or replace a host role; unknown permission names are rejected."""
+    def define(
+        self, name: str, permissions: Iterable[str], *, inherits: Iterable[str] = ()
+    ) -> None:
+        """Add or replace a role; unknown permission names, unknown parents and
+        cycles (a role inheriting from itself, directly or not) are rejected."""
         perms = frozenset(permissions)
+        parents = tuple(inherits)
         unknown = perms - PERMISSIONS
         if not isinstance(name, str) or not name.strip() or unknown:
             raise ValidationFailed(
                 "role: unknown permissions or bad name", details={"unknown": sorted(unknown)}
             )
+        missing = [p for p in parents if p not in self._roles]
+        if missing:
+            raise ValidationFailed("role: unknown parent roles", details={"unknown": missing})
+        if any(p == name or name in self.ancestors(p) for p in parents):
+            raise ValidationFailed("role: inheritance cycle", details={"role": name})
         self._roles[name] = perms
+        self._parents[name] = parents
+        self._effective.clear()
 
     def __contains__(self, name: object) -> bool:
         return name in self._roles
 
     def permissions(self, role: str) -> frozenset[str]:
-        return self._roles.get(role, frozenset())
+        """The role's own permissions plus those of every role it inherits."""
+        if role not in self._roles:
+            return frozenset()
+        cached = self._effective.get(role)
+        if cached is None:
+            inherited = [self.permissions(p) for p in self.parents(role)]
+            cached = frozenset(self._roles[role].union(*inherited))
+            self._effective[role] = cached
+        return cached
 
     def names(self) -> list[str]:
         return sorted(self._roles)
+
+    def parents(self, role: str) -> tuple[str, ...]:
+        """The roles ``role`` inherits from directly."""
+        return self._parents.get(role, ())
+
+    def ancestors(self, role: str) -> frozenset[str]:
+        """Every role ``role`` inherits from, directly or through others."""
+        seen: set[str] = set()
+        todo = list(self.parents(role))
+        while todo:
+            parent = todo.pop()
+            if parent not in seen:
+                seen.add(parent)
+                todo.extend(self.parents(parent))
+        return frozenset(seen)
+
+    def outranks(self, role: str, other: str) -> bool:
+        """True if ``role`` inherits from ``other`` (it sits above it)."""
+        return other in self.ancestors(role)
+
+    def check_may_grant(self, actor: Actor, role: str) -> None:
+        """No escalation through user management: an actor who does not see all
+        may not give (or manage users of) a role that sees all or that ranks
+        above the actor's own role in the hierarchy (Forbidden)."""
+        if actor.sees_all:
+            return
+        if SCOPE_ALL in self.permissions(role) or self.outranks(role, actor.role):
+            raise Forbidden(
+                "You may not manage users whose role ranks above yours",
+                details={"role": role},
+            )

@@ -20,6 +20,8 @@ from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Protocol
 
+from coachcore.domain.audit import AuditEntry
+from coachcore.domain.documents import Document, DocumentContent
 from coachcore.domain.entities import (
     AvailabilityWindow,
     Booking,
@@ -33,6 +35,14 @@ from coachcore.domain.entities import (
     Reminder,
     Session,
     User,
+)
+from coachcore.domain.hub import ActionItem, ActionPlan, QuickNote, SessionScore
+from coachcore.domain.organizations import Organization, OrganizationMembership
+from coachcore.domain.relations import (
+    CoachingInterest,
+    CoachingRelationship,
+    Invitation,
+    MemberSessionSettings,
 )
 from coachcore.domain.rules import DateOverride, SchedulingRules, WaitlistEntry
 
@@ -232,6 +242,163 @@ class WaitlistRepository(Protocol):
         ...
 
 
+class RelationshipRepository(Protocol):
+    def add(self, relationship: CoachingRelationship) -> None: ...
+    def update(self, relationship: CoachingRelationship) -> None: ...
+    def get(self, relationship_id: str) -> CoachingRelationship | None: ...
+    def list(
+        self, *, coach_id: str | None = None, member_id: str | None = None
+    ) -> Sequence[CoachingRelationship]:
+        """Relationships ordered by created_at, then id, filtered by the given ids."""
+        ...
+
+
+class InvitationRepository(Protocol):
+    def add(self, invitation: Invitation) -> None: ...
+    def update(self, invitation: Invitation) -> None: ...
+    def get(self, invitation_id: str) -> Invitation | None: ...
+    def get_by_token_hash(self, token_hash: str) -> Invitation | None: ...
+    def list(
+        self, *, coach_id: str | None = None, email: str | None = None
+    ) -> Sequence[Invitation]:
+        """Invitations ordered by created_at, then id, filtered by coach and email."""
+        ...
+
+
+class InterestRepository(Protocol):
+    def add(self, interest: CoachingInterest) -> None: ...
+    def update(self, interest: CoachingInterest) -> None: ...
+    def get(self, interest_id: str) -> CoachingInterest | None: ...
+    def list(
+        self, *, member_id: str | None = None, status: str | None = None
+    ) -> Sequence[CoachingInterest]:
+        """Submissions ordered by created_at, then id, filtered by member and status."""
+        ...
+
+
+class SessionSettingsRepository(Protocol):
+    def add(self, settings: MemberSessionSettings) -> None: ...
+    def update(self, settings: MemberSessionSettings) -> None: ...
+    def get(self, member_id: str) -> MemberSessionSettings | None:
+        """The stored settings of the member with this user id (None: defaults)."""
+        ...
+
+
+class OrganizationRepository(Protocol):
+    def add(self, organization: Organization) -> None: ...
+    def update(self, organization: Organization) -> None: ...
+    def get(self, organization_id: str) -> Organization | None: ...
+    def list(self) -> Sequence[Organization]:
+        """Organizations ordered by created_at, then id."""
+        ...
+
+
+class OrganizationMembershipRepository(Protocol):
+    def add(self, membership: OrganizationMembership) -> None:
+        """A second membership of the same user in the same organization is a Conflict."""
+        ...
+
+    def update(self, membership: OrganizationMembership) -> None: ...
+    def delete(self, membership_id: str) -> None: ...
+    def get(self, membership_id: str) -> OrganizationMembership | None: ...
+    def find(self, organization_id: str, user_id: str) -> OrganizationMembership | None: ...
+    def list(
+        self, *, organization_id: str | None = None, user_id: str | None = None
+    ) -> Sequence[OrganizationMembership]:
+        """Memberships ordered by created_at, then id, filtered by the given ids."""
+        ...
+
+
+class ActionPlanRepository(Protocol):
+    def add(self, plan: ActionPlan) -> None: ...
+    def update(self, plan: ActionPlan) -> None: ...
+    def get(self, plan_id: str) -> ActionPlan | None: ...
+    def list(
+        self, *, member_id: str | None = None, coach_id: str | None = None
+    ) -> Sequence[ActionPlan]:
+        """Plans ordered by created_at, then id, filtered by the given ids."""
+        ...
+
+
+class ActionItemRepository(Protocol):
+    def add(self, item: ActionItem) -> None: ...
+    def update(self, item: ActionItem) -> None: ...
+    def get(self, item_id: str) -> ActionItem | None: ...
+    def list(
+        self,
+        *,
+        member_id: str | None = None,
+        coach_id: str | None = None,
+        plan_id: str | None = None,
+    ) -> Sequence[ActionItem]:
+        """Items ordered by created_at, then id, filtered by the given ids."""
+        ...
+
+    def overdue(self, today: date, *, member_id: str | None = None) -> Sequence[ActionItem]:
+        """Open items due before ``today``, ordered by due_date, then id."""
+        ...
+
+
+class QuickNoteRepository(Protocol):
+    def add(self, note: QuickNote) -> None: ...
+    def update(self, note: QuickNote) -> None: ...
+    def delete(self, note_id: str) -> None: ...
+    def get(self, note_id: str) -> QuickNote | None: ...
+    def list(
+        self, *, coach_id: str | None = None, member_id: str | None = None
+    ) -> Sequence[QuickNote]:
+        """Notes ordered by created_at, then id, filtered by the given ids."""
+        ...
+
+
+class SessionScoreRepository(Protocol):
+    def add(self, score: SessionScore) -> None: ...
+    def update(self, score: SessionScore) -> None: ...
+    def get(self, session_id: str) -> SessionScore | None: ...
+    def for_member(self, member_id: str) -> Sequence[SessionScore]:
+        """The member's scores ordered by scored_at, then session_id."""
+        ...
+
+
+class AuditRepository(Protocol):
+    def add(self, entry: AuditEntry) -> None: ...
+    def list(
+        self,
+        *,
+        entity_type: str | None = None,
+        entity_id: str | None = None,
+        actor_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+    ) -> Sequence[AuditEntry]:
+        """Entries with ``since <= created_at < until``, newest first (created_at,
+        then id, descending), at most ``limit``."""
+        ...
+
+
+class DocumentRepository(Protocol):
+    def add(self, document: Document) -> None: ...
+    def update(self, document: Document) -> None: ...
+    def delete(self, document_id: str) -> None: ...
+    def get(self, document_id: str) -> Document | None: ...
+    def list(
+        self,
+        *,
+        member_id: str | None = None,
+        owner_id: str | None = None,
+        organization_id: str | None = None,
+    ) -> Sequence[Document]:
+        """Documents ordered by created_at, then id, filtered by the given ids."""
+        ...
+
+
+class DocumentContentRepository(Protocol):
+    def add(self, content: DocumentContent) -> None: ...
+    def get(self, document_id: str) -> DocumentContent | None: ...
+    def delete(self, document_id: str) -> None: ...
+
+
 class UnitOfWork(Protocol):
     users: UserRepository
     members: MemberRepository
@@ -248,6 +415,19 @@ class UnitOfWork(Protocol):
     rules: SchedulingRulesRepository
     overrides: DateOverrideRepository
     waitlist: WaitlistRepository
+    relationships: RelationshipRepository
+    invitations: InvitationRepository
+    interests: InterestRepository
+    session_settings: SessionSettingsRepository
+    organizations: OrganizationRepository
+    organization_memberships: OrganizationMembershipRepository
+    action_plans: ActionPlanRepository
+    action_items: ActionItemRepository
+    quick_notes: QuickNoteRepository
+    session_scores: SessionScoreRepository
+    audit: AuditRepository
+    documents: DocumentRepository
+    document_contents: DocumentContentRepository
 
     def lock_coach(self, coach_id: str) -> None:
         """Serialize this coach's booking decisions until the unit of work ends."""

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from coachcore.domain.entities import MemberProfile
 from coachcore.errors import Forbidden
-from coachcore.policies.roles import Actor
+from coachcore.services.context import Tx
+from coachcore.services.relationships import active_between
 
 
-def check_booker(actor: Actor, member: MemberProfile, coach_id: str) -> None:
-    """A member books for themself with their coach; the coach or an admin for them."""
+def check_booker(tx: Tx, member: MemberProfile, coach_id: str) -> None:
+    """A member books for themself with their coach (the primary one, or one in an
+    active relationship); the coach or an admin books for them."""
+    actor = tx.actor
     actor.require("bookings:write")
     if actor.sees_all:
         return
-    if member.coach_id != coach_id:
+    related = member.coach_id == coach_id or active_between(tx.uow, coach_id, member.user_id)
+    if not related:
         raise Forbidden("Members book with their assigned coach only")
     if actor.user_id not in (member.user_id, coach_id):
         raise Forbidden("You may not book for this member")

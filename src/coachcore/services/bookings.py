@@ -102,7 +102,7 @@ def book(
 ) -> Booking:
     """The booking decision, under the coach's lock: the same rules as the listing."""
     profile = lookups.member(tx.uow, member_id)
-    check_booker(tx.actor, profile, checks.identifier("coach_id", coach_id))
+    check_booker(tx, profile, checks.identifier("coach_id", coach_id))
     if key is not None:
         existing = tx.uow.bookings.get_by_idempotency_key(profile.user_id, key)
         if existing is not None:

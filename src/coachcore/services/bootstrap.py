@@ -10,7 +10,7 @@ from coachcore.adapters.clock import SystemClock
 from coachcore.domain import checks
 from coachcore.errors import ValidationFailed
 from coachcore.plugins.manager import get_plugin_manager
-from coachcore.policies.roles import RoleRegistry
+from coachcore.policies.roles import RoleDefinition, RoleRegistry
 from coachcore.ports.clock import Clock
 from coachcore.ports.storage import Store
 from coachcore.services.context import SYSTEM_ID, Runtime
@@ -70,7 +70,7 @@ def open_core(
     messaging: Any = None,
     notifier: Any = None,
     plugins: Iterable[object] = (),
-    roles: Mapping[str, Iterable[str]] | None = None,
+    roles: Mapping[str, RoleDefinition] | None = None,
 ) -> Core:
     """Build a core; adapters left as None come from the plugins."""
     if not isinstance(url, str):

@@ -16,6 +16,7 @@ from coachcore.scheduling.slots import zone_of
 from coachcore.services import lookups
 from coachcore.services.coaches import with_stats
 from coachcore.services.context import Tx, UseCases
+from coachcore.services.session_settings import redacted
 from coachcore.services.sessions import visible
 
 RECENT = 10
@@ -91,7 +92,7 @@ class Dashboards(UseCases):
             if profile.coach_id is not None:
                 conversation = tx.uow.conversations.find_direct(profile.coach_id, profile.user_id)
             return MemberDashboard(
-                member=access.redact_member(tx.actor, profile),
+                member=redacted(tx, profile),
                 coach=None if coach is None else with_stats(tx.uow, coach),
                 next_session=first,
                 seconds_until_next=None

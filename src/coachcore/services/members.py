@@ -19,6 +19,7 @@ from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden
 from coachcore.policies import access
 from coachcore.services import effects, lookups
 from coachcore.services.context import Tx, UseCases, new_id
+from coachcore.services.session_settings import redacted, related
 from coachcore.services.users import new_user
 
 _UNSET: Any = object()
@@ -115,7 +116,7 @@ class Members(UseCases):
                     raise Forbidden("You may only list your own members")
                 only = tx.actor.user_id
             rows = [
-                access.redact_member(tx.actor, p)
+                redacted(tx, p)
                 for p in tx.uow.members.list(coach_id=only)
                 if _matches(tx, p, text, status)
             ]
@@ -126,8 +127,8 @@ class Members(UseCases):
     def get(self, member_id: Any) -> MemberProfile:
         def run(tx: Tx) -> MemberProfile:
             profile = lookups.member(tx.uow, member_id)
-            access.check_view_member(tx.actor, profile)
-            return access.redact_member(tx.actor, profile)
+            access.check_view_member(tx.actor, profile, related(tx, profile))
+            return redacted(tx, profile)
 
         return self._rt.read(self._actor, run)
 
@@ -160,7 +161,7 @@ class Members(UseCases):
                 )
             updated = attrs.evolve(profile, **changes)
             tx.uow.members.update(updated)
-            return access.redact_member(tx.actor, updated)
+            return redacted(tx, updated)
 
         return self._rt.write(self._actor, run)
 
@@ -184,6 +185,6 @@ class Members(UseCases):
                 access.check_manage_member(tx.actor, profile)
             updated = attrs.evolve(profile, onboarding_status=value, updated_at=tx.now)
             tx.uow.members.update(updated)
-            return access.redact_member(tx.actor, updated)
+            return redacted(tx, updated)
 
         return self._rt.write(self._actor, run)

@@ -6,16 +6,24 @@ from typing import Any
 
 from coachcore.domain.entities import User
 from coachcore.services import lookups
+from coachcore.services.audit import Audit
 from coachcore.services.availability import Availability
 from coachcore.services.bookings import Bookings
 from coachcore.services.coaches import Coaches
 from coachcore.services.context import Runtime, Tx
 from coachcore.services.dashboards import Dashboards
+from coachcore.services.documents import Documents
+from coachcore.services.hub import ActionItems, ActionPlans, QuickNotes, Scores
 from coachcore.services.inbox import Conversations, Notifications
+from coachcore.services.interest import Interest
+from coachcore.services.invitations import Invitations
 from coachcore.services.members import Members, signup
+from coachcore.services.organizations import Organizations
 from coachcore.services.outbox import Dispatcher, Outbox
+from coachcore.services.relationships import Relationships
 from coachcore.services.reminders import Reminders
 from coachcore.services.scheduling import Scheduling
+from coachcore.services.session_settings import SessionSettings
 from coachcore.services.sessions import Sessions
 from coachcore.services.users import Users
 from coachcore.services.waitlist import Waitlist, WaitlistJobs
@@ -41,6 +49,17 @@ class Scope:
         self.dashboards = Dashboards(rt, actor_id)
         self.conversations = Conversations(rt, actor_id)
         self.notifications = Notifications(rt, actor_id)
+        self.relationships = Relationships(rt, actor_id)
+        self.invitations = Invitations(rt, actor_id)
+        self.interest = Interest(rt, actor_id)
+        self.session_settings = SessionSettings(rt, actor_id)
+        self.organizations = Organizations(rt, actor_id)
+        self.action_plans = ActionPlans(rt, actor_id)
+        self.action_items = ActionItems(rt, actor_id)
+        self.quick_notes = QuickNotes(rt, actor_id)
+        self.scores = Scores(rt, actor_id)
+        self.audit = Audit(rt, actor_id)
+        self.documents = Documents(rt, actor_id)
 
     def signup_member(
         self,

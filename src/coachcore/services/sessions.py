@@ -22,6 +22,7 @@ from coachcore.policies import access
 from coachcore.scheduling.slots import window_containing, zone_of
 from coachcore.services import effects, lookups, reminders, waitlist
 from coachcore.services.context import Tx, UseCases, new_id
+from coachcore.services.relationships import active_between
 from coachcore.services.slots import rules_of
 
 _UNSET: Any = object()
@@ -206,7 +207,8 @@ class Sessions(UseCases):
             profile = lookups.member(tx.uow, member.id)
             if not tx.actor.sees_all and tx.actor.user_id != coach.id:
                 raise Forbidden("Coaches schedule their own sessions only")
-            if not tx.actor.sees_all and profile.coach_id != coach.id:
+            related = profile.coach_id == coach.id or active_between(tx.uow, coach.id, member.id)
+            if not tx.actor.sees_all and not related:
                 raise Forbidden("This member is not assigned to you")
             tx.uow.lock_coach(coach.id)
             return schedule(
@@ -256,7 +258,9 @@ class Sessions(UseCases):
             return list(tx.uow.sessions.list(member_id=member, coach_id=coach))
         if member is not None and member != actor.user_id:
             profile = lookups.member(tx.uow, member)
-            access.check_view_member(tx.actor, profile)
+            access.check_view_member(
+                tx.actor, profile, active_between(tx.uow, actor.user_id, member)
+            )
         if not actor.can("sessions:read"):
             raise Forbidden("Missing permission sessions:read")
         if actor.can("sessions:write"):

@@ -85,6 +85,8 @@ class Users(UseCases):
 
         def run(tx: Tx) -> User:
             tx.actor.require("users:write")
+            if isinstance(role, str) and role in self._rt.roles:
+                self._rt.roles.check_may_grant(tx.actor, role)
             return new_user(
                 tx,
                 self._rt.roles,
@@ -132,6 +134,7 @@ class Users(UseCases):
             user = lookups.user(tx.uow, user_id)
             if tx.actor.user_id != user.id:
                 tx.actor.require("users:write")
+                self._rt.roles.check_may_grant(tx.actor, user.role)
             changes: dict[str, Any] = {"updated_at": tx.now}
             if name is not _UNSET:
                 changes["name"] = checks.required_text("name", name, max_len=checks.MAX_NAME)
@@ -157,6 +160,7 @@ class Users(UseCases):
         def run(tx: Tx) -> User:
             tx.actor.require("users:write")
             user = lookups.user(tx.uow, user_id)
+            self._rt.roles.check_may_grant(tx.actor, user.role)
             updated = attrs.evolve(user, is_active=False, updated_at=tx.now)
             tx.uow.users.update(updated)
             return updated

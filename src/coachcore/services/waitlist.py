@@ -140,7 +140,7 @@ class Waitlist(UseCases):
 
         def run(tx: Tx) -> WaitlistEntry:
             profile = lookups.member(tx.uow, member or tx.actor.user_id)
-            check_booker(tx.actor, profile, coach)
+            check_booker(tx, profile, coach)
             if moment <= tx.now:
                 raise BusinessRuleViolation("The requested time is in the past")
             tx.uow.lock_coach(coach)

@@ -16,6 +16,8 @@ from typing import Any
 import attrs
 
 from coachcore.adapters.memory.tables import Journal, Table
+from coachcore.domain.audit import AuditEntry
+from coachcore.domain.documents import Document
 from coachcore.domain.entities import (
     AvailabilityWindow,
     Booking,
@@ -36,6 +38,9 @@ from coachcore.domain.enums import (
     ReminderStatus,
     SessionStatus,
 )
+from coachcore.domain.hub import ActionItem, ActionItemStatus, ActionPlan, QuickNote, SessionScore
+from coachcore.domain.organizations import Organization, OrganizationMembership
+from coachcore.domain.relations import CoachingInterest, CoachingRelationship, Invitation
 from coachcore.domain.rules import (
     OPEN_WAITLIST,
     DateOverride,
@@ -321,6 +326,195 @@ def _occupying(session: Session) -> tuple[datetime, int] | None:
     return (session.scheduled_at, session.duration)
 
 
+class RelationshipRepo(_Repo):
+    def list(
+        self, *, coach_id: str | None = None, member_id: str | None = None
+    ) -> Sequence[CoachingRelationship]:
+        if member_id is not None:
+            rows: Any = self._t.by("member", member_id)
+        elif coach_id is not None:
+            rows = self._t.by("coach", coach_id)
+        else:
+            rows = self._t.rows.values()
+        kept = [
+            r
+            for r in rows
+            if (member_id is None or r.member_id == member_id)
+            and (coach_id is None or r.coach_id == coach_id)
+        ]
+        return sorted(kept, key=lambda r: (r.created_at, r.id))
+
+
+class InvitationRepo(_Repo):
+    def get_by_token_hash(self, token_hash: str) -> Invitation | None:
+        return self._t.unique("token", token_hash)
+
+    def list(
+        self, *, coach_id: str | None = None, email: str | None = None
+    ) -> Sequence[Invitation]:
+        rows: Any = self._t.rows.values() if coach_id is None else self._t.by("coach", coach_id)
+        kept = [i for i in rows if email is None or i.email == email]
+        return sorted(kept, key=lambda i: (i.created_at, i.id))
+
+
+class InterestRepo(_Repo):
+    def list(
+        self, *, member_id: str | None = None, status: str | None = None
+    ) -> Sequence[CoachingInterest]:
+        rows: Any = self._t.rows.values() if member_id is None else self._t.by("member", member_id)
+        kept = [i for i in rows if status is None or i.status == status]
+        return sorted(kept, key=lambda i: (i.created_at, i.id))
+
+
+class OrganizationRepo(_Repo):
+    def list(self) -> Sequence[Organization]:
+        return sorted(self._t.rows.values(), key=lambda o: (o.created_at, o.id))
+
+
+class OrganizationMembershipRepo(_Repo):
+    def delete(self, membership_id: str) -> None:
+        self._t.delete(membership_id)
+
+    def find(self, organization_id: str, user_id: str) -> OrganizationMembership | None:
+        return self._t.unique("pair", (organization_id, user_id))
+
+    def list(
+        self, *, organization_id: str | None = None, user_id: str | None = None
+    ) -> Sequence[OrganizationMembership]:
+        if organization_id is not None:
+            rows: Any = self._t.by("organization", organization_id)
+        elif user_id is not None:
+            rows = self._t.by("user", user_id)
+        else:
+            rows = self._t.rows.values()
+        kept = [
+            m
+            for m in rows
+            if (organization_id is None or m.organization_id == organization_id)
+            and (user_id is None or m.user_id == user_id)
+        ]
+        return sorted(kept, key=lambda m: (m.created_at, m.id))
+
+
+def _pick(table: Table[Any], filters: dict[str, str | None], attrs_of: dict[str, str]) -> list[Any]:
+    """Rows matching every non-None filter, looked up through the first one's index."""
+    given = {k: v for k, v in filters.items() if v is not None}
+    if given:
+        first = next(iter(given))
+        rows: Any = table.by(first, given[first])
+    else:
+        rows = table.rows.values()
+    return [r for r in rows if all(getattr(r, attrs_of[k]) == v for k, v in given.items())]
+
+
+class ActionPlanRepo(_Repo):
+    def list(
+        self, *, member_id: str | None = None, coach_id: str | None = None
+    ) -> Sequence[ActionPlan]:
+        rows = _pick(
+            self._t,
+            {"member": member_id, "coach": coach_id},
+            {"member": "member_id", "coach": "coach_id"},
+        )
+        return sorted(rows, key=lambda p: (p.created_at, p.id))
+
+
+class ActionItemRepo(_Repo):
+    def list(
+        self,
+        *,
+        member_id: str | None = None,
+        coach_id: str | None = None,
+        plan_id: str | None = None,
+    ) -> Sequence[ActionItem]:
+        rows = _pick(
+            self._t,
+            {"member": member_id, "coach": coach_id, "plan": plan_id},
+            {"member": "member_id", "coach": "coach_id", "plan": "plan_id"},
+        )
+        return sorted(rows, key=lambda i: (i.created_at, i.id))
+
+    def overdue(self, today: date, *, member_id: str | None = None) -> Sequence[ActionItem]:
+        rows = _pick(self._t, {"member": member_id}, {"member": "member_id"})
+        late = [
+            i
+            for i in rows
+            if i.status == ActionItemStatus.OPEN and i.due_date is not None and i.due_date < today
+        ]
+        return sorted(late, key=lambda i: (i.due_date, i.id))
+
+
+class QuickNoteRepo(_Repo):
+    def delete(self, note_id: str) -> None:
+        self._t.delete(note_id)
+
+    def list(
+        self, *, coach_id: str | None = None, member_id: str | None = None
+    ) -> Sequence[QuickNote]:
+        rows = _pick(
+            self._t,
+            {"member": member_id, "coach": coach_id},
+            {"member": "member_id", "coach": "coach_id"},
+        )
+        return sorted(rows, key=lambda n: (n.created_at, n.id))
+
+
+class SessionScoreRepo(_Repo):
+    def for_member(self, member_id: str) -> Sequence[SessionScore]:
+        rows = self._t.by("member", member_id)
+        return sorted(rows, key=lambda s: (s.scored_at, s.session_id))
+
+
+class AuditRepo(_Repo):
+    def list(
+        self,
+        *,
+        entity_type: str | None = None,
+        entity_id: str | None = None,
+        actor_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+    ) -> Sequence[AuditEntry]:
+        rows = _pick(
+            self._t,
+            {"entity": entity_id, "actor": actor_id},
+            {"entity": "entity_id", "actor": "actor_id"},
+        )
+        kept = [
+            e
+            for e in rows
+            if (entity_type is None or e.entity_type == entity_type)
+            and (since is None or e.created_at >= since)
+            and (until is None or e.created_at < until)
+        ]
+        return sorted(kept, key=lambda e: (e.created_at, e.id), reverse=True)[:limit]
+
+
+class DocumentRepo(_Repo):
+    def delete(self, document_id: str) -> None:
+        self._t.delete(document_id)
+
+    def list(
+        self,
+        *,
+        member_id: str | None = None,
+        owner_id: str | None = None,
+        organization_id: str | None = None,
+    ) -> Sequence[Document]:
+        rows = _pick(
+            self._t,
+            {"member": member_id, "owner": owner_id, "organization": organization_id},
+            {"member": "member_id", "owner": "owner_id", "organization": "organization_id"},
+        )
+        return sorted(rows, key=lambda d: (d.created_at, d.id))
+
+
+class DocumentContentRepo(_Repo):
+    def delete(self, document_id: str) -> None:
+        self._t.delete(document_id)
+
+
 def _tables() -> dict[str, Table[Any]]:
     return {
         "users": Table("user", _by_id, {"role": lambda u: u.role}, {"email": lambda u: u.email}),
@@ -385,6 +579,63 @@ def _tables() -> dict[str, Table[Any]]:
                 "offered": lambda e: e.coach_id if e.status == WaitlistStatus.OFFERED else None,
             },
         ),
+        "relationships": Table(
+            "coaching relationship",
+            _by_id,
+            {"coach": lambda r: r.coach_id, "member": lambda r: r.member_id},
+        ),
+        "invitations": Table(
+            "invitation",
+            _by_id,
+            {"coach": lambda i: i.coach_id},
+            {"token": lambda i: i.token_hash},
+        ),
+        "interests": Table("coaching interest", _by_id, {"member": lambda i: i.member_id}),
+        "session_settings": Table("session settings", lambda s: s.member_id),
+        "organizations": Table("organization", _by_id),
+        "organization_memberships": Table(
+            "organization membership",
+            _by_id,
+            {"organization": lambda m: m.organization_id, "user": lambda m: m.user_id},
+            {"pair": lambda m: (m.organization_id, m.user_id)},
+        ),
+        "action_plans": Table(
+            "action plan",
+            _by_id,
+            {"member": lambda p: p.member_id, "coach": lambda p: p.coach_id},
+        ),
+        "action_items": Table(
+            "action item",
+            _by_id,
+            {
+                "member": lambda i: i.member_id,
+                "coach": lambda i: i.coach_id,
+                "plan": lambda i: i.plan_id,
+            },
+        ),
+        "quick_notes": Table(
+            "quick note",
+            _by_id,
+            {"member": lambda n: n.member_id, "coach": lambda n: n.coach_id},
+        ),
+        "session_scores": Table(
+            "session score", lambda s: s.session_id, {"member": lambda s: s.member_id}
+        ),
+        "audit": Table(
+            "audit entry",
+            _by_id,
+            {"entity": lambda e: e.entity_id, "actor": lambda e: e.actor_id},
+        ),
+        "documents": Table(
+            "document",
+            _by_id,
+            {
+                "member": lambda d: d.member_id,
+                "owner": lambda d: d.owner_id,
+                "organization": lambda d: d.organization_id,
+            },
+        ),
+        "document_contents": Table("document content", lambda c: c.document_id),
     }
 
 
@@ -408,6 +659,21 @@ class MemoryUnitOfWork:
         self.rules = RulesRepo(tables["rules"])
         self.overrides = OverrideRepo(tables["overrides"])
         self.waitlist = WaitlistRepo(tables["waitlist"])
+        self.relationships = RelationshipRepo(tables["relationships"])
+        self.invitations = InvitationRepo(tables["invitations"])
+        self.interests = InterestRepo(tables["interests"])
+        self.session_settings = _Repo(tables["session_settings"])
+        self.organizations = OrganizationRepo(tables["organizations"])
+        self.organization_memberships = OrganizationMembershipRepo(
+            tables["organization_memberships"]
+        )
+        self.action_plans = ActionPlanRepo(tables["action_plans"])
+        self.action_items = ActionItemRepo(tables["action_items"])
+        self.quick_notes = QuickNoteRepo(tables["quick_notes"])
+        self.session_scores = SessionScoreRepo(tables["session_scores"])
+        self.audit = AuditRepo(tables["audit"])
+        self.documents = DocumentRepo(tables["documents"])
+        self.document_contents = DocumentContentRepo(tables["document_contents"])
         self.committed = False
 
     def lock_coach(self, coach_id: str) -> None:

@@ -18,6 +18,8 @@ from sqlalchemy.sql import ColumnElement
 from coachcore.adapters.sqlalchemy.db import Db, insert_ignoring_duplicates
 from coachcore.adapters.sqlalchemy.rows import direct_key, from_row, from_rows, to_row
 from coachcore.adapters.sqlalchemy.tables import Tables
+from coachcore.domain.audit import AuditEntry
+from coachcore.domain.documents import Document, DocumentContent
 from coachcore.domain.entities import (
     AvailabilityWindow,
     Booking,
@@ -38,6 +40,14 @@ from coachcore.domain.enums import (
     OutboxStatus,
     ReminderStatus,
     SessionStatus,
+)
+from coachcore.domain.hub import ActionItem, ActionItemStatus, ActionPlan, QuickNote, SessionScore
+from coachcore.domain.organizations import Organization, OrganizationMembership
+from coachcore.domain.relations import (
+    CoachingInterest,
+    CoachingRelationship,
+    Invitation,
+    MemberSessionSettings,
 )
 from coachcore.domain.rules import (
     OPEN_WAITLIST,
@@ -467,3 +477,237 @@ class WaitlistRepo(_Repo[WaitlistEntry]):
             return [columns[k] == _p(k) for k in params]
 
         return self._many(f"list:{sorted(params)}", where, WAITLIST_ORDER, **params)
+
+
+def _filtered(columns: dict[str, str], given: dict[str, Any]) -> tuple[str, dict[str, Any], Where]:
+    """A statement name, its parameters and a WHERE builder for the non-None filters."""
+    params = {k: v for k, v in given.items() if v is not None}
+
+    def where(c: Any) -> list[ColumnElement[bool]]:
+        return [c[columns[k]] == _p(k) for k in params]
+
+    return f"list:{sorted(params)}", params, where
+
+
+class RelationshipRepo(_Repo[CoachingRelationship]):
+    entity, what, table = CoachingRelationship, "coaching relationship", "coaching_relationships"
+
+    def list(
+        self, *, coach_id: str | None = None, member_id: str | None = None
+    ) -> Sequence[CoachingRelationship]:
+        name, params, where = _filtered(
+            {"coach": "coach_id", "member": "member_id"}, {"coach": coach_id, "member": member_id}
+        )
+        return self._many(name, where, ("created_at", "id"), **params)
+
+
+class InvitationRepo(_Repo[Invitation]):
+    entity, what, table = Invitation, "invitation", "invitations"
+
+    def get_by_token_hash(self, token_hash: str) -> Invitation | None:
+        return self._one("by_token", lambda c: [c.token_hash == _p("h")], h=token_hash)
+
+    def list(
+        self, *, coach_id: str | None = None, email: str | None = None
+    ) -> Sequence[Invitation]:
+        name, params, where = _filtered(
+            {"coach": "coach_id", "email": "email"}, {"coach": coach_id, "email": email}
+        )
+        return self._many(name, where, ("created_at", "id"), **params)
+
+
+class InterestRepo(_Repo[CoachingInterest]):
+    entity, what, table = CoachingInterest, "coaching interest", "coaching_interests"
+
+    def list(
+        self, *, member_id: str | None = None, status: str | None = None
+    ) -> Sequence[CoachingInterest]:
+        name, params, where = _filtered(
+            {"member": "member_id", "status": "status"},
+            {"member": member_id, "status": None if status is None else str(status)},
+        )
+        return self._many(name, where, ("created_at", "id"), **params)
+
+
+class SessionSettingsRepo(_Repo[MemberSessionSettings]):
+    entity, what, key = MemberSessionSettings, "session settings", "member_id"
+    table = "member_session_settings"
+
+
+class OrganizationRepo(_Repo[Organization]):
+    entity, what, table = Organization, "organization", "organizations"
+
+    def list(self) -> Sequence[Organization]:
+        return self._many("all", lambda c: [], ("created_at", "id"))
+
+
+class OrganizationMembershipRepo(_Repo[OrganizationMembership]):
+    entity, what = OrganizationMembership, "organization membership"
+    table = "organization_memberships"
+
+    def delete(self, membership_id: str) -> None:
+        stmt = self._stmt("delete", lambda: sa.delete(self._t).where(self._t.c.id == _p("id")))
+        self._db.execute(stmt, {"id": membership_id})
+
+    def find(self, organization_id: str, user_id: str) -> OrganizationMembership | None:
+        def where(c: Any) -> list[ColumnElement[bool]]:
+            return [c.organization_id == _p("org"), c.user_id == _p("user")]
+
+        return self._one("pair", where, org=organization_id, user=user_id)
+
+    def list(
+        self, *, organization_id: str | None = None, user_id: str | None = None
+    ) -> Sequence[OrganizationMembership]:
+        name, params, where = _filtered(
+            {"org": "organization_id", "user": "user_id"},
+            {"org": organization_id, "user": user_id},
+        )
+        return self._many(name, where, ("created_at", "id"), **params)
+
+
+class ActionPlanRepo(_Repo[ActionPlan]):
+    entity, what, table = ActionPlan, "action plan", "action_plans"
+
+    def list(
+        self, *, member_id: str | None = None, coach_id: str | None = None
+    ) -> Sequence[ActionPlan]:
+        name, params, where = _filtered(
+            {"member": "member_id", "coach": "coach_id"}, {"member": member_id, "coach": coach_id}
+        )
+        return self._many(name, where, ("created_at", "id"), **params)
+
+
+class ActionItemRepo(_Repo[ActionItem]):
+    entity, what, table = ActionItem, "action item", "action_items"
+
+    def list(
+        self,
+        *,
+        member_id: str | None = None,
+        coach_id: str | None = None,
+        plan_id: str | None = None,
+    ) -> Sequence[ActionItem]:
+        name, params, where = _filtered(
+            {"member": "member_id", "coach": "coach_id", "plan": "plan_id"},
+            {"member": member_id, "coach": coach_id, "plan": plan_id},
+        )
+        return self._many(name, where, ("created_at", "id"), **params)
+
+    def overdue(self, today: date, *, member_id: str | None = None) -> Sequence[ActionItem]:
+        params: dict[str, Any] = {"today": today}
+        if member_id is not None:
+            params["member"] = member_id
+
+        def where(c: Any) -> list[ColumnElement[bool]]:
+            clauses = [
+                c.status == ActionItemStatus.OPEN.value,
+                c.due_date.is_not(None),
+                c.due_date < _p("today"),
+            ]
+            if "member" in params:
+                clauses.append(c.member_id == _p("member"))
+            return clauses
+
+        return self._many(f"overdue:{'member' in params}", where, ("due_date", "id"), **params)
+
+
+class QuickNoteRepo(_Repo[QuickNote]):
+    entity, what, table = QuickNote, "quick note", "quick_notes"
+
+    def delete(self, note_id: str) -> None:
+        stmt = self._stmt("delete", lambda: sa.delete(self._t).where(self._t.c.id == _p("id")))
+        self._db.execute(stmt, {"id": note_id})
+
+    def list(
+        self, *, coach_id: str | None = None, member_id: str | None = None
+    ) -> Sequence[QuickNote]:
+        name, params, where = _filtered(
+            {"member": "member_id", "coach": "coach_id"}, {"member": member_id, "coach": coach_id}
+        )
+        return self._many(name, where, ("created_at", "id"), **params)
+
+
+class SessionScoreRepo(_Repo[SessionScore]):
+    entity, what, table, key = SessionScore, "session score", "session_scores", "session_id"
+
+    def for_member(self, member_id: str) -> Sequence[SessionScore]:
+        order = ("scored_at", "session_id")
+        return self._many("for_member", lambda c: [c.member_id == _p("m")], order, m=member_id)
+
+
+class AuditRepo(_Repo[AuditEntry]):
+    entity, what, table = AuditEntry, "audit entry", "audit_log"
+
+    def list(
+        self,
+        *,
+        entity_type: str | None = None,
+        entity_id: str | None = None,
+        actor_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+    ) -> Sequence[AuditEntry]:
+        given = {
+            "etype": entity_type,
+            "eid": entity_id,
+            "actor": actor_id,
+            "since": since,
+            "until": until,
+        }
+        params: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+
+        def build() -> Any:
+            c = self._t.c
+            clauses = {
+                "etype": c.entity_type == _p("etype"),
+                "eid": c.entity_id == _p("eid"),
+                "actor": c.actor_id == _p("actor"),
+                "since": c.created_at >= _p("since"),
+                "until": c.created_at < _p("until"),
+            }
+            order = [self._sorted(c.created_at).desc(), self._sorted(c.id).desc()]
+            stmt = sa.select(self._t).where(*(clauses[k] for k in params)).order_by(*order)
+            return stmt.limit(_p("limit_"))
+
+        stmt = self._stmt(f"list:{sorted(params)}", build)
+        rows = self._db.rows(stmt, {**params, "limit_": limit})
+        return from_rows(rows, AuditEntry)
+
+
+class DocumentRepo(_Repo[Document]):
+    entity, what, table = Document, "document", "documents"
+
+    def delete(self, document_id: str) -> None:
+        stmt = self._stmt("delete", lambda: sa.delete(self._t).where(self._t.c.id == _p("id")))
+        self._db.execute(stmt, {"id": document_id})
+
+    def list(
+        self,
+        *,
+        member_id: str | None = None,
+        owner_id: str | None = None,
+        organization_id: str | None = None,
+    ) -> Sequence[Document]:
+        name, params, where = _filtered(
+            {"member": "member_id", "owner": "owner_id", "org": "organization_id"},
+            {"member": member_id, "owner": owner_id, "org": organization_id},
+        )
+        return self._many(name, where, ("created_at", "id"), **params)
+
+
+class DocumentContentRepo(_Repo[DocumentContent]):
+    entity, what, key = DocumentContent, "document content", "document_id"
+    table = "document_contents"
+
+    def get(self, key: str) -> DocumentContent | None:
+        found = super().get(key)
+        if found is not None and not isinstance(found.data, bytes):
+            found = attrs.evolve(found, data=bytes(found.data))
+        return found
+
+    def delete(self, document_id: str) -> None:
+        def build() -> Any:
+            return sa.delete(self._t).where(self._t.c.document_id == _p("id"))
+
+        self._db.execute(self._stmt("delete", build), {"id": document_id})

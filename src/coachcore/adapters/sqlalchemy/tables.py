@@ -88,6 +88,19 @@ class Tables:
     scheduling_rules: sa.Table
     date_overrides: sa.Table
     waitlist_entries: sa.Table
+    coaching_relationships: sa.Table
+    invitations: sa.Table
+    coaching_interests: sa.Table
+    member_session_settings: sa.Table
+    organizations: sa.Table
+    organization_memberships: sa.Table
+    action_plans: sa.Table
+    action_items: sa.Table
+    quick_notes: sa.Table
+    session_scores: sa.Table
+    audit_log: sa.Table
+    documents: sa.Table
+    document_contents: sa.Table
 
     @property
     def version_table(self) -> str:
@@ -264,6 +277,7 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         sa.Column("session_id", ID),
         sa.Column("booking_id", ID),
         _when("created_at"),
+        sa.Column("recipient_email", sa.String(320)),
         sa.Index(None, "recipient_id", "created_at"),
     )
     reminders = table(
@@ -329,6 +343,187 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         sa.Index(None, "member_id"),
         sa.Index(None, "status", "hold_until"),
     )
+    coaching_relationships = table(
+        "coaching_relationships",
+        sa.Column("id", ID, primary_key=True),
+        _ref("coach_id", uid),
+        _ref("member_id", uid),
+        sa.Column("status", WORD, nullable=False),
+        sa.Column("requested_by", ID, nullable=False),
+        _when("started_at", nullable=True),
+        _when("ended_at", nullable=True),
+        _when("created_at"),
+        _when("updated_at"),
+        sa.Index(None, "coach_id"),
+        sa.Index(None, "member_id"),
+    )
+    invitations = table(
+        "invitations",
+        sa.Column("id", ID, primary_key=True),
+        _ref("coach_id", uid),
+        sa.Column("email", sa.String(320), nullable=False),
+        sa.Column("name", sa.Text()),
+        sa.Column("message", sa.Text()),
+        sa.Column("token_hash", ID, nullable=False, unique=True),
+        sa.Column("status", WORD, nullable=False),
+        _when("expires_at"),
+        sa.Column("member_id", ID),
+        sa.Column("relationship_id", ID),
+        _when("responded_at", nullable=True),
+        _when("created_at"),
+        _when("updated_at"),
+        sa.Index(None, "coach_id"),
+        sa.Index(None, "email"),
+    )
+    coaching_interests = table(
+        "coaching_interests",
+        sa.Column("id", ID, primary_key=True),
+        _ref("member_id", uid),
+        sa.Column("goals", sa.Text(), nullable=False),
+        sa.Column("preferred_times", sa.Text()),
+        sa.Column("notes", sa.Text()),
+        sa.Column("status", WORD, nullable=False),
+        sa.Column("handled_by", ID),
+        _when("handled_at", nullable=True),
+        sa.Column("handling_note", sa.Text()),
+        _when("created_at"),
+        _when("updated_at"),
+        sa.Index(None, "member_id"),
+        sa.Index(None, "status", "created_at"),
+    )
+    member_session_settings = table(
+        "member_session_settings",
+        _ref("member_id", uid),
+        sa.Column("share_context_with_coach", sa.Boolean(), nullable=False),
+        sa.Column("shared_context", sa.Text()),
+        _when("created_at"),
+        _when("updated_at"),
+        sa.PrimaryKeyConstraint("member_id"),
+    )
+    organizations = table(
+        "organizations",
+        sa.Column("id", ID, primary_key=True),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("kind", WORD, nullable=False),
+        sa.Column("description", sa.Text()),
+        sa.Column("specialties", sa.JSON(), nullable=False),
+        sa.Column("experience", sa.Text()),
+        sa.Column("philosophy", sa.Text()),
+        sa.Column("industry", sa.Text()),
+        sa.Column("size", WORD),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("created_by", ID, nullable=False),
+        _when("created_at"),
+        _when("updated_at"),
+        sa.Index(None, "kind"),
+    )
+    organization_memberships = table(
+        "organization_memberships",
+        sa.Column("id", ID, primary_key=True),
+        _ref("organization_id", organizations.c.id),
+        _ref("user_id", uid),
+        sa.Column("role", WORD, nullable=False),
+        _when("created_at"),
+        _when("updated_at"),
+        sa.UniqueConstraint("organization_id", "user_id"),
+        sa.Index(None, "user_id"),
+    )
+    action_plans = table(
+        "action_plans",
+        sa.Column("id", ID, primary_key=True),
+        _ref("member_id", uid),
+        _ref("coach_id", uid),
+        _ref("session_id", sid, nullable=True),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("description", sa.Text()),
+        _when("created_at"),
+        _when("updated_at"),
+        sa.Index(None, "member_id"),
+        sa.Index(None, "coach_id"),
+    )
+    action_items = table(
+        "action_items",
+        sa.Column("id", ID, primary_key=True),
+        _ref("member_id", uid),
+        _ref("coach_id", uid),
+        _ref("owner_id", uid),
+        _ref("session_id", sid, nullable=True),
+        _ref("plan_id", action_plans.c.id, nullable=True),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("description", sa.Text()),
+        sa.Column("due_date", sa.Date()),
+        sa.Column("status", WORD, nullable=False),
+        _when("completed_at", nullable=True),
+        _when("created_at"),
+        _when("updated_at"),
+        sa.Index(None, "member_id"),
+        sa.Index(None, "coach_id"),
+        sa.Index(None, "plan_id"),
+        sa.Index(None, "status", "due_date"),
+    )
+    quick_notes = table(
+        "quick_notes",
+        sa.Column("id", ID, primary_key=True),
+        _ref("coach_id", uid),
+        _ref("member_id", uid),
+        _ref("session_id", sid, nullable=True),
+        sa.Column("body", sa.Text(), nullable=False),
+        _when("created_at"),
+        _when("updated_at"),
+        sa.Index(None, "coach_id", "member_id"),
+    )
+    session_scores = table(
+        "session_scores",
+        _ref("session_id", sid),
+        _ref("member_id", uid),
+        _ref("coach_id", uid),
+        sa.Column("previous_score", sa.Float()),
+        sa.Column("current_score", sa.Float(), nullable=False),
+        _when("scored_at"),
+        _when("created_at"),
+        _when("updated_at"),
+        sa.PrimaryKeyConstraint("session_id"),
+        sa.Index(None, "member_id", "scored_at"),
+    )
+    audit_log = table(
+        "audit_log",
+        sa.Column("id", ID, primary_key=True),
+        sa.Column("actor_id", ID, nullable=False),
+        sa.Column("action", sa.String(64), nullable=False),
+        sa.Column("entity_type", sa.String(64), nullable=False),
+        sa.Column("entity_id", ID, nullable=False),
+        sa.Column("details", sa.JSON(), nullable=False),
+        _when("created_at"),
+        sa.Index(None, "entity_id", "created_at"),
+        sa.Index(None, "actor_id", "created_at"),
+        sa.Index(None, "created_at"),
+    )
+    documents = table(
+        "documents",
+        sa.Column("id", ID, primary_key=True),
+        _ref("owner_id", uid),
+        _ref("member_id", uid, nullable=True),
+        _ref("organization_id", organizations.c.id, nullable=True),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("description", sa.Text()),
+        sa.Column("filename", sa.String(255), nullable=False),
+        sa.Column("content_type", sa.String(200), nullable=False),
+        sa.Column("category", WORD, nullable=False),
+        sa.Column("size_bytes", sa.Integer(), nullable=False),
+        sa.Column("sha256", ID, nullable=False),
+        sa.Column("extracted_text", sa.Text(), nullable=False),
+        _when("created_at"),
+        _when("updated_at"),
+        sa.Index(None, "member_id"),
+        sa.Index(None, "owner_id"),
+        sa.Index(None, "organization_id"),
+    )
+    document_contents = table(
+        "document_contents",
+        _ref("document_id", documents.c.id),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("document_id"),
+    )
     return Tables(
         metadata=md,
         schema=schema,
@@ -348,4 +543,17 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         scheduling_rules=scheduling_rules,
         date_overrides=date_overrides,
         waitlist_entries=waitlist_entries,
+        coaching_relationships=coaching_relationships,
+        invitations=invitations,
+        coaching_interests=coaching_interests,
+        member_session_settings=member_session_settings,
+        organizations=organizations,
+        organization_memberships=organization_memberships,
+        action_plans=action_plans,
+        action_items=action_items,
+        quick_notes=quick_notes,
+        session_scores=session_scores,
+        audit_log=audit_log,
+        documents=documents,
+        document_contents=document_contents,
     )

@@ -53,6 +53,19 @@ class SqlUnitOfWork:
         self.rules = repos.RulesRepo(db, tables)
         self.overrides = repos.OverrideRepo(db, tables)
         self.waitlist = repos.WaitlistRepo(db, tables)
+        self.relationships = repos.RelationshipRepo(db, tables)
+        self.invitations = repos.InvitationRepo(db, tables)
+        self.interests = repos.InterestRepo(db, tables)
+        self.session_settings = repos.SessionSettingsRepo(db, tables)
+        self.organizations = repos.OrganizationRepo(db, tables)
+        self.organization_memberships = repos.OrganizationMembershipRepo(db, tables)
+        self.action_plans = repos.ActionPlanRepo(db, tables)
+        self.action_items = repos.ActionItemRepo(db, tables)
+        self.quick_notes = repos.QuickNoteRepo(db, tables)
+        self.session_scores = repos.SessionScoreRepo(db, tables)
+        self.audit = repos.AuditRepo(db, tables)
+        self.documents = repos.DocumentRepo(db, tables)
+        self.document_contents = repos.DocumentContentRepo(db, tables)
 
     def begin(self) -> None:
         """Start the transaction now (on SQLite: take the write lock now)."""

@@ -1,0 +1,61 @@
+"""Who may see and change the sister systems' records, as pure functions of the actor."""
+
+from __future__ import annotations
+
+from coachcore.domain.relations import CoachingRelationship, RelationshipStatus
+from coachcore.errors import Forbidden
+from coachcore.policies.roles import Actor
+
+
+def _deny(what: str) -> Forbidden:
+    return Forbidden(f"You may not access this {what}")
+
+
+def is_party(actor: Actor, relationship: CoachingRelationship) -> bool:
+    return actor.user_id in (relationship.coach_id, relationship.member_id)
+
+
+def check_view_relationship(actor: Actor, relationship: CoachingRelationship) -> None:
+    """Admins, and the relationship's coach and member."""
+    actor.require("relationships:read")
+    if not (actor.sees_all or is_party(actor, relationship)):
+        raise _deny("relationship")
+
+
+def check_request_relationship(actor: Actor, coach_id: str, member_id: str) -> None:
+    """A coach asks to coach a member, a member asks for a coach; admins for anyone."""
+    actor.require("relationships:write")
+    if not (actor.sees_all or actor.user_id in (coach_id, member_id)):
+        raise Forbidden("You may only request relationships you take part in")
+
+
+def check_move_relationship(
+    actor: Actor, relationship: CoachingRelationship, to: RelationshipStatus
+) -> None:
+    """Either side (or an admin) changes the status; a pending request is
+    accepted by the side that did not make it."""
+    actor.require("relationships:write")
+    if actor.sees_all:
+        return
+    if not is_party(actor, relationship):
+        raise _deny("relationship")
+    accepting = (
+        relationship.status == RelationshipStatus.PENDING and to == RelationshipStatus.ACTIVE
+    )
+    if accepting and actor.user_id == relationship.requested_by:
+        raise Forbidden("The other side accepts a coaching request")
+
+
+def check_manage_invitation(actor: Actor, coach_id: str, permission: str) -> None:
+    """A coach's invitations: that coach, or an admin."""
+    actor.require(permission)
+    if not (actor.sees_all or actor.user_id == coach_id):
+        raise _deny("invitation")
+
+
+def check_answer_invitation(actor: Actor, actor_email: str | None, invitee_email: str) -> None:
+    """The token is the credential: the host (system scope, admins) answers for
+    the invitee, a signed-in user only for their own address."""
+    if actor.sees_all or actor_email == invitee_email:
+        return
+    raise Forbidden("This invitation is for someone else")

@@ -1,0 +1,90 @@
+"""The audit log (issue 8.7): the sister systems' changes are recorded in the same
+transaction, and only admins read them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from coachcore.errors import Forbidden, ValidationFailed
+from world import World
+
+
+def test_changes_are_recorded_and_admins_read_them(world: World) -> None:
+    coach, member, admin = world.coach(), world.member(), world.admin()
+    rel = world.core.acting_as(coach.id).relationships.request(
+        coach_id=coach.id, member_id=member.id
+    )
+    world.advance(minutes=1)
+    world.core.acting_as(member.id).relationships.accept(rel.id)
+    world.advance(minutes=1)
+    issued = world.core.acting_as(coach.id).invitations.create(email="new@example.com")
+    log = world.core.acting_as(admin.id).audit
+    entries = log.list()
+    assert [e.action for e in entries] == [
+        "invitation.created",
+        "relationship.status_changed",
+        "relationship.created",
+    ]
+    changed = entries[1]
+    assert (changed.actor_id, changed.entity_type, changed.entity_id) == (
+        member.id,
+        "relationship",
+        rel.id,
+    )
+    assert changed.details == {"old": "pending", "new": "active"}
+    assert issued.token not in str(entries[0].details)  # never secrets
+    assert [e.action for e in log.list(entity_id=rel.id)] == [
+        "relationship.status_changed",
+        "relationship.created",
+    ]
+    assert [e.action for e in log.list(actor_id=member.id)] == ["relationship.status_changed"]
+    assert [e.action for e in log.list(entity_type="invitation")] == ["invitation.created"]
+    start = entries[-1].created_at
+    assert len(log.list(since=start + timedelta(minutes=1))) == 2
+    assert len(log.list(until=start + timedelta(minutes=1))) == 1
+    assert len(log.list(limit=1)) == 1
+    with pytest.raises(ValidationFailed):
+        log.list(limit=0)
+    for who in (coach, member):
+        with pytest.raises(Forbidden):
+            world.core.acting_as(who.id).audit.list()
+
+
+def test_a_failed_change_leaves_no_entry(world: World) -> None:
+    coach, member = world.coach(), world.member()
+    rel = world.sys.relationships.request(coach_id=coach.id, member_id=member.id)
+    before = world.sys.audit.list()
+    with pytest.raises(Exception):  # noqa: B017 - any failure rolls the entry back
+        world.sys.relationships.set_status(rel.id, "completed")
+    assert world.sys.audit.list() == before
+    world.sys.users.deactivate(member.id)
+    with pytest.raises(Exception):  # noqa: B017
+        world.sys.relationships.accept(rel.id)
+    assert [e.action for e in world.sys.audit.list()] == [e.action for e in before]
+
+
+def test_every_sister_system_writes_the_log(world: World) -> None:
+    coach = world.coach()
+    member = world.member(coach)
+    world.core.acting_as(member.id).session_settings.update(share_context_with_coach=False)
+    org = world.core.acting_as(coach.id).organizations.create(name="P", kind="coach_practice")
+    item = world.core.acting_as(coach.id).action_items.create(member_id=member.id, title="x")
+    world.core.acting_as(member.id).action_items.complete(item.id)
+    world.core.acting_as(coach.id).quick_notes.create(member_id=member.id, body="n")
+    lonely = world.member()
+    sent = world.core.acting_as(lonely.id).interest.submit(goals="g")
+    world.sys.interest.mark_handled(sent.id)
+    actions = {e.action for e in world.sys.audit.list(limit=500)}
+    assert {
+        "session_settings.changed",
+        "organization.created",
+        "organization.member_added",
+        "action_item.created",
+        "action_item.status_changed",
+        "quick_note.created",
+        "interest.submitted",
+        "interest.handled",
+    } <= actions
+    assert [e.entity_id for e in world.sys.audit.list(entity_type="organization")] == [org.id] * 2

@@ -1,0 +1,171 @@
+"""Coaching relationships (issue 8.1): statuses, permissions, the member's overview,
+and booking or scheduling with any coach in an active relationship."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from coachcore.domain.relations import RelationshipStatus
+from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound, ValidationFailed
+from world import World
+
+WEDNESDAY = date(2030, 1, 2)
+
+
+def test_coach_request_member_accepts_then_pause_resume_complete(world: World) -> None:
+    coach, member = world.coach(), world.member()
+    as_coach = world.core.acting_as(coach.id).relationships
+    as_member = world.core.acting_as(member.id).relationships
+    rel = as_coach.request(member_id=member.id, coach_id=coach.id)
+    assert (rel.status, rel.requested_by, rel.started_at) == ("pending", coach.id, None)
+    with pytest.raises(Forbidden):  # the requester does not accept their own request
+        as_coach.accept(rel.id)
+    active = as_member.accept(rel.id)
+    assert active.status == RelationshipStatus.ACTIVE
+    assert active.started_at == world.clock.now()
+    world.advance(days=1)
+    assert as_coach.pause(rel.id).status == "paused"
+    assert as_member.resume(rel.id).status == "active"
+    done = as_coach.complete(rel.id)
+    assert done.status == "completed" and done.ended_at == world.clock.now()
+    assert done.started_at == active.started_at
+    assert as_member.get(rel.id) == done
+    assert world.sys.relationships.get(rel.id) == done
+
+
+@pytest.mark.parametrize(
+    ("path", "bad"),
+    [
+        ((), "paused"),
+        ((), "completed"),
+        (("active",), "pending"),
+        (("active",), "active"),
+        (("active", "completed"), "active"),
+        (("active", "completed"), "paused"),
+        (("active", "paused"), "pending"),
+    ],
+)
+def test_invalid_moves_are_business_rule_violations(
+    world: World, path: tuple[str, ...], bad: str
+) -> None:
+    coach, member = world.coach(), world.member()
+    rel = world.sys.relationships.request(coach_id=coach.id, member_id=member.id)
+    for status in path:
+        world.sys.relationships.set_status(rel.id, status)
+    with pytest.raises(BusinessRuleViolation) as caught:
+        world.sys.relationships.set_status(rel.id, bad)
+    assert caught.value.status_code == 422
+    with pytest.raises(ValidationFailed):
+        world.sys.relationships.set_status(rel.id, "sleeping")
+
+
+def test_one_open_relationship_per_pair_and_several_coaches(world: World) -> None:
+    first, second = world.coach(), world.coach()
+    member = world.member(first)
+    as_member = world.core.acting_as(member.id).relationships
+    rel = as_member.request(coach_id=second.id)
+    assert rel.member_id == member.id and rel.requested_by == member.id
+    with pytest.raises(Conflict):
+        world.core.acting_as(second.id).relationships.request(
+            coach_id=second.id, member_id=member.id
+        )
+    world.core.acting_as(second.id).relationships.accept(rel.id)
+    third = world.sys.relationships.request(coach_id=first.id, member_id=member.id)
+    world.sys.relationships.accept(third.id)
+    assert {r.coach_id for r in as_member.list(status="active")} == {first.id, second.id}
+    world.sys.relationships.complete(rel.id)  # completed: the pair may start again
+    again = as_member.request(coach_id=second.id)
+    assert again.status == "pending"
+
+
+def test_visibility_and_permissions(world: World) -> None:
+    coach, other_coach = world.coach(), world.coach()
+    member, other_member = world.member(), world.member()
+    rel = world.sys.relationships.request(coach_id=coach.id, member_id=member.id)
+    with pytest.raises(Forbidden):
+        world.core.acting_as(other_coach.id).relationships.get(rel.id)
+    with pytest.raises(Forbidden):
+        world.core.acting_as(other_member.id).relationships.set_status(rel.id, "active")
+    with pytest.raises(Forbidden):  # a coach cannot tie two other people together
+        world.core.acting_as(other_coach.id).relationships.request(
+            coach_id=coach.id, member_id=other_member.id
+        )
+    with pytest.raises(Forbidden):
+        world.core.acting_as(other_member.id).relationships.overview(member.id)
+    assert world.core.acting_as(other_coach.id).relationships.list() == []
+    assert [r.id for r in world.core.acting_as(coach.id).relationships.list()] == [rel.id]
+    assert [r.id for r in world.sys.relationships.list(member_id=member.id)] == [rel.id]
+    with pytest.raises(NotFound):
+        world.sys.relationships.get("nope")
+    with pytest.raises(NotFound):  # only coaches (with a coach profile) coach
+        world.sys.relationships.request(coach_id=other_member.id, member_id=member.id)
+
+
+def test_overview_unconnected_then_connected(world: World) -> None:
+    coach = world.coach(specialization="Running")
+    member = world.member()
+    as_member = world.core.acting_as(member.id).relationships
+    empty = as_member.overview()
+    assert (empty.state, empty.coaches) == ("unconnected", ())
+    assert "submit_interest" in empty.next_steps
+    rel = world.core.acting_as(coach.id).relationships.request(
+        coach_id=coach.id, member_id=member.id
+    )
+    pending = as_member.overview()
+    assert pending.state == "unconnected" and "accept_request" in pending.next_steps
+    assert [p.id for p in pending.pending] == [rel.id]
+    as_member.accept(rel.id)
+    connected = as_member.overview()
+    assert connected.state == "connected" and connected.next_steps[0] == "book_session"
+    (link,) = connected.coaches
+    assert link.coach.id == coach.id and link.profile.specialization == "Running"
+    assert link.relationship is not None and link.relationship.id == rel.id
+    assert not link.is_primary
+    world.sys.relationships.complete(rel.id)
+    assert as_member.overview().state == "unconnected"
+
+
+def test_overview_lists_the_primary_coach_first(world: World) -> None:
+    primary, extra = world.coach(), world.coach()
+    member = world.member(primary)
+    rel = world.sys.relationships.request(coach_id=extra.id, member_id=member.id)
+    world.sys.relationships.accept(rel.id)
+    view = world.sys.relationships.overview(member.id)
+    assert [(c.coach.id, c.is_primary) for c in view.coaches] == [
+        (primary.id, True),
+        (extra.id, False),
+    ]
+
+
+def test_booking_and_scheduling_accept_an_active_relationship(world: World) -> None:
+    primary, extra = world.coach(), world.coach()
+    member = world.member(primary)
+    world.window(extra, 3, "09:00", "12:00")
+    start = datetime(2030, 1, 2, 9, tzinfo=UTC)
+    with pytest.raises(Forbidden):
+        world.book(member, extra, start)
+    with pytest.raises(Forbidden):
+        world.core.acting_as(extra.id).sessions.create(
+            member_id=member.id, coach_id=extra.id, scheduled_at=start, duration=30
+        )
+    rel = world.core.acting_as(member.id).relationships.request(coach_id=extra.id)
+    with pytest.raises(Forbidden):  # pending is not enough
+        world.book(member, extra, start)
+    world.core.acting_as(extra.id).relationships.accept(rel.id)
+    booking = world.book(member, extra, start)
+    assert booking.status == "confirmed"
+    session = world.core.acting_as(extra.id).sessions.create(
+        member_id=member.id,
+        coach_id=extra.id,
+        scheduled_at=datetime(2030, 1, 3, 15, tzinfo=UTC),
+        duration=30,
+    )
+    assert session.coach_id == extra.id
+    world.core.acting_as(extra.id).relationships.pause(rel.id)
+    with pytest.raises(Forbidden):  # paused is not active
+        world.book(member, extra, datetime(2030, 1, 2, 10, tzinfo=UTC))
+    # the primary coach still works as before
+    world.window(primary, 3, "13:00", "15:00")
+    assert world.book(member, primary, datetime(2030, 1, 2, 13, tzinfo=UTC)).status == "confirmed"

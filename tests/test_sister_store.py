@@ -1,0 +1,221 @@
+"""The sister systems' repositories agree on every store: ordering of same-time
+rows by id (compared like Python strings), unique keys as Conflict, deletes,
+and values that come back exactly as written."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from backends import T0, Backend
+from coachcore.domain.audit import AuditEntry
+from coachcore.domain.documents import Document, DocumentContent
+from coachcore.domain.entities import CoachProfile, MemberProfile, User
+from coachcore.domain.hub import ActionItem, SessionScore
+from coachcore.domain.organizations import (
+    CompanySize,
+    Organization,
+    OrganizationKind,
+    OrganizationMembership,
+)
+from coachcore.domain.relations import (
+    CoachingRelationship,
+    Invitation,
+    MemberSessionSettings,
+)
+from coachcore.errors import Conflict
+
+IDS = ["b", "B", "a", "_x", "a-1", "a_1", "Z9", "é"]
+
+
+def _people(uow: object) -> None:
+    users = uow.users  # type: ignore[attr-defined]
+    for uid, role in (("coach", "coach"), ("member", "member")):
+        users.add(
+            User(
+                id=uid,
+                name=uid,
+                email=f"{uid}@example.com",
+                role=role,
+                created_at=T0,
+                updated_at=T0,
+            )
+        )
+    uow.coaches.add(CoachProfile(id="cp", user_id="coach", created_at=T0, updated_at=T0))  # type: ignore[attr-defined]
+    uow.members.add(  # type: ignore[attr-defined]
+        MemberProfile(id="mp", user_id="member", joined_at=T0, created_at=T0, updated_at=T0)
+    )
+
+
+def test_relationships_invitations_and_settings(backend: Backend) -> None:
+    core = backend.open()
+    with core.store.unit_of_work(write=True) as uow:
+        _people(uow)
+        for rid in IDS:
+            uow.relationships.add(
+                CoachingRelationship(
+                    id=rid,
+                    coach_id="coach",
+                    member_id="member",
+                    requested_by="coach",
+                    created_at=T0,
+                    updated_at=T0,
+                )
+            )
+        for n, iid in enumerate(IDS[:3]):
+            uow.invitations.add(
+                Invitation(
+                    id=iid,
+                    coach_id="coach",
+                    email="x@example.com",
+                    token_hash=f"h{n}",
+                    expires_at=T0 + timedelta(days=7),
+                    created_at=T0,
+                    updated_at=T0,
+                )
+            )
+        with pytest.raises(Conflict):  # token digests are unique
+            uow.invitations.add(
+                Invitation(
+                    id="dup",
+                    coach_id="coach",
+                    email="y@example.com",
+                    token_hash="h0",
+                    expires_at=T0,
+                    created_at=T0,
+                    updated_at=T0,
+                )
+            )
+        uow.session_settings.add(
+            MemberSessionSettings(
+                member_id="member",
+                share_context_with_coach=False,
+                shared_context="ctx",
+                created_at=T0,
+                updated_at=T0,
+            )
+        )
+        uow.commit()
+    with core.store.unit_of_work(write=False) as uow:
+        assert [r.id for r in uow.relationships.list(member_id="member")] == sorted(IDS)
+        assert [r.id for r in uow.relationships.list(coach_id="coach")] == sorted(IDS)
+        assert uow.relationships.list(coach_id="member") == []
+        assert [i.id for i in uow.invitations.list(email="x@example.com")] == sorted(IDS[:3])
+        assert uow.invitations.get_by_token_hash("h1").id == IDS[1]  # type: ignore[union-attr]
+        assert uow.invitations.get_by_token_hash("nope") is None
+        settings = uow.session_settings.get("member")
+        assert settings is not None and settings.shared_context == "ctx"
+        assert settings.share_context_with_coach is False
+        assert uow.session_settings.get("coach") is None
+
+
+def test_organizations_hub_audit_and_documents(backend: Backend) -> None:
+    core = backend.open()
+    with core.store.unit_of_work(write=True) as uow:
+        _people(uow)
+        org = Organization(
+            id="org",
+            name="Acme",
+            kind=OrganizationKind.CLIENT_COMPANY,
+            specialties=("a", "b"),
+            size=CompanySize.M,
+            created_by="coach",
+            created_at=T0,
+            updated_at=T0,
+        )
+        uow.organizations.add(org)
+        for mid, user in (("m1", "coach"), ("m2", "member")):
+            uow.organization_memberships.add(
+                OrganizationMembership(
+                    id=mid, organization_id="org", user_id=user, created_at=T0, updated_at=T0
+                )
+            )
+        with pytest.raises(Conflict):
+            uow.organization_memberships.add(
+                OrganizationMembership(
+                    id="m3", organization_id="org", user_id="coach", created_at=T0, updated_at=T0
+                )
+            )
+        for n, iid in enumerate(IDS):
+            uow.action_items.add(
+                ActionItem(
+                    id=iid,
+                    member_id="member",
+                    coach_id="coach",
+                    owner_id="member",
+                    title=iid,
+                    due_date=date(2030, 1, 1) - timedelta(days=n % 3),
+                    created_at=T0,
+                    updated_at=T0,
+                )
+            )
+            uow.audit.add(
+                AuditEntry(
+                    id=iid,
+                    actor_id="coach",
+                    action="x.y",
+                    entity_type="thing",
+                    entity_id="e",
+                    details={"n": n, "tags": ["a"], "nested": {"k": None}},
+                    created_at=T0 + timedelta(seconds=n % 2),
+                )
+            )
+        uow.documents.add(
+            Document(
+                id="d1",
+                owner_id="member",
+                organization_id="org",
+                title="t",
+                filename="f.txt",
+                content_type="text/plain",
+                size_bytes=3,
+                sha256="0" * 64,
+                extracted_text="é\n",
+                created_at=T0,
+                updated_at=T0,
+            )
+        )
+        uow.document_contents.add(DocumentContent(document_id="d1", data=b"\x00\xff\x01"))
+        uow.commit()
+    with core.store.unit_of_work(write=True) as uow:
+        stored = uow.organizations.get("org")
+        assert stored == org
+        assert uow.organization_memberships.find("org", "member").id == "m2"  # type: ignore[union-attr]
+        uow.organization_memberships.delete("m2")
+        assert uow.organization_memberships.find("org", "member") is None
+        assert [m.id for m in uow.organization_memberships.list(user_id="coach")] == ["m1"]
+        items = uow.action_items.list(member_id="member")
+        assert [i.id for i in items] == sorted(IDS)
+        overdue = uow.action_items.overdue(date(2030, 1, 1))
+        expected = sorted(
+            (i for i in items if i.due_date < date(2030, 1, 1)), key=lambda i: (i.due_date, i.id)
+        )
+        assert [i.id for i in overdue] == [i.id for i in expected]
+        entries = uow.audit.list(entity_id="e")
+        later = sorted((i for n, i in enumerate(IDS) if n % 2), reverse=True)
+        earlier = sorted((i for n, i in enumerate(IDS) if not n % 2), reverse=True)
+        assert [e.id for e in entries] == later + earlier
+        first = next(e for e in entries if e.id == IDS[0])
+        assert first.details == {"n": 0, "tags": ["a"], "nested": {"k": None}}
+        assert [e.id for e in uow.audit.list(since=T0 + timedelta(seconds=1), limit=2)] == later[:2]
+        assert uow.document_contents.get("d1") == DocumentContent(
+            document_id="d1", data=b"\x00\xff\x01"
+        )
+        assert uow.documents.get("d1").extracted_text == "é\n"  # type: ignore[union-attr]
+        assert [d.id for d in uow.documents.list(organization_id="org")] == ["d1"]
+        uow.document_contents.delete("d1")
+        uow.documents.delete("d1")
+        assert uow.documents.get("d1") is None and uow.document_contents.get("d1") is None
+        score = SessionScore(
+            session_id="s",
+            member_id="member",
+            coach_id="coach",
+            previous_score=0.1,
+            current_score=99.99,
+            scored_at=T0,
+            created_at=T0,
+            updated_at=T0,
+        )
+        assert score.change == pytest.approx(99.89)
+        uow.commit()
