@@ -38,6 +38,7 @@ def record(tx: Tx, action: str, entity_type: str, entity_id: str, **details: Any
         created_at=tx.now,
     )
     tx.uow.audit.add(entry)
+    tx.audited = True
     return entry
 
 

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from coachcore.domain.audit import AuditEntry
 from coachcore.domain.entities import User
 from coachcore.errors import CoachCoreError, Forbidden, NotFound, StoreError, ValidationFailed
 from coachcore.policies.roles import SYSTEM, Actor, RoleRegistry
@@ -35,11 +36,64 @@ class CommitThenRaise(Exception):
 
 @attrs.define
 class Tx:
-    """What a use case works with: the unit of work, the actor and the time."""
+    """What a use case works with: the unit of work, the actor and the time.
+
+    ``audited`` turns true once the use case wrote its own audit entry; a
+    command that did not gets a generic one (see :func:`audit_call`).
+    """
 
     uow: UnitOfWork
     actor: Actor
     now: datetime
+    audited: bool = False
+
+
+def _action_of(use_case: Callable[..., Any]) -> str:
+    """``"bookings.create"`` for the ``run`` closure of ``Bookings.create``."""
+    parts = getattr(use_case, "__qualname__", "write").split(".")
+    if len(parts) > 2 and parts[-2] == "<locals>":
+        parts = parts[:-2]
+    return ".".join(part.lower() for part in parts[-2:])
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+def audit_call(
+    tx: Tx, use_case: Callable[..., Any], result: Any, failure: CoachCoreError | None
+) -> None:
+    """The audit entry of a command that wrote none itself: who, which use case,
+    the entity it returned (or the job and its count), its status, the time."""
+    if tx.audited:
+        return
+    details: dict[str, Any] = {}
+    entity_id = getattr(result, "id", None)
+    if isinstance(entity_id, str):
+        entity_type = _snake(type(result).__name__)
+        status = getattr(result, "status", None)
+        if status is not None:
+            details["status"] = str(status)
+    else:
+        entity_type, entity_id = "call", _action_of(use_case)
+        if isinstance(result, int) and not isinstance(result, bool):
+            details["count"] = result
+    if failure is not None:
+        details["error"] = type(failure).__name__
+        booking = failure.details.get("booking_id") if isinstance(failure.details, dict) else None
+        if isinstance(booking, str):
+            entity_type, entity_id = "booking", booking
+    tx.uow.audit.add(
+        AuditEntry(
+            id=new_id(),
+            actor_id=tx.actor.user_id,
+            action=_action_of(use_case),
+            entity_type=entity_type,
+            entity_id=entity_id,
+            details=details,
+            created_at=tx.now,
+        )
+    )
 
 
 @attrs.define
@@ -108,6 +162,7 @@ class Runtime:
                 result = use_case(tx)
             except CommitThenRaise as keep:
                 failure = keep.error
+            audit_call(tx, use_case, result, failure)
             uow.commit()
         return result, failure
 
