@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import attrs
 
 from coachcore.domain.audit import AuditEntry
-from coachcore.domain.entities import User
+from coachcore.domain.entities import OutboxMessage, User
 from coachcore.errors import CoachCoreError, Forbidden, NotFound, StoreError, ValidationFailed
 from coachcore.policies.roles import SYSTEM, Actor, RoleRegistry
 from coachcore.ports.clock import Clock
@@ -22,8 +22,33 @@ WRITE_ATTEMPTS = 3
 
 
 def new_id() -> str:
-    """A fresh entity id or idempotency key (UUID4, never derived from data)."""
-    return str(uuid.uuid4())
+    """A fresh entity id or idempotency key (UUID4, never derived from data).
+
+    The same text as ``str(uuid.uuid4())`` (122 random bits from ``os.urandom``,
+    version 4, RFC 4122 variant), made without the ``UUID`` object.
+    """
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+
+
+_VARIANT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
+
+Fresh = tuple[OutboxMessage, Any]
+"""An outbox message written by the running use case, with the entity its
+payload was made from (or None when the payload is the whole message)."""
+
+
+class AfterCommitOutbox(Protocol):
+    """What a write needs from the outbox dispatcher to have its messages
+    delivered right after commit (:class:`coachcore.services.outbox.Dispatcher`)."""
+
+    def lease_until(self, now: datetime) -> datetime: ...
+
+    def claim_others(self, uow: UnitOfWork, now: datetime) -> list[OutboxMessage]: ...
+
+    def hand_over(self, fresh: Sequence[Fresh], others: list[OutboxMessage]) -> None: ...
+
+    def drop_handover(self) -> None: ...
 
 
 class CommitThenRaise(Exception):
@@ -40,12 +65,19 @@ class Tx:
 
     ``audited`` turns true once the use case wrote its own audit entry; a
     command that did not gets a generic one (see :func:`audit_call`).
+
+    ``lease_until`` is set when the outbox messages the use case writes will
+    be delivered by this process right after commit: they are written leased
+    to it until then (no other dispatcher takes them meanwhile) and kept in
+    ``fresh``, to be handed to the dispatcher as they are.
     """
 
     uow: UnitOfWork
     actor: Actor
     now: datetime
     audited: bool = False
+    lease_until: datetime | None = None
+    fresh: list[Fresh] = attrs.Factory(list)
 
 
 def _action_of(use_case: Callable[..., Any]) -> str:
@@ -104,6 +136,9 @@ class Runtime:
     clock: Clock
     roles: RoleRegistry
     after_commit: Callable[[], None] = lambda: None
+    outbox: AfterCommitOutbox | None = None
+    """The dispatcher that ``after_commit`` runs, if it takes hand-overs (it
+    attaches itself: see ``Dispatcher.__attrs_post_init__``)."""
 
     def now(self) -> datetime:
         moment = self.clock.now()
@@ -136,35 +171,56 @@ class Runtime:
         A unit of work the store reports as retryable (a serialization failure
         or deadlock) is rolled back and the whole use case runs again, at most
         ``WRITE_ATTEMPTS`` times.
+
+        Where the store dispatches on commit, the claim that delivery needs
+        happens inside this unit of work instead of one of its own: the
+        messages the use case writes are written leased to this process, the
+        other due ones (retries) are claimed just before commit, and both are
+        handed to the dispatcher, which delivers them after commit and records
+        the outcome.
         """
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
-                result, failure = self._write_once(actor_id, use_case)
+                result, failure, handover = self._write_once(actor_id, use_case)
                 break
             except StoreError as error:
                 retryable = isinstance(error.details, dict) and error.details.get("retryable")
                 if not retryable or attempt == WRITE_ATTEMPTS:
                     raise
         if self.store.dispatch_on_commit:
-            self.after_commit()
+            outbox = self.outbox
+            if outbox is not None and handover is not None:
+                outbox.hand_over(*handover)
+                try:
+                    self.after_commit()
+                finally:
+                    outbox.drop_handover()
+            else:
+                self.after_commit()
         if failure is not None:
             raise failure
         return result  # type: ignore[no-any-return]
 
     def _write_once(
         self, actor_id: str, use_case: Callable[[Tx], T]
-    ) -> tuple[Any, CoachCoreError | None]:
+    ) -> tuple[Any, CoachCoreError | None, tuple[list[Fresh], list[OutboxMessage]] | None]:
         failure: CoachCoreError | None = None
         result: Any = None
+        handover = None
+        outbox = self.outbox if self.store.dispatch_on_commit else None
         with self.store.unit_of_work(write=True) as uow:
             tx = Tx(uow, self.actor(uow, actor_id), self.now())
+            if outbox is not None:
+                tx.lease_until = outbox.lease_until(tx.now)
             try:
                 result = use_case(tx)
             except CommitThenRaise as keep:
                 failure = keep.error
             audit_call(tx, use_case, result, failure)
+            if outbox is not None:
+                handover = (tx.fresh, outbox.claim_others(uow, tx.now))
             uow.commit()
-        return result, failure
+        return result, failure, handover
 
 
 class UseCases:

@@ -10,18 +10,32 @@ from coachcore.serialization import to_dict
 from coachcore.services.context import Tx, new_id
 
 
-def emit(tx: Tx, channel: OutboxChannel, payload: dict[str, Any], key: str | None = None) -> None:
-    """Record one outbox message with a freshly minted idempotency key."""
-    tx.uow.outbox.add(
-        OutboxMessage(
-            id=new_id(),
-            idempotency_key=key or new_id(),
-            channel=channel,
-            payload=payload,
-            created_at=tx.now,
-            next_attempt_at=tx.now,
-        )
+def emit(
+    tx: Tx,
+    channel: OutboxChannel,
+    payload: dict[str, Any],
+    key: str | None = None,
+    entity: Any = None,
+) -> None:
+    """Record one outbox message with a freshly minted idempotency key.
+
+    ``entity`` is what ``payload`` was made from (``to_dict(entity)``): when
+    this process delivers the message right after commit, the adapter gets it
+    as it is instead of a copy rebuilt from the payload. When it does
+    (``tx.lease_until`` is set), the message is written leased to it.
+    """
+    message = OutboxMessage(
+        id=new_id(),
+        idempotency_key=key or new_id(),
+        channel=channel,
+        payload=payload,
+        created_at=tx.now,
+        next_attempt_at=tx.now,
+        claimed_until=tx.lease_until,
     )
+    tx.uow.outbox.add(message)
+    if tx.lease_until is not None:
+        tx.fresh.append((message, entity))
 
 
 def notify(
@@ -46,12 +60,12 @@ def notify(
         created_at=tx.now,
     )
     tx.uow.notifications.add(notification)
-    emit(tx, OutboxChannel.NOTIFICATION, to_dict(notification), key=notification.id)
+    emit(tx, OutboxChannel.NOTIFICATION, to_dict(notification), notification.id, notification)
     return notification
 
 
 def upsert_event(tx: Tx, event: CalendarEvent) -> None:
-    emit(tx, OutboxChannel.CALENDAR_UPSERT, to_dict(event))
+    emit(tx, OutboxChannel.CALENDAR_UPSERT, to_dict(event), entity=event)
 
 
 def cancel_event(tx: Tx, event_id: str) -> None:
@@ -60,7 +74,7 @@ def cancel_event(tx: Tx, event_id: str) -> None:
 
 def open_conversation(tx: Tx, conversation: Conversation) -> None:
     tx.uow.conversations.add(conversation)
-    emit(tx, OutboxChannel.CONVERSATION, to_dict(conversation))
+    emit(tx, OutboxChannel.CONVERSATION, to_dict(conversation), entity=conversation)
 
 
 def broadcast(tx: Tx, event: dict[str, Any]) -> None:

@@ -6,12 +6,20 @@ or parked as failed after ``max_attempts``) in another. An adapter's
 exception never escapes ``dispatch()``; adapters receive the message's
 entity id as idempotency key, so a crash between delivery and bookkeeping
 repeats a delivery that the adapter recognises.
+
+After a write use case, on a store that dispatches on commit, the claim needs
+no unit of work of its own: the write wrote its messages leased to this
+process and claimed the other due ones just before its commit
+(:meth:`Runtime.write <coachcore.services.context.Runtime.write>`), then
+hands them over; ``dispatch()`` delivers those first, the write's own as the
+entities they were made from (not rebuilt from the payload).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,9 +30,9 @@ from coachcore.domain.entities import CalendarEvent, Conversation, Notification,
 from coachcore.domain.enums import OutboxChannel, OutboxStatus
 from coachcore.errors import BusinessRuleViolation, NotFound
 from coachcore.ports.delivery import CalendarPort, MessagingPort, NotifierPort
-from coachcore.ports.storage import Store
+from coachcore.ports.storage import Store, UnitOfWork
 from coachcore.serialization import from_dict
-from coachcore.services.context import Runtime, Tx
+from coachcore.services.context import Fresh, Runtime, Tx
 
 log = logging.getLogger("coachcore.outbox")
 
@@ -38,17 +46,25 @@ class Deliveries:
     notifier: NotifierPort
     broadcast: Callable[[dict[str, Any]], None]
 
-    def deliver(self, message: OutboxMessage) -> None:
+    def deliver(self, message: OutboxMessage, entity: Any = None) -> None:
+        """Deliver one message; ``entity``, if given, is the object its payload
+        was made from (``to_dict(entity)``), delivered as it is."""
         payload = message.payload
         match message.channel:
             case OutboxChannel.NOTIFICATION:
-                self.notifier.send(from_dict(payload, Notification))
+                if not isinstance(entity, Notification):
+                    entity = from_dict(payload, Notification)
+                self.notifier.send(entity)
             case OutboxChannel.CALENDAR_UPSERT:
-                self.calendar.upsert_event(from_dict(payload, CalendarEvent))
+                if not isinstance(entity, CalendarEvent):
+                    entity = from_dict(payload, CalendarEvent)
+                self.calendar.upsert_event(entity)
             case OutboxChannel.CALENDAR_CANCEL:
                 self.calendar.cancel_event(payload["event_id"])
             case OutboxChannel.CONVERSATION:
-                self.messaging.open_conversation(from_dict(payload, Conversation))
+                if not isinstance(entity, Conversation):
+                    entity = from_dict(payload, Conversation)
+                self.messaging.open_conversation(entity)
             case OutboxChannel.BROADCAST:
                 self.broadcast(payload)
 
@@ -64,10 +80,34 @@ class Dispatcher:
     base_delay: timedelta = timedelta(seconds=5)
     lease: timedelta = timedelta(minutes=5)
     batch: int = 200
+    _handed: threading.local = attrs.field(
+        factory=threading.local, init=False, eq=False, repr=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        # ``coachcore.open`` builds the dispatcher on its runtime's clock
+        # (``Runtime.now``): that runtime's writes then hand their messages over.
+        runtime = getattr(self.now, "__self__", None)
+        if isinstance(runtime, Runtime) and runtime.store is self.store:
+            runtime.outbox = self
 
     def dispatch(self) -> int:
         """Deliver everything due now; returns how many messages were delivered."""
         delivered = 0
+        handed = getattr(self._handed, "items", None)
+        self._handed.items = None
+        if handed is not None:
+            messages, entities, more = handed
+            for first in range(0, len(messages), self.batch):
+                chunk = messages[first : first + self.batch]
+                outcomes = self._deliver(chunk, entities)
+                self._record(outcomes)
+                delivered += sum(1 for _, error in outcomes if error is None)
+                if len(outcomes) < len(chunk):  # the lease ended: claim the rest anew
+                    more = True
+                    break
+            if not more:
+                return delivered
         while True:
             claimed = self._claim()
             outcomes = self._deliver(claimed)
@@ -76,17 +116,46 @@ class Dispatcher:
             if not outcomes or (len(claimed) < self.batch and len(outcomes) == len(claimed)):
                 return delivered
 
-    def _deliver(self, claimed: list[OutboxMessage]) -> list[tuple[OutboxMessage, str | None]]:
+    def _deliver(
+        self, claimed: list[OutboxMessage], entities: Mapping[str, Any] | None = None
+    ) -> list[tuple[OutboxMessage, str | None]]:
         """Deliver the claimed messages while their lease holds. Once it has
         ended (slow adapters), another dispatcher may have claimed the rest:
-        those are left unattempted, and the next claim takes them again."""
+        those are left unattempted, and the next claim takes them again.
+        ``entities`` maps message ids to what their payloads were made from."""
         outcomes: list[tuple[OutboxMessage, str | None]] = []
         for message in claimed:
             lease = message.claimed_until
             if outcomes and lease is not None and self.now() >= lease:
                 break
-            outcomes.append((message, self._try(message)))
+            entity = entities.get(message.id) if entities else None
+            outcomes.append((message, self._try(message, entity)))
         return outcomes
+
+    # -- the hand-over from a write use case (see ``Runtime.write``) -------------------
+
+    def lease_until(self, now: datetime) -> datetime:
+        """The lease a write gives the messages it writes, for this process."""
+        return now + self.lease
+
+    def claim_others(self, uow: UnitOfWork, now: datetime) -> list[OutboxMessage]:
+        """Claim, inside a write's unit of work, the due messages nobody holds
+        (the write's own are leased already): what ``dispatch()`` after the
+        commit would have claimed first."""
+        return list(uow.outbox.claim_due(now, now + self.lease, self.batch))
+
+    def hand_over(self, fresh: Sequence[Fresh], others: list[OutboxMessage]) -> None:
+        """What the next ``dispatch()`` in this thread delivers before it claims
+        anything: the claimed others (older) first, then the write's own
+        messages. It goes on claiming only if ``others`` filled a batch."""
+        messages = others + [message for message, _ in fresh]
+        entities = {message.id: entity for message, entity in fresh if entity is not None}
+        self._handed.items = (messages, entities, len(others) >= self.batch)
+
+    def drop_handover(self) -> None:
+        """Forget a hand-over that ``dispatch()`` did not take (its messages stay
+        leased: any dispatcher delivers them once the lease has ended)."""
+        self._handed.items = None
 
     def _claim(self) -> list[OutboxMessage]:
         with self.store.unit_of_work(write=True) as uow:
@@ -95,9 +164,9 @@ class Dispatcher:
             uow.commit()
         return claimed
 
-    def _try(self, message: OutboxMessage) -> str | None:
+    def _try(self, message: OutboxMessage, entity: Any = None) -> str | None:
         try:
-            self.deliveries.deliver(message)
+            self.deliveries.deliver(message, entity)
         except Exception as exc:  # an adapter failure must never escape
             log.warning("outbox delivery failed: %s %s: %r", message.channel, message.id, exc)
             return f"{type(exc).__name__}: {exc}"[:2000]
@@ -108,6 +177,11 @@ class Dispatcher:
             return
         with self.store.unit_of_work(write=True) as uow:
             now = self.now()
+            # A store may record the deliveries in one statement (the SQL store does).
+            mark = getattr(uow.outbox, "mark_delivered", None)
+            if mark is not None:
+                mark([message for message, error in outcomes if error is None], now)
+                outcomes = [(message, error) for message, error in outcomes if error is not None]
             for message, error in outcomes:
                 uow.outbox.update(self._after(message, error, now))
             uow.commit()

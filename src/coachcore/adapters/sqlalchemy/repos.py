@@ -391,6 +391,29 @@ class OutboxRepo(_Repo[OutboxMessage]):
         ids: Any = sa.bindparam("ids", expanding=True)
         return sa.update(self._t).where(c.id.in_(ids)).values(claimed_until=_p("until"))
 
+    def mark_delivered(self, messages: Sequence[OutboxMessage], at: datetime) -> None:
+        """Record successful deliveries in one statement: what ``update`` of each
+        message as the dispatcher evolves it writes (delivered at ``at``, one
+        more attempt, no lease, no error); ``NotFound`` if none of them is stored."""
+        if messages:
+            params = {"ids": [m.id for m in messages], "at": at}
+            self._db.update(self._stmt("delivered", self._build_delivered), params, self.what)
+
+    def _build_delivered(self) -> Any:
+        c = self._t.c
+        ids: Any = sa.bindparam("ids", expanding=True)
+        return (
+            sa.update(self._t)
+            .where(c.id.in_(ids))
+            .values(
+                status=OutboxStatus.DELIVERED.value,
+                attempts=c.attempts + 1,
+                delivered_at=_p("at"),
+                claimed_until=None,
+                last_error=None,
+            )
+        )
+
     def pending(self) -> Sequence[OutboxMessage]:
         return self._many("pending", lambda c: [c.status == PENDING_MESSAGE], ("created_at", "id"))
 
