@@ -39,6 +39,7 @@ from coachcore.domain.enums import (
     ReminderStatus,
     SessionStatus,
 )
+from coachcore.domain.privacy import SENSITIVE_FIELDS
 from coachcore.domain.rules import (
     OPEN_WAITLIST,
     DateOverride,
@@ -67,13 +68,24 @@ class _Repo(Generic[E]):
     def __init__(self, db: Db, tables: Tables) -> None:
         self._db = db
         self._t: sa.Table = getattr(tables, self.table)
+        self._sensitive = SENSITIVE_FIELDS.get(self.entity, ())
+
+    def _row(self, entity: E) -> dict[str, Any]:
+        """The columns of ``entity``, sensitive ones encrypted when the store has a key."""
+        row = to_row(entity)
+        return self._db.sealer.seal(row, self._sensitive) if self._sensitive else row
+
+    def _load(self, row: Any) -> E:
+        if self._sensitive:
+            row = self._db.sealer.open(row, self._sensitive)
+        return from_row(row, self.entity)
 
     def add(self, entity: E) -> None:
         stmt = self._stmt("insert", lambda: insert_ignoring_duplicates(self._t, self._db.dialect))
-        self._db.insert(stmt, to_row(entity), self.what)
+        self._db.insert(stmt, self._row(entity), self.what)
 
     def update(self, entity: E) -> None:
-        row = to_row(entity)
+        row = self._row(entity)
         key = self._t.c[self.key]
         stmt = self._stmt("update", lambda: sa.update(self._t).where(key == sa.bindparam("key_")))
         self._db.update(stmt, {**row, "key_": row[self.key]}, self.what)
@@ -99,12 +111,12 @@ class _Repo(Generic[E]):
 
     def _one(self, name: str, where: Where, **params: Any) -> E | None:
         row = self._db.first(self._stmt(name, lambda: self._select(where)), params)
-        return None if row is None else from_row(row, self.entity)
+        return None if row is None else self._load(row)
 
     def _many(self, name: str, where: Where, order: Sequence[str], **params: Any) -> list[E]:
         limit = "limit_" in params
         stmt = self._stmt(name, lambda: self._select(where, order, limit))
-        return from_rows(self._db.rows(stmt, params), self.entity)
+        return [self._load(row) for row in self._db.rows(stmt, params)]
 
 
 def _p(name: str) -> Any:

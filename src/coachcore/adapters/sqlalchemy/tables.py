@@ -88,6 +88,8 @@ class Tables:
     scheduling_rules: sa.Table
     date_overrides: sa.Table
     waitlist_entries: sa.Table
+    settings: sa.Table
+    """Store-wide facts (``name`` -> ``value``), e.g. the encryption key check."""
 
     @property
     def version_table(self) -> str:
@@ -121,6 +123,7 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         sa.Column("external_id", sa.Text()),
         _when("created_at"),
         _when("updated_at"),
+        _when("erased_at", nullable=True),
     )
     uid = users.c.id
     member_profiles = table(
@@ -329,6 +332,11 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         sa.Index(None, "member_id"),
         sa.Index(None, "status", "hold_until"),
     )
+    settings = table(
+        "settings",
+        sa.Column("name", sa.String(64), primary_key=True),
+        sa.Column("value", sa.Text(), nullable=False),
+    )
     return Tables(
         metadata=md,
         schema=schema,
@@ -348,4 +356,5 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         scheduling_rules=scheduling_rules,
         date_overrides=date_overrides,
         waitlist_entries=waitlist_entries,
+        settings=settings,
     )
