@@ -35,9 +35,11 @@ waitlist_app = typer.Typer(help="Waitlist holds.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(reminders_app, name="reminders")
+privacy_app = typer.Typer(help="Retention of personal data.", no_args_is_help=True)
 keys_app = typer.Typer(help="Encryption keys of the sensitive fields.", no_args_is_help=True)
 app.add_typer(waitlist_app, name="waitlist")
 app.add_typer(keys_app, name="keys")
+app.add_typer(privacy_app, name="privacy")
 console = Console()
 
 
@@ -262,6 +264,24 @@ def outbox_failed(url: UrlOption) -> None:
     """List messages parked after repeated failures."""
     with _open(url) as core:
         _messages("Failed", core.system.outbox.failed())
+
+
+@privacy_app.command("purge")
+def privacy_purge(
+    url: UrlOption,
+    days: Annotated[
+        int | None,
+        typer.Option(
+            "--days",
+            help="Retention period in days (default: $COACHCORE_RETENTION_DAYS)",
+            envvar="COACHCORE_RETENTION_DAYS",
+        ),
+    ] = None,
+) -> None:
+    """Remove private notes of sessions completed more than DAYS ago (idempotent; for cron)."""
+    with _open(url) as core:
+        purged = core.system.privacy.purge(days=days)
+    console.print(f"sessions purged of private notes: {purged}")
 
 
 @keys_app.command("generate")

@@ -39,6 +39,7 @@ PERMISSIONS: frozenset[str] = frozenset(
         "reminders:run",
         "waitlist:run",
         "outbox:manage",
+        "privacy:manage",
     }
 )
 

@@ -14,6 +14,7 @@ from coachcore.services.dashboards import Dashboards
 from coachcore.services.inbox import Conversations, Notifications
 from coachcore.services.members import Members, signup
 from coachcore.services.outbox import Dispatcher, Outbox
+from coachcore.services.privacy import Privacy
 from coachcore.services.reminders import Reminders
 from coachcore.services.scheduling import Scheduling
 from coachcore.services.sessions import Sessions
@@ -41,6 +42,7 @@ class Scope:
         self.dashboards = Dashboards(rt, actor_id)
         self.conversations = Conversations(rt, actor_id)
         self.notifications = Notifications(rt, actor_id)
+        self.privacy = Privacy(rt, actor_id)
 
     def signup_member(
         self,

@@ -181,6 +181,18 @@ class SessionRepo(_Repo):
             and s.scheduled_at > after
         )
 
+    def completed_with_notes(self, before: datetime, limit: int) -> Sequence[Session]:
+        rows = [
+            s
+            for s in self._t.rows.values()
+            if s.status == SessionStatus.COMPLETED
+            and s.completed_at is not None
+            and s.completed_at <= before
+            and (s.coach_notes is not None or s.member_notes is not None)
+        ]
+        rows.sort(key=lambda s: (s.completed_at, s.id))
+        return rows[:limit]
+
 
 class RatingRepo(_Repo):
     def get_for_session(self, session_id: str) -> Rating | None:

@@ -293,6 +293,17 @@ class SessionRepo(_Repo[Session]):
         params = {"member": member_id, "coach": coach_id, "after": after}
         return int(self._db.scalar(self._stmt("count_upcoming", build), params))
 
+    def completed_with_notes(self, before: datetime, limit: int) -> Sequence[Session]:
+        def where(c: Any) -> list[ColumnElement[bool]]:
+            return [
+                c.status == SessionStatus.COMPLETED.value,
+                c.completed_at <= _p("before"),
+                sa.or_(c.coach_notes.is_not(None), c.member_notes.is_not(None)),
+            ]
+
+        order = ("completed_at", "id")
+        return self._many("with_notes", where, order, before=before, limit_=limit)
+
 
 class RatingRepo(_Repo[Rating]):
     entity, what, table = Rating, "rating", "ratings"
