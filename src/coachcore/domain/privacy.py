@@ -14,8 +14,17 @@ from datetime import datetime
 
 import attrs
 
-from coachcore.domain.entities import Booking, MemberProfile, Rating, Session, User
+from coachcore.domain.entities import (
+    Booking,
+    Conversation,
+    MemberProfile,
+    Notification,
+    Rating,
+    Session,
+    User,
+)
 from coachcore.domain.enums import MembershipStatus
+from coachcore.domain.rules import WaitlistEntry
 
 SENSITIVE_FIELDS: Mapping[type, tuple[str, ...]] = {
     MemberProfile: ("goals", "health_info", "coach_notes"),
@@ -96,3 +105,39 @@ def erase_booking(booking: Booking, now: datetime) -> Booking:
 def erase_rating(rating: Rating) -> Rating:
     """The rating keeps its stars (the coach's average) and loses its words."""
     return attrs.evolve(rating, feedback=None)
+
+
+EXPORT_SCHEMA = "coachcore.member-export"
+EXPORT_VERSION = 1
+
+
+@attrs.frozen(kw_only=True)
+class PersonRef:
+    """Another person named in an export: id and display name only."""
+
+    id: str
+    name: str
+
+
+@attrs.frozen(kw_only=True)
+class MemberExport:
+    """Everything coachcore holds about one member (``docs/guides/privacy.md``).
+
+    ``schema`` and ``version`` identify the document's shape; a later version
+    only adds keys. Sessions and the profile are redacted for the requester
+    exactly as the API would show them.
+    """
+
+    schema: str = EXPORT_SCHEMA
+    version: int = EXPORT_VERSION
+    exported_at: datetime
+    requested_by: str
+    user: User
+    profile: MemberProfile
+    coach: PersonRef | None
+    sessions: list[Session]
+    bookings: list[Booking]
+    ratings: list[Rating]
+    waitlist: list[WaitlistEntry]
+    notifications: list[Notification]
+    conversations: list[Conversation]
