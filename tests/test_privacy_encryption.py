@@ -224,6 +224,7 @@ ACTIONS = st.lists(
             "rate",
             "cancel",
             "reschedule",
+            "erase",
         ]
     ),
     min_size=1,
@@ -274,7 +275,14 @@ def _run(core: coachcore.Core, actions: list[str], texts: Any) -> None:
                 as_coach.sessions.cancel(sessions[-1], reason="busy")
             elif sessions and action == "reschedule":
                 as_coach.sessions.update(sessions[-1], duration=30)
-        except (coachcore.errors.BusinessRuleViolation, coachcore.errors.Conflict, StopIteration):
+            elif action == "erase":
+                sysadm.privacy.erase(member.id)
+        except (
+            coachcore.errors.BusinessRuleViolation,
+            coachcore.errors.Conflict,
+            coachcore.errors.Forbidden,
+            StopIteration,
+        ):
             pass
 
 

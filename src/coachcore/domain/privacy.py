@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import attrs
 
@@ -96,6 +97,28 @@ def erase_session(session: Session, now: datetime) -> Session:
         cancellation_reason=None,
         updated_at=now,
     )
+
+
+def mentions(data: Any, text: str) -> bool:
+    """Whether ``text`` occurs in a string value (not a key) of JSON-ready ``data``."""
+    if isinstance(data, str):
+        return text in data
+    if isinstance(data, dict):
+        return any(mentions(value, text) for value in data.values())
+    if isinstance(data, list | tuple):
+        return any(mentions(value, text) for value in data)
+    return False
+
+
+def replace_text(data: Any, old: str, new: str) -> Any:
+    """``data`` with ``old`` replaced by ``new`` in every string value (keys kept)."""
+    if isinstance(data, str):
+        return data.replace(old, new)
+    if isinstance(data, dict):
+        return {key: replace_text(value, old, new) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [replace_text(value, old, new) for value in data]
+    return data
 
 
 def erase_booking(booking: Booking, now: datetime) -> Booking:

@@ -195,6 +195,10 @@ class OutboxRepository(Protocol):
 
     def pending(self) -> Sequence[OutboxMessage]: ...
     def failed(self) -> Sequence[OutboxMessage]: ...
+    def mentioning(self, text: str) -> Sequence[OutboxMessage]:
+        """Messages of any status with ``text`` inside a string value of their
+        payload, oldest first (erasure rewrites them; a rare, scanning call)."""
+        ...
 
 
 class SchedulingRulesRepository(Protocol):

@@ -5,19 +5,33 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import attrs
+
 from coachcore.domain import checks
+from coachcore.domain.entities import User
+from coachcore.domain.enums import NotificationKind, SessionStatus
 from coachcore.domain.privacy import (
+    ERASED_NAME,
     MemberExport,
     PersonRef,
     erase_booking,
+    erase_profile,
+    erase_rating,
+    erase_session,
+    erase_user,
     holds_notes,
     purge_notes,
+    replace_text,
 )
+from coachcore.domain.rules import OPEN_WAITLIST, WaitlistStatus
 from coachcore.errors import Forbidden, ValidationFailed
 from coachcore.policies import access
 from coachcore.serialization import to_dict
-from coachcore.services import lookups
+from coachcore.services import effects, lookups, waitlist
 from coachcore.services.context import Tx, UseCases
+from coachcore.services.sessions import cancel as cancel_session
+
+ERASURE_REASON = "The member's account was closed"
 
 PURGE_BATCH = 200
 
@@ -74,6 +88,63 @@ def member_export(tx: Tx, member_id: str) -> MemberExport:
     )
 
 
+def erase_member(tx: Tx, member_id: str) -> User:
+    """Erase a member (see :meth:`Privacy.erase`); a second call changes nothing."""
+    user = lookups.user(tx.uow, member_id)
+    profile = lookups.member(tx.uow, user.id)
+    if user.erased_at is not None:
+        return user
+    uow = tx.uow
+    for session in uow.sessions.list(member_id=user.id):
+        if session.status == SessionStatus.SCHEDULED:
+            uow.lock_coach(session.coach_id)
+            cancel_session(tx, session, ERASURE_REASON, notify_member=False)
+    for entry in uow.waitlist.list(member_id=user.id):
+        if entry.status in OPEN_WAITLIST:
+            left = attrs.evolve(
+                entry, status=WaitlistStatus.LEFT, hold_until=None, updated_at=tx.now
+            )
+            uow.waitlist.update(left)
+            if entry.status == WaitlistStatus.OFFERED:
+                waitlist.offer_freed(tx, entry.coach_id, entry.start, entry.duration)
+    coaches: set[str] = set() if profile.coach_id is None else {profile.coach_id}
+    event_ids: list[str] = []
+    for session in uow.sessions.list(member_id=user.id):
+        coaches.add(session.coach_id)
+        uow.sessions.update(erase_session(session, tx.now))
+        rating = uow.ratings.get_for_session(session.id)
+        if rating is not None and rating.feedback is not None:
+            uow.ratings.update(erase_rating(rating))
+        event = uow.calendar_events.get(session.calendar_event_id)
+        if event is not None:
+            event_ids.append(event.id)
+            title = event.title.replace(user.name, ERASED_NAME)
+            uow.calendar_events.update(attrs.evolve(event, title=title))
+    for booking in uow.bookings.list(member_id=user.id):
+        if booking.member_notes is not None:
+            uow.bookings.update(erase_booking(booking, tx.now))
+    for coach_id in sorted(coaches):  # "<name> is now your member": the name goes
+        for note in uow.notifications.for_recipient(coach_id):
+            if note.kind == NotificationKind.MEMBER_ASSIGNED and user.name in note.body:
+                body = note.body.replace(user.name, ERASED_NAME)
+                uow.notifications.update(attrs.evolve(note, body=body))
+    for personal in {user.name, user.email}:  # copies in delivered or pending side effects
+        for message in uow.outbox.mentioning(personal):
+            payload = replace_text(message.payload, personal, ERASED_NAME)
+            uow.outbox.update(attrs.evolve(message, payload=payload))
+    uow.members.update(erase_profile(profile, tx.now))
+    erased = erase_user(user, tx.now)
+    uow.users.update(erased)
+    effects.erase_person(
+        tx,
+        user.id,
+        event_ids=event_ids,
+        conversation_ids=[c.id for c in uow.conversations.for_user(user.id)],
+        notification_ids=[n.id for n in uow.notifications.for_recipient(user.id)],
+    )
+    return erased
+
+
 class Privacy(UseCases):
     """``scope.privacy``: retention, export and erasure of personal data."""
 
@@ -123,3 +194,26 @@ class Privacy(UseCases):
             return document
 
         return self._rt.read(self._actor, run)
+
+    def erase(self, member_id: Any) -> User:
+        """Erase a member (GDPR article 17); admins (``privacy:manage``) only.
+
+        In one transaction: scheduled sessions are cancelled with the usual
+        side effects; open waitlist entries are left; every session, booking
+        and rating of the member loses its free text (ratings keep their
+        stars, so the coach's average and counts stay right); the profile
+        loses goals, health information and notes, and its coach; the user
+        becomes "Erased member" with a unique placeholder address, inactive,
+        with ``erased_at`` set; the member's name leaves calendar event titles
+        and the coach's "new member" notifications; and the calendar,
+        messaging and notifier adapters are told through the outbox to forget
+        the person. Idempotent: erasing an erased member returns it unchanged.
+        Returns the erased user.
+        """
+        wanted = checks.identifier("member_id", member_id)
+
+        def run(tx: Tx) -> User:
+            tx.actor.require("privacy:manage")
+            return erase_member(tx, wanted)
+
+        return self._rt.write(self._actor, run)

@@ -36,6 +36,7 @@ from coachcore.domain.enums import (
     ReminderStatus,
     SessionStatus,
 )
+from coachcore.domain.privacy import mentions
 from coachcore.domain.rules import (
     OPEN_WAITLIST,
     DateOverride,
@@ -254,6 +255,10 @@ class OutboxRepo(_Repo):
 
     def pending(self) -> Sequence[OutboxMessage]:
         rows = self._t.by("status", OutboxStatus.PENDING)
+        return sorted(rows, key=lambda m: (m.created_at, m.id))
+
+    def mentioning(self, text: str) -> Sequence[OutboxMessage]:
+        rows = [m for m in self._t.rows.values() if mentions(m.payload, text)]
         return sorted(rows, key=lambda m: (m.created_at, m.id))
 
     def failed(self) -> Sequence[OutboxMessage]:

@@ -39,7 +39,7 @@ from coachcore.domain.enums import (
     ReminderStatus,
     SessionStatus,
 )
-from coachcore.domain.privacy import SENSITIVE_FIELDS
+from coachcore.domain.privacy import SENSITIVE_FIELDS, mentions
 from coachcore.domain.rules import (
     OPEN_WAITLIST,
     DateOverride,
@@ -339,6 +339,19 @@ class ConversationRepo(_Repo[Conversation]):
         return [c for c in rows if user_id in c.participant_ids]
 
 
+def _like_json(text: str) -> str:
+    """A LIKE pattern matching ``text`` inside the JSON text of a column."""
+    needle = json.dumps(text)[1:-1].replace("\\", "\\\\").replace("%", "\\%")
+    return "%" + needle.replace("_", "\\_") + "%"
+
+
+def _json_like(column: str) -> Where:
+    def where(c: Any) -> list[ColumnElement[bool]]:
+        return [sa.cast(c[column], sa.Text).like(_p("pattern"), escape="\\")]
+
+    return where
+
+
 class NotificationRepo(_Repo[Notification]):
     entity, what, table = Notification, "notification", "notifications"
 
@@ -409,6 +422,13 @@ class OutboxRepo(_Repo[OutboxMessage]):
 
     def failed(self) -> Sequence[OutboxMessage]:
         return self._many("failed", lambda c: [c.status == FAILED_MESSAGE], ("created_at", "id"))
+
+    def mentioning(self, text: str) -> Sequence[OutboxMessage]:
+        """A LIKE on the JSON text narrows the rows; string values are then checked exactly."""
+        rows = self._many(
+            "mentioning", _json_like("payload"), ("created_at", "id"), pattern=_like_json(text)
+        )
+        return [m for m in rows if mentions(m.payload, text)]
 
 
 class RulesRepo(_Repo[SchedulingRules]):
