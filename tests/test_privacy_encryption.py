@@ -313,3 +313,17 @@ def test_no_code_path_writes_a_sensitive_field_in_plain_text(
         sql.release()
     assert all_sealed(sql)
     assert SECRET not in raw_text(sql)
+
+
+def test_without_a_cipher_a_value_that_looks_like_ciphertext_is_refused() -> None:
+    from coachcore.adapters.sqlalchemy.sealing import Sealer
+
+    with pytest.raises(ValidationFailed, match="marks ciphertext"):
+        Sealer().seal({"goals": PREFIX + "x"}, ("goals",))
+    sealed = Sealer(FernetCipher(KEY_A)).seal({"goals": PREFIX + "x"}, ("goals",))
+    assert Sealer(FernetCipher(KEY_A)).open(sealed, ("goals",)) == {"goals": PREFIX + "x"}
+    with pytest.raises(KeyMissing):
+        Sealer().open(sealed, ("goals",))
+    tampered = {"goals": sealed["goals"][:-4] + "AAAA"}
+    with pytest.raises(KeyMismatch):
+        Sealer(FernetCipher(KEY_A)).open(tampered, ("goals",))

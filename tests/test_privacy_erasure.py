@@ -166,3 +166,18 @@ def test_erasure_messages_are_a_no_op_for_adapters_without_erase_person(
     with w.core.store.unit_of_work(write=False) as uow:
         channels = {m.channel for m in uow.outbox.pending()}
     assert OutboxChannel.CALENDAR_ERASE not in channels
+
+
+def test_names_with_like_wildcards_quotes_and_accents_are_scrubbed(world: World) -> None:
+    coach = world.coach()
+    world.window(coach, 1, "09:00", "12:00")
+    name = 'Zoë "50%_off" O\'Brien\\x'
+    member = world.sys.signup_member(name=name, email="zoe@example.com", coach_id=coach.id)
+    world.core.acting_as(member.id).bookings.create(coach_id=coach.id, start=NINE)
+    decoy = world.sys.signup_member(name="Zoë 50 off", email="d@example.com", coach_id=coach.id)
+    world.sys.privacy.erase(member.id)
+    with world.core.store.unit_of_work(write=False) as uow:
+        assert uow.outbox.mentioning(name) == []
+        assert uow.outbox.mentioning("Zoë 50 off")  # the look-alike is left alone
+        assert uow.outbox.mentioning("Erased member")
+    assert world.sys.users.get(decoy.id).name == "Zoë 50 off"
