@@ -95,18 +95,20 @@ def erase_member(tx: Tx, member_id: str) -> User:
     if user.erased_at is not None:
         return user
     uow = tx.uow
-    for session in uow.sessions.list(member_id=user.id):
-        if session.status == SessionStatus.SCHEDULED:
-            uow.lock_coach(session.coach_id)
-            cancel_session(tx, session, ERASURE_REASON, notify_member=False)
+    # leave queues first, so seats freed below are never offered to the member
     for entry in uow.waitlist.list(member_id=user.id):
         if entry.status in OPEN_WAITLIST:
+            uow.lock_coach(entry.coach_id)
             left = attrs.evolve(
                 entry, status=WaitlistStatus.LEFT, hold_until=None, updated_at=tx.now
             )
             uow.waitlist.update(left)
             if entry.status == WaitlistStatus.OFFERED:
                 waitlist.offer_freed(tx, entry.coach_id, entry.start, entry.duration)
+    for session in uow.sessions.list(member_id=user.id):
+        if session.status == SessionStatus.SCHEDULED:
+            uow.lock_coach(session.coach_id)
+            cancel_session(tx, session, ERASURE_REASON, notify_member=False)
     coaches: set[str] = set() if profile.coach_id is None else {profile.coach_id}
     event_ids: list[str] = []
     for session in uow.sessions.list(member_id=user.id):
