@@ -104,6 +104,8 @@ class Runtime:
     clock: Clock
     roles: RoleRegistry
     after_commit: Callable[[], None] = lambda: None
+    retention_days: int | None = None
+    """How long completed sessions keep their private notes (None: for ever)."""
 
     def now(self) -> datetime:
         moment = self.clock.now()
