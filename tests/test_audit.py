@@ -1,5 +1,6 @@
-"""The audit log (issue 8.7): the sister systems' changes are recorded in the same
-transaction, and only admins read them."""
+"""The audit log (issue 8.7): changes are recorded in the same transaction, and
+only admins read them. (Setting up users records generic entries too; the
+assertions here look at the relationship and invitation entries.)"""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ def test_changes_are_recorded_and_admins_read_them(world: World) -> None:
     world.advance(minutes=1)
     issued = world.core.acting_as(coach.id).invitations.create(email="new@example.com")
     log = world.core.acting_as(admin.id).audit
-    entries = log.list()
+    sister = {"relationship", "invitation"}
+    entries = [e for e in log.list() if e.entity_type in sister]
     assert [e.action for e in entries] == [
         "invitation.created",
         "relationship.status_changed",
@@ -42,8 +44,9 @@ def test_changes_are_recorded_and_admins_read_them(world: World) -> None:
     assert [e.action for e in log.list(actor_id=member.id)] == ["relationship.status_changed"]
     assert [e.action for e in log.list(entity_type="invitation")] == ["invitation.created"]
     start = entries[-1].created_at
-    assert len(log.list(since=start + timedelta(minutes=1))) == 2
-    assert len(log.list(until=start + timedelta(minutes=1))) == 1
+    later = log.list(since=start + timedelta(minutes=1))
+    assert [e.action for e in later] == ["invitation.created", "relationship.status_changed"]
+    assert len(log.list(until=start + timedelta(minutes=1), entity_type="relationship")) == 1
     assert len(log.list(limit=1)) == 1
     with pytest.raises(ValidationFailed):
         log.list(limit=0)
@@ -60,9 +63,11 @@ def test_a_failed_change_leaves_no_entry(world: World) -> None:
         world.sys.relationships.set_status(rel.id, "completed")
     assert world.sys.audit.list() == before
     world.sys.users.deactivate(member.id)
+    before = world.sys.audit.list()  # the deactivation has its own entry
+    assert "users.deactivate" in [e.action for e in before]
     with pytest.raises(Exception):  # noqa: B017
         world.sys.relationships.accept(rel.id)
-    assert [e.action for e in world.sys.audit.list()] == [e.action for e in before]
+    assert world.sys.audit.list() == before
 
 
 def test_every_sister_system_writes_the_log(world: World) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
@@ -12,15 +13,25 @@ from rich.table import Table
 import coachcore
 from coachcore import Role
 from coachcore.adapters.sqlalchemy.tables import DEFAULT_PREFIX
-from coachcore.errors import CoachCoreError
+from coachcore.errors import CoachCoreError, KeyMissing
 
 DEMO_URL = "sqlite:///coachcore-demo.db"
+KEYS_ENV = "COACHCORE_KEYS"
 UrlOption = Annotated[str, typer.Option("--url", help="Database URL", envvar="COACHCORE_URL")]
 SchemaOption = Annotated[
     str | None, typer.Option("--schema", help="Schema holding coachcore's tables (PostgreSQL)")
 ]
 PrefixOption = Annotated[
     str, typer.Option("--table-prefix", help="Prefix of coachcore's table names")
+]
+KeysOption = Annotated[
+    str | None,
+    typer.Option(
+        "--keys",
+        help="Encryption keys, newest first, comma-separated (default: $COACHCORE_KEYS)",
+        envvar=KEYS_ENV,
+        show_envvar=True,
+    ),
 ]
 
 app = typer.Typer(help="coachcore: the domain core of a coaching platform.", no_args_is_help=True)
@@ -31,8 +42,19 @@ waitlist_app = typer.Typer(help="Waitlist holds.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(reminders_app, name="reminders")
+privacy_app = typer.Typer(help="Retention of personal data.", no_args_is_help=True)
+keys_app = typer.Typer(help="Encryption keys of the sensitive fields.", no_args_is_help=True)
 app.add_typer(waitlist_app, name="waitlist")
+app.add_typer(keys_app, name="keys")
+app.add_typer(privacy_app, name="privacy")
 console = Console()
+
+
+def _open(url: str, **options: Any) -> coachcore.Core:
+    """A core over ``url`` with the keys of ``$COACHCORE_KEYS`` (if set), so every
+    command works on a store with encrypted fields."""
+    keys = os.environ.get(KEYS_ENV) or None
+    return coachcore.open(url, keys=keys, **options)
 
 
 def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
@@ -68,7 +90,7 @@ def _demo_coach(core: coachcore.Core) -> coachcore.User:
 
 def run_demo(url: str) -> dict[str, Any]:
     """Seed (or reuse) a coach, sign up a member, book, complete, rate; show dashboards."""
-    with coachcore.open(url) as core:
+    with _open(url) as core:
         coach = _demo_coach(core)
         n = len(core.system.users.list(role=Role.MEMBER)) + 1
         member = core.system.signup_member(
@@ -157,7 +179,7 @@ def slots(
     duration: int = 60,
 ) -> None:
     """List a coach's available slots between two dates."""
-    with coachcore.open(url) as core:
+    with _open(url) as core:
         found = core.system.availability.available_slots(
             coach_id,
             start_date=date.fromisoformat(start),
@@ -206,7 +228,7 @@ def db_current(
 @reminders_app.command("run")
 def reminders_run(url: UrlOption) -> None:
     """Send due reminders (idempotent; call it from cron every few minutes)."""
-    with coachcore.open(url) as core:
+    with _open(url) as core:
         sent = core.system.reminders.send_due()
         delivered = core.system.outbox.dispatch()
     console.print(f"reminders sent: {sent}, messages delivered: {delivered}")
@@ -215,7 +237,7 @@ def reminders_run(url: UrlOption) -> None:
 @waitlist_app.command("run")
 def waitlist_run(url: UrlOption) -> None:
     """End expired waitlist holds and offer the seats on (idempotent; for cron)."""
-    with coachcore.open(url) as core:
+    with _open(url) as core:
         ended = core.system.waitlist.release_expired()
         delivered = core.system.outbox.dispatch()
     console.print(f"holds ended: {ended}, messages delivered: {delivered}")
@@ -224,7 +246,7 @@ def waitlist_run(url: UrlOption) -> None:
 @outbox_app.command("dispatch")
 def outbox_dispatch(url: UrlOption) -> None:
     """Deliver pending side effects."""
-    with coachcore.open(url) as core, console.status("dispatching..."):
+    with _open(url) as core, console.status("dispatching..."):
         delivered = core.system.outbox.dispatch()
     console.print(f"delivered: {delivered}")
 
@@ -245,15 +267,65 @@ def _messages(title: str, messages: list[coachcore.OutboxMessage]) -> None:
 @outbox_app.command("pending")
 def outbox_pending(url: UrlOption) -> None:
     """List messages not yet delivered."""
-    with coachcore.open(url) as core:
+    with _open(url) as core:
         _messages("Pending", core.system.outbox.pending())
 
 
 @outbox_app.command("failed")
 def outbox_failed(url: UrlOption) -> None:
     """List messages parked after repeated failures."""
-    with coachcore.open(url) as core:
+    with _open(url) as core:
         _messages("Failed", core.system.outbox.failed())
+
+
+@privacy_app.command("purge")
+def privacy_purge(
+    url: UrlOption,
+    days: Annotated[
+        int | None,
+        typer.Option(
+            "--days",
+            help="Retention period in days (default: $COACHCORE_RETENTION_DAYS)",
+            envvar="COACHCORE_RETENTION_DAYS",
+        ),
+    ] = None,
+) -> None:
+    """Remove private notes of sessions completed more than DAYS ago (idempotent; for cron)."""
+    with _open(url) as core:
+        purged = core.system.privacy.purge(days=days)
+    console.print(f"sessions purged of private notes: {purged}")
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print a new random encryption key (keep it in your secret store)."""
+    from coachcore.adapters.crypto import FernetCipher
+
+    typer.echo(FernetCipher.generate_key())
+
+
+@keys_app.command("rotate")
+def keys_rotate(url: UrlOption, keys: KeysOption = None, batch: int = 500) -> None:
+    """Re-encrypt every sensitive field with the newest key (the first one).
+
+    Also encrypts values stored in plain text before encryption was turned on.
+    Runs in short batches while the application keeps working.
+    """
+    from coachcore.adapters.crypto import FernetCipher
+    from coachcore.adapters.sqlalchemy import SqlStore
+
+    if not keys:
+        raise KeyMissing(f"Give the keys, newest first, with --keys or ${KEYS_ENV}")
+    store = SqlStore.from_url(url, cipher=FernetCipher(keys))
+    try:
+        with console.status("re-encrypting..."):
+            report = store.rotate_keys(batch=batch)
+    finally:
+        store.close()
+    console.print(
+        f"re-encrypted: {report.rotated}, newly encrypted: {report.encrypted}, "
+        f"rows rewritten: {report.rows}"
+    )
 
 
 def main() -> None:

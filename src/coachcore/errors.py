@@ -85,6 +85,26 @@ class StoreError(CoachCoreError):
     error = "Service Unavailable"
 
 
+class EncryptionKeyError(CoachCoreError):
+    """Encrypted fields cannot be read or written safely with the keys given.
+
+    Raised when a store holding ciphertext is opened without a key
+    (:class:`KeyMissing`) or with keys none of which decrypts it
+    (:class:`KeyMismatch`); never answered with garbage or a plain-text write.
+    """
+
+    status_code = 500
+    error = "Encryption Key Error"
+
+
+class KeyMissing(EncryptionKeyError):
+    """The store holds encrypted fields and no key was given."""
+
+
+class KeyMismatch(EncryptionKeyError):
+    """None of the given keys decrypts the store's encrypted fields."""
+
+
 class SchemaOutdated(CoachCoreError):
     """The database schema is older than this version of coachcore expects."""
 
@@ -97,7 +117,10 @@ __all__ = [
     "BusinessRuleViolation",
     "CoachCoreError",
     "Conflict",
+    "EncryptionKeyError",
     "Forbidden",
+    "KeyMismatch",
+    "KeyMissing",
     "NotFound",
     "SchemaOutdated",
     "SlotFull",

@@ -53,11 +53,14 @@ class IcsCalendar:
         self._clock = clock or SystemClock()
         self._events: dict[str, _Stored] = {}
         self._cancelled: set[str] = set()  # cancels that arrived before their event
+        self._erased: set[str] = set()  # events of erased people, never shown again
         self._lock = threading.Lock()
 
     def upsert_event(self, event: CalendarEvent) -> None:
         """Store the event unless a newer version (higher sequence) is already here."""
         with self._lock:
+            if event.id in self._erased:
+                return
             if event.id in self._cancelled:
                 self._cancelled.discard(event.id)
                 event = _cancelled(event)
@@ -73,6 +76,14 @@ class IcsCalendar:
                 self._cancelled.add(event_id)
             elif current.event.status != CalendarEventStatus.CANCELLED:
                 self._events[event_id] = _Stored(_cancelled(current.event), self._clock.now())
+
+    def erase_person(self, user_id: str, event_ids: list[str]) -> None:
+        """Delete the erased person's events from every feed (the optional
+        ``ErasingCalendar`` port); a later upsert of them is ignored."""
+        with self._lock:
+            for event_id in event_ids:
+                self._events.pop(event_id, None)
+                self._erased.add(event_id)
 
     def event(self, event_id: str) -> CalendarEvent | None:
         """The stored version of one event, or None."""

@@ -117,6 +117,12 @@ class WebhookNotifier:
         with self._lock:
             self._sent.add(notification.id)
 
+    def erase_person(self, user_id: str, notification_ids: list[str]) -> None:
+        """POST an ``erase_person`` request (the optional ``ErasingNotifier`` port):
+        the receiver deletes what it keeps of these notifications."""
+        body = {"type": "erase_person", "user_id": user_id, "notification_ids": notification_ids}
+        self.client.post(body, {EVENT_HEADER: "erase_person"})
+
 
 class WebhookBroadcast:
     """A plugin that POSTs every committed domain event (``coachcore_broadcast``).

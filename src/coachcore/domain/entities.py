@@ -61,6 +61,8 @@ class User:
     external_id: str | None = None
     created_at: datetime = attrs.field(validator=_aware)
     updated_at: datetime = attrs.field(validator=_aware)
+    erased_at: datetime | None = attrs.field(default=None, validator=_optional_aware)
+    """When an admin erased this member (name and email are then placeholders)."""
 
 
 @attrs.frozen(kw_only=True)

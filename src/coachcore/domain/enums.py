@@ -82,6 +82,9 @@ class OutboxChannel(StrEnum):
     CONVERSATION = "conversation"
     NOTIFICATION = "notification"
     BROADCAST = "broadcast"
+    CALENDAR_ERASE = "calendar_erase"
+    MESSAGING_ERASE = "messaging_erase"
+    NOTIFIER_ERASE = "notifier_erase"
 
 
 class OutboxStatus(StrEnum):

@@ -14,13 +14,13 @@ from coachcore.plugins.hookspecs import hookimpl
 
 
 @hookimpl
-def coachcore_store(url: str) -> Any:
+def coachcore_store(url: str, cipher: Any) -> Any:
     if url.startswith("memory:"):
-        return MemoryStore()
+        return MemoryStore()  # nothing at rest: no encryption needed
     if url.startswith(("sqlite", "postgresql")):
         from coachcore.adapters.sqlalchemy.store import SqlStore
 
-        return SqlStore.from_url(url)
+        return SqlStore.from_url(url, cipher=cipher)
     return None
 
 

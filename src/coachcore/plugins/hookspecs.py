@@ -17,11 +17,16 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec(firstresult=True)
-def coachcore_store(url: str) -> Any:
+def coachcore_store(url: str, cipher: Any) -> Any:
     """Return a store (``coachcore.ports.storage.Store``) for ``url``, or None.
 
     :param url: the URL given to ``coachcore.open``; decide by its scheme
         (``memory://``, ``sqlite:///...``, ``postgresql+psycopg://...``).
+    :param cipher: the ``coachcore.ports.cipher.Cipher`` the host configured
+        (``coachcore.open(url, keys=...)`` or ``cipher=...``), or None. A store
+        that keeps data at rest must encrypt the sensitive fields with it and
+        expose it as ``store.cipher``; implementations may omit the parameter
+        if they keep nothing at rest.
     """
 
 

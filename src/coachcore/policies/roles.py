@@ -54,6 +54,7 @@ PERMISSIONS: frozenset[str] = frozenset(
         "audit:read",
         "documents:read",
         "documents:write",
+        "privacy:manage",
     }
 )
 

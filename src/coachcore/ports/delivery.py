@@ -46,6 +46,40 @@ class NotifierPort(Protocol):
 
 
 @runtime_checkable
+class ErasingCalendar(Protocol):
+    """Optional: a calendar that can forget a person (erasure of a member).
+
+    Adapters without this method get no erasure message (a no-op): nothing
+    coachcore stores depends on it.
+    """
+
+    def erase_person(self, user_id: str, event_ids: list[str]) -> None:
+        """Delete these events of the erased person, or at least remove the person
+        (name, attendance) from them; unknown ids are ignored; repeatable."""
+        ...
+
+
+@runtime_checkable
+class ErasingMessaging(Protocol):
+    """Optional: a messaging system that can forget a person."""
+
+    def erase_person(self, user_id: str, conversation_ids: list[str]) -> None:
+        """Delete or anonymise the person's messages and membership in these
+        conversations; unknown ids are ignored; repeatable."""
+        ...
+
+
+@runtime_checkable
+class ErasingNotifier(Protocol):
+    """Optional: a notification system that can forget a person."""
+
+    def erase_person(self, user_id: str, notification_ids: list[str]) -> None:
+        """Delete what is kept of these notifications to the person (inbox
+        entries, delivery logs); unknown ids are ignored; repeatable."""
+        ...
+
+
+@runtime_checkable
 class BroadcastPort(Protocol):
     """Receives committed domain events, such as slot-availability changes."""
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from coachcore.domain import checks
 from coachcore.domain.audit import AuditEntry
+from coachcore.domain.entities import MemberProfile
 from coachcore.serialization import to_dict
 from coachcore.services.context import Tx, UseCases, new_id
 
@@ -40,6 +41,30 @@ def record(tx: Tx, action: str, entity_type: str, entity_id: str, **details: Any
     tx.uow.audit.add(entry)
     tx.audited = True
     return entry
+
+
+SENSITIVE_PROFILE_FIELDS = ("health_info", "goals", "coach_notes")
+
+
+def note_profile_read(tx: Tx, profile: MemberProfile) -> MemberProfile:
+    """Note that someone other than the member read the profile's sensitive
+    fields (those not empty in what they got); the read is logged after it ends."""
+    if tx.actor.user_id == profile.user_id:
+        return profile
+    fields = [name for name in SENSITIVE_PROFILE_FIELDS if getattr(profile, name) is not None]
+    if fields:
+        tx.reads.append(
+            AuditEntry(
+                id=new_id(),
+                actor_id=tx.actor.user_id,
+                action="member.sensitive_read",
+                entity_type="member",
+                entity_id=profile.user_id,
+                details={"fields": fields},
+                created_at=tx.now,
+            )
+        )
+    return profile
 
 
 class Audit(UseCases):

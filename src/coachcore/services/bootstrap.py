@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from coachcore.adapters.clock import SystemClock
@@ -11,6 +11,7 @@ from coachcore.domain import checks
 from coachcore.errors import ValidationFailed
 from coachcore.plugins.manager import get_plugin_manager
 from coachcore.policies.roles import RoleDefinition, RoleRegistry
+from coachcore.ports.cipher import Cipher
 from coachcore.ports.clock import Clock
 from coachcore.ports.storage import Store
 from coachcore.services.context import SYSTEM_ID, Runtime
@@ -29,6 +30,8 @@ class Core:
         clock: Clock,
         deliveries: Deliveries,
         roles: RoleRegistry,
+        *,
+        retention_days: int | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -36,7 +39,9 @@ class Core:
         self.messaging = deliveries.messaging
         self.notifier = deliveries.notifier
         self.roles = roles
-        self._runtime = Runtime(store=store, clock=clock, roles=roles)
+        self._runtime = Runtime(
+            store=store, clock=clock, roles=roles, retention_days=retention_days
+        )
         self.dispatcher = Dispatcher(store, self._runtime.now, deliveries)
         self._runtime.after_commit = self._dispatch_quietly
         self.system = SystemScope(self._runtime, SYSTEM_ID, self.dispatcher)
@@ -71,22 +76,55 @@ def open_core(
     notifier: Any = None,
     plugins: Iterable[object] = (),
     roles: Mapping[str, RoleDefinition] | None = None,
+    cipher: Cipher | None = None,
+    keys: str | Sequence[str] | None = None,
+    retention_days: int | None = None,
 ) -> Core:
-    """Build a core; adapters left as None come from the plugins."""
+    """Build a core; adapters left as None come from the plugins.
+
+    ``keys`` (Fernet keys, newest first, as a list or a comma-separated string)
+    or ``cipher`` (any :class:`~coachcore.ports.cipher.Cipher`) turn on
+    encryption at rest of the sensitive fields in SQL stores; coachcore never
+    makes a key up. ``retention_days`` is how long completed sessions keep
+    their private notes (``core.system.privacy.purge()``); None keeps them.
+    See ``docs/guides/privacy.md``.
+    """
     if not isinstance(url, str):
         raise ValidationFailed("url: must be a string")
+    chosen = _cipher(cipher, keys)
+    days = None
+    if retention_days is not None:
+        days = checks.integer("retention_days", retention_days, low=1, high=36_500)
     manager = get_plugin_manager(plugins)
     hook = manager.hook
-    store = hook.coachcore_store(url=url)
+    store = hook.coachcore_store(url=url, cipher=chosen)
     if store is None:
         raise ValidationFailed(f"url: no store handles {url.split(':', 1)[0]!r} URLs")
+    if chosen is not None and getattr(store, "cipher", chosen) is not chosen:
+        store.close()
+        raise ValidationFailed(
+            "cipher: the store for this URL was not built with the given keys "
+            "(a store plugin that ignores the cipher would write plain text)"
+        )
     deliveries = Deliveries(
         calendar=calendar if calendar is not None else hook.coachcore_calendar(),
         messaging=messaging if messaging is not None else hook.coachcore_messaging(),
         notifier=notifier if notifier is not None else hook.coachcore_notifier(),
         broadcast=lambda event: _broadcast(manager, event),
     )
-    return Core(store, clock or SystemClock(), deliveries, RoleRegistry(roles))
+    return Core(store, clock or SystemClock(), deliveries, RoleRegistry(roles), retention_days=days)
+
+
+def _cipher(cipher: Cipher | None, keys: str | Sequence[str] | None) -> Cipher | None:
+    if cipher is not None and keys is not None:
+        raise ValidationFailed("keys: give either keys or a cipher, not both")
+    if keys is None:
+        return cipher
+    if not isinstance(keys, str | list | tuple):
+        raise ValidationFailed("keys: a comma-separated string or a list of keys")
+    from coachcore.adapters.crypto import FernetCipher
+
+    return FernetCipher(keys)
 
 
 def _broadcast(manager: Any, event: dict[str, Any]) -> None:

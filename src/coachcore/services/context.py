@@ -76,6 +76,7 @@ class Tx:
     actor: Actor
     now: datetime
     audited: bool = False
+    reads: list[AuditEntry] = attrs.field(factory=list)
     lease_until: datetime | None = None
     fresh: list[Fresh] = attrs.Factory(list)
 
@@ -139,6 +140,8 @@ class Runtime:
     outbox: AfterCommitOutbox | None = None
     """The dispatcher that ``after_commit`` runs, if it takes hand-overs (it
     attaches itself: see ``Dispatcher.__attrs_post_init__``)."""
+    retention_days: int | None = None
+    """How long completed sessions keep their private notes (None: for ever)."""
 
     def now(self) -> datetime:
         moment = self.clock.now()
@@ -161,9 +164,17 @@ class Runtime:
         return Actor(user.id, user.role, self.roles.permissions(user.role))
 
     def read(self, actor_id: str, use_case: Callable[[Tx], T]) -> T:
-        """Run a query in a read-only unit of work."""
+        """Run a query in a read-only unit of work; the sensitive reads it noted
+        (``Tx.reads``) are then appended to the audit log in a short write."""
         with self.store.unit_of_work(write=False) as uow:
-            return use_case(Tx(uow, self.actor(uow, actor_id), self.now()))
+            tx = Tx(uow, self.actor(uow, actor_id), self.now())
+            result = use_case(tx)
+        if tx.reads:
+            with self.store.unit_of_work(write=True) as uow:
+                for entry in tx.reads:
+                    uow.audit.add(entry)
+                uow.commit()
+        return result
 
     def write(self, actor_id: str, use_case: Callable[[Tx], T]) -> T:
         """Run a command in one unit of work, commit, then deliver side effects.

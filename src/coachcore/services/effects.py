@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from coachcore.domain.entities import CalendarEvent, Conversation, Notification, OutboxMessage
@@ -16,6 +17,8 @@ def emit(
     payload: dict[str, Any],
     key: str | None = None,
     entity: Any = None,
+    *,
+    last: bool = False,
 ) -> None:
     """Record one outbox message with a freshly minted idempotency key.
 
@@ -23,13 +26,17 @@ def emit(
     this process delivers the message right after commit, the adapter gets it
     as it is instead of a copy rebuilt from the payload. When it does
     (``tx.lease_until`` is set), the message is written leased to it.
+
+    Messages are delivered by ``created_at``, then id; ``last`` stamps the
+    message a microsecond later, so it goes after every other message of the
+    transaction (erasure must not be followed by the changes that led to it).
     """
     message = OutboxMessage(
         id=new_id(),
         idempotency_key=key or new_id(),
         channel=channel,
         payload=payload,
-        created_at=tx.now,
+        created_at=tx.now + timedelta(microseconds=1) if last else tx.now,
         next_attempt_at=tx.now,
         claimed_until=tx.lease_until,
     )
@@ -80,3 +87,29 @@ def open_conversation(tx: Tx, conversation: Conversation) -> None:
 def broadcast(tx: Tx, event: dict[str, Any]) -> None:
     """Queue a committed domain event for the broadcast hook."""
     emit(tx, OutboxChannel.BROADCAST, event)
+
+
+def erase_person(
+    tx: Tx,
+    user_id: str,
+    *,
+    event_ids: list[str],
+    conversation_ids: list[str],
+    notification_ids: list[str],
+) -> None:
+    """Queue the erasure messages for the calendar, messaging and notifier
+    adapters, delivered after the transaction's other messages."""
+    person = {"user_id": user_id}
+    emit(tx, OutboxChannel.CALENDAR_ERASE, {**person, "event_ids": event_ids}, last=True)
+    emit(
+        tx,
+        OutboxChannel.MESSAGING_ERASE,
+        {**person, "conversation_ids": conversation_ids},
+        last=True,
+    )
+    emit(
+        tx,
+        OutboxChannel.NOTIFIER_ERASE,
+        {**person, "notification_ids": notification_ids},
+        last=True,
+    )

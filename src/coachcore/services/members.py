@@ -17,7 +17,7 @@ from coachcore.domain.enums import (
 )
 from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden
 from coachcore.policies import access
-from coachcore.services import effects, lookups
+from coachcore.services import audit, effects, lookups
 from coachcore.services.context import Tx, UseCases, new_id
 from coachcore.services.session_settings import redacted, related
 from coachcore.services.users import new_user
@@ -120,7 +120,7 @@ class Members(UseCases):
                 for p in tx.uow.members.list(coach_id=only)
                 if _matches(tx, p, text, status)
             ]
-            return rows[start : start + size]
+            return [audit.note_profile_read(tx, p) for p in rows[start : start + size]]
 
         return self._rt.read(self._actor, run)
 
@@ -128,7 +128,7 @@ class Members(UseCases):
         def run(tx: Tx) -> MemberProfile:
             profile = lookups.member(tx.uow, member_id)
             access.check_view_member(tx.actor, profile, related(tx, profile))
-            return redacted(tx, profile)
+            return audit.note_profile_read(tx, redacted(tx, profile))
 
         return self._rt.read(self._actor, run)
 

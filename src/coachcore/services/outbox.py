@@ -67,6 +67,22 @@ class Deliveries:
                 self.messaging.open_conversation(entity)
             case OutboxChannel.BROADCAST:
                 self.broadcast(payload)
+            case OutboxChannel.CALENDAR_ERASE:
+                self._erase(self.calendar, payload, "event_ids")
+            case OutboxChannel.MESSAGING_ERASE:
+                self._erase(self.messaging, payload, "conversation_ids")
+            case OutboxChannel.NOTIFIER_ERASE:
+                self._erase(self.notifier, payload, "notification_ids")
+
+    @staticmethod
+    def _erase(adapter: object, payload: dict[str, Any], ids: str) -> None:
+        """Tell an adapter to forget a person; one without ``erase_person`` (the
+        optional ``Erasing*`` ports) has nothing to forget: a no-op."""
+        erase = getattr(adapter, "erase_person", None)
+        if erase is None:
+            log.info("%s keeps no personal data to erase", type(adapter).__name__)
+            return
+        erase(payload["user_id"], list(payload[ids]))
 
 
 @attrs.define

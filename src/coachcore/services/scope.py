@@ -20,6 +20,7 @@ from coachcore.services.invitations import Invitations
 from coachcore.services.members import Members, signup
 from coachcore.services.organizations import Organizations
 from coachcore.services.outbox import Dispatcher, Outbox
+from coachcore.services.privacy import Privacy
 from coachcore.services.relationships import Relationships
 from coachcore.services.reminders import Reminders
 from coachcore.services.scheduling import Scheduling
@@ -60,6 +61,7 @@ class Scope:
         self.scores = Scores(rt, actor_id)
         self.audit = Audit(rt, actor_id)
         self.documents = Documents(rt, actor_id)
+        self.privacy = Privacy(rt, actor_id)
 
     def signup_member(
         self,

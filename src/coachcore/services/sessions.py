@@ -101,8 +101,10 @@ def schedule(
     return session
 
 
-def cancel(tx: Tx, session: Session, reason: str | None) -> Session:
-    """Cancel a scheduled session: calendar, both parties, the booking, reminders."""
+def cancel(tx: Tx, session: Session, reason: str | None, *, notify_member: bool = True) -> Session:
+    """Cancel a scheduled session: calendar, both parties, the booking, reminders.
+
+    ``notify_member=False`` tells only the coach (the member is being erased)."""
     if session.status != SessionStatus.SCHEDULED:
         raise BusinessRuleViolation(
             f"A {session.status} session cannot be cancelled", details={"status": session.status}
@@ -127,7 +129,8 @@ def cancel(tx: Tx, session: Session, reason: str | None) -> Session:
             attrs.evolve(booking, status=BookingStatus.CANCELLED, updated_at=tx.now)
         )
     reminders.disarm(tx, session.id)
-    for person in (session.coach_id, session.member_id):
+    told = (session.coach_id, session.member_id) if notify_member else (session.coach_id,)
+    for person in told:
         effects.notify(
             tx,
             person,

@@ -21,10 +21,13 @@ class RecordingCalendar:
     def __init__(self) -> None:
         self.events: dict[str, CalendarEvent] = {}
         self.calls: list[tuple[str, str]] = []
+        self.erased: set[str] = set()
         self._lock = threading.Lock()
 
     def upsert_event(self, event: CalendarEvent) -> None:
         with self._lock:
+            if event.id in self.erased:
+                return
             self.events[event.id] = event
             self.calls.append(("upsert", event.id))
 
@@ -39,17 +42,31 @@ class RecordingCalendar:
     def for_session(self, session_id: str) -> list[CalendarEvent]:
         return [e for e in self.events.values() if e.session_id == session_id]
 
+    def erase_person(self, user_id: str, event_ids: list[str]) -> None:
+        """Delete the erased person's events."""
+        with self._lock:
+            self.calls.append(("erase", user_id))
+            for event_id in event_ids:
+                self.events.pop(event_id, None)
+                self.erased.add(event_id)
+
 
 class RecordingMessaging:
     """Keeps every conversation opened, once per id."""
 
     def __init__(self) -> None:
         self.conversations: dict[str, Conversation] = {}
+        self.erased: dict[str, list[str]] = {}
         self._lock = threading.Lock()
 
     def open_conversation(self, conversation: Conversation) -> None:
         with self._lock:
             self.conversations.setdefault(conversation.id, conversation)
+
+    def erase_person(self, user_id: str, conversation_ids: list[str]) -> None:
+        """Remember that the person's part of these conversations is gone."""
+        with self._lock:
+            self.erased[user_id] = sorted(conversation_ids)
 
 
 class RecordingNotifier:
@@ -68,6 +85,11 @@ class RecordingNotifier:
                 return
             self._seen.add(notification.id)
             self.sent.append(notification)
+
+    def erase_person(self, user_id: str, notification_ids: list[str]) -> None:
+        """Forget what was sent to the erased person (their ids stay seen)."""
+        with self._lock:
+            self.sent = [n for n in self.sent if n.recipient_id != user_id]
 
     def kinds_for(self, recipient_id: str) -> list[str]:
         return [str(n.kind) for n in self.sent if n.recipient_id == recipient_id]

@@ -40,6 +40,7 @@ from coachcore.domain.enums import (
 )
 from coachcore.domain.hub import ActionItem, ActionItemStatus, ActionPlan, QuickNote, SessionScore
 from coachcore.domain.organizations import Organization, OrganizationMembership
+from coachcore.domain.privacy import mentions
 from coachcore.domain.relations import CoachingInterest, CoachingRelationship, Invitation
 from coachcore.domain.rules import (
     OPEN_WAITLIST,
@@ -186,6 +187,18 @@ class SessionRepo(_Repo):
             and s.scheduled_at > after
         )
 
+    def completed_with_notes(self, before: datetime, limit: int) -> Sequence[Session]:
+        rows = [
+            s
+            for s in self._t.rows.values()
+            if s.status == SessionStatus.COMPLETED
+            and s.completed_at is not None
+            and s.completed_at <= before
+            and (s.coach_notes is not None or s.member_notes is not None)
+        ]
+        rows.sort(key=lambda s: (s.completed_at, s.id))
+        return rows[:limit]
+
 
 class RatingRepo(_Repo):
     def get_for_session(self, session_id: str) -> Rating | None:
@@ -247,6 +260,10 @@ class OutboxRepo(_Repo):
 
     def pending(self) -> Sequence[OutboxMessage]:
         rows = self._t.by("status", OutboxStatus.PENDING)
+        return sorted(rows, key=lambda m: (m.created_at, m.id))
+
+    def mentioning(self, text: str) -> Sequence[OutboxMessage]:
+        rows = [m for m in self._t.rows.values() if mentions(m.payload, text)]
         return sorted(rows, key=lambda m: (m.created_at, m.id))
 
     def failed(self) -> Sequence[OutboxMessage]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Hashable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -19,6 +19,9 @@ from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.sql import Executable
 
 from coachcore.errors import CoachCoreError, Conflict, NotFound, StoreError
+
+if TYPE_CHECKING:
+    from coachcore.adapters.sqlalchemy.sealing import Sealer
 
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 BUSY_SQLITE = frozenset({"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_BUSY_SNAPSHOT"})
@@ -81,8 +84,10 @@ class Db:
         conn: Connection,
         ensure_transaction: Callable[[], None],
         statements: dict[Hashable, Any],
+        sealer: Sealer,
     ) -> None:
         self.conn = conn
+        self.sealer = sealer
         self.dialect = conn.dialect.name
         self.postgresql = self.dialect == "postgresql"
         self._ensure = ensure_transaction

@@ -43,6 +43,7 @@ from coachcore.domain.enums import (
 )
 from coachcore.domain.hub import ActionItem, ActionItemStatus, ActionPlan, QuickNote, SessionScore
 from coachcore.domain.organizations import Organization, OrganizationMembership
+from coachcore.domain.privacy import SENSITIVE_FIELDS, mentions
 from coachcore.domain.relations import (
     CoachingInterest,
     CoachingRelationship,
@@ -77,13 +78,24 @@ class _Repo(Generic[E]):
     def __init__(self, db: Db, tables: Tables) -> None:
         self._db = db
         self._t: sa.Table = getattr(tables, self.table)
+        self._sensitive = SENSITIVE_FIELDS.get(self.entity, ())
+
+    def _row(self, entity: E) -> dict[str, Any]:
+        """The columns of ``entity``, sensitive ones encrypted when the store has a key."""
+        row = to_row(entity)
+        return self._db.sealer.seal(row, self._sensitive) if self._sensitive else row
+
+    def _load(self, row: Any) -> E:
+        if self._sensitive:
+            row = self._db.sealer.open(row, self._sensitive)
+        return from_row(row, self.entity)
 
     def add(self, entity: E) -> None:
         stmt = self._stmt("insert", lambda: insert_ignoring_duplicates(self._t, self._db.dialect))
-        self._db.insert(stmt, to_row(entity), self.what)
+        self._db.insert(stmt, self._row(entity), self.what)
 
     def update(self, entity: E) -> None:
-        row = to_row(entity)
+        row = self._row(entity)
         key = self._t.c[self.key]
         stmt = self._stmt("update", lambda: sa.update(self._t).where(key == sa.bindparam("key_")))
         self._db.update(stmt, {**row, "key_": row[self.key]}, self.what)
@@ -109,12 +121,12 @@ class _Repo(Generic[E]):
 
     def _one(self, name: str, where: Where, **params: Any) -> E | None:
         row = self._db.first(self._stmt(name, lambda: self._select(where)), params)
-        return None if row is None else from_row(row, self.entity)
+        return None if row is None else self._load(row)
 
     def _many(self, name: str, where: Where, order: Sequence[str], **params: Any) -> list[E]:
         limit = "limit_" in params
         stmt = self._stmt(name, lambda: self._select(where, order, limit))
-        return from_rows(self._db.rows(stmt, params), self.entity)
+        return [self._load(row) for row in self._db.rows(stmt, params)]
 
 
 def _p(name: str) -> Any:
@@ -291,6 +303,17 @@ class SessionRepo(_Repo[Session]):
         params = {"member": member_id, "coach": coach_id, "after": after}
         return int(self._db.scalar(self._stmt("count_upcoming", build), params))
 
+    def completed_with_notes(self, before: datetime, limit: int) -> Sequence[Session]:
+        def where(c: Any) -> list[ColumnElement[bool]]:
+            return [
+                c.status == SessionStatus.COMPLETED.value,
+                c.completed_at <= _p("before"),
+                sa.or_(c.coach_notes.is_not(None), c.member_notes.is_not(None)),
+            ]
+
+        order = ("completed_at", "id")
+        return self._many("with_notes", where, order, before=before, limit_=limit)
+
 
 class RatingRepo(_Repo[Rating]):
     entity, what, table = Rating, "rating", "ratings"
@@ -324,6 +347,19 @@ class ConversationRepo(_Repo[Conversation]):
 
         rows = self._many("for_user", where, ("created_at", "id"), pattern=pattern)
         return [c for c in rows if user_id in c.participant_ids]
+
+
+def _like_json(text: str) -> str:
+    """A LIKE pattern matching ``text`` inside the JSON text of a column."""
+    needle = json.dumps(text)[1:-1].replace("\\", "\\\\").replace("%", "\\%")
+    return "%" + needle.replace("_", "\\_") + "%"
+
+
+def _json_like(column: str) -> Where:
+    def where(c: Any) -> list[ColumnElement[bool]]:
+        return [sa.cast(c[column], sa.Text).like(_p("pattern"), escape="\\")]
+
+    return where
 
 
 class NotificationRepo(_Repo[Notification]):
@@ -419,6 +455,13 @@ class OutboxRepo(_Repo[OutboxMessage]):
 
     def failed(self) -> Sequence[OutboxMessage]:
         return self._many("failed", lambda c: [c.status == FAILED_MESSAGE], ("created_at", "id"))
+
+    def mentioning(self, text: str) -> Sequence[OutboxMessage]:
+        """A LIKE on the JSON text narrows the rows; string values are then checked exactly."""
+        rows = self._many(
+            "mentioning", _json_like("payload"), ("created_at", "id"), pattern=_like_json(text)
+        )
+        return [m for m in rows if mentions(m.payload, text)]
 
 
 class RulesRepo(_Repo[SchedulingRules]):

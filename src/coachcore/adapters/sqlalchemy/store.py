@@ -26,10 +26,19 @@ from coachcore.adapters.sqlalchemy.engines import (
     is_sqlite,
     prepare_sqlite,
 )
+from coachcore.adapters.sqlalchemy.sealing import (
+    RotationReport,
+    Sealer,
+    rotate_batch,
+    rotate_key_check,
+    sensitive_columns,
+    verify_keys,
+)
 from coachcore.adapters.sqlalchemy.tables import DEFAULT_PREFIX, Tables, build_tables
 from coachcore.adapters.sqlalchemy.uow import SqlUnitOfWork
 from coachcore.adapters.sqlalchemy.versioning import ensure_current
-from coachcore.errors import StoreError
+from coachcore.errors import KeyMissing, StoreError
+from coachcore.ports.cipher import Cipher
 
 
 class SqlStore:
@@ -45,7 +54,13 @@ class SqlStore:
     :param auto_migrate: create the tables when the database has none.
     :param retries: how often a busy/locked BEGIN is retried before
         :class:`~coachcore.errors.StoreError`.
+    :param cipher: a :class:`~coachcore.ports.cipher.Cipher` (e.g.
+        :class:`~coachcore.adapters.crypto.FernetCipher`): the sensitive fields
+        are then stored encrypted (see :mod:`.sealing` and ``docs/guides/privacy.md``).
     :raises coachcore.errors.SchemaOutdated: the tables are behind this version.
+    :raises coachcore.errors.KeyMissing: the store holds encrypted fields and
+        no cipher was given.
+    :raises coachcore.errors.KeyMismatch: the cipher's keys do not open them.
     """
 
     def __init__(
@@ -57,6 +72,7 @@ class SqlStore:
         dispatch_on_commit: bool | None = None,
         auto_migrate: bool = True,
         retries: int = 3,
+        cipher: Cipher | None = None,
     ) -> None:
         self._bind = bind
         self._owns_engine = False
@@ -74,6 +90,9 @@ class SqlStore:
         if isinstance(bind, Engine) and self._sqlite:
             prepare_sqlite(bind)
         ensure_current(bind, self.tables, auto_migrate=auto_migrate)
+        verify_keys(bind, self.tables, cipher)
+        self.cipher = cipher
+        self._sealer = Sealer(cipher)
 
     @classmethod
     def from_url(
@@ -85,6 +104,7 @@ class SqlStore:
         dispatch_on_commit: bool | None = None,
         auto_migrate: bool = True,
         retries: int = 3,
+        cipher: Cipher | None = None,
         **engine_options: Any,
     ) -> SqlStore:
         """A store over its own Engine for ``url`` (disposed by :meth:`close`).
@@ -101,6 +121,7 @@ class SqlStore:
                 dispatch_on_commit=dispatch_on_commit,
                 auto_migrate=auto_migrate,
                 retries=retries,
+                cipher=cipher,
             )
         except BaseException:
             engine.dispose()
@@ -127,7 +148,11 @@ class SqlStore:
         with self._lock:
             if isinstance(self._bind, Connection):
                 uow = SqlUnitOfWork(
-                    self._bind, self.tables, nested=True, statements=self._statements
+                    self._bind,
+                    self.tables,
+                    nested=True,
+                    statements=self._statements,
+                    sealer=self._sealer,
                 )
                 uow.begin()
                 try:
@@ -150,7 +175,13 @@ class SqlStore:
             try:
                 conn = engine.connect()
                 conn.execution_options(**self._options(write))
-                uow = SqlUnitOfWork(conn, self.tables, nested=False, statements=self._statements)
+                uow = SqlUnitOfWork(
+                    conn,
+                    self.tables,
+                    nested=False,
+                    statements=self._statements,
+                    sealer=self._sealer,
+                )
                 uow.begin()
                 return conn, uow
             except (sa.exc.SQLAlchemyError, StoreError) as exc:
@@ -172,6 +203,37 @@ class SqlStore:
             # which is what the per-coach advisory lock relies on.
             return {"isolation_level": "READ COMMITTED" if write else "REPEATABLE READ"}
         return {}
+
+    def rotate_keys(self, *, batch: int = 500) -> RotationReport:
+        """Re-encrypt every sensitive value under the cipher's newest key.
+
+        Plain values left from before encryption was turned on are encrypted
+        too. Works in batches of ``batch`` rows, each in its own short write
+        transaction (rows locked on PostgreSQL), so the application keeps
+        running; processes must already know every key involved (see
+        ``docs/guides/privacy.md``). Idempotent; safe to interrupt and re-run.
+
+        :raises coachcore.errors.KeyMissing: the store has no cipher.
+        """
+        cipher = self.cipher
+        if cipher is None:
+            raise KeyMissing("Key rotation needs the encryption keys (newest first)")
+        total = RotationReport()
+        for table, fields in sensitive_columns(self.tables):
+            after: str | None = ""
+            while after is not None:
+                with self.unit_of_work(write=True) as uow:
+                    done, after = rotate_batch(uow.db, table, fields, cipher, after, batch)
+                    uow.commit()
+                total = RotationReport(
+                    rotated=total.rotated + done.rotated,
+                    encrypted=total.encrypted + done.encrypted,
+                    rows=total.rows + done.rows,
+                )
+        with self.unit_of_work(write=True) as uow:
+            rotate_key_check(uow.db, self.tables, cipher)
+            uow.commit()
+        return total
 
     def close(self) -> None:
         """Dispose the Engine if the store created it (the store is then unusable);

@@ -101,6 +101,8 @@ class Tables:
     audit_log: sa.Table
     documents: sa.Table
     document_contents: sa.Table
+    settings: sa.Table
+    """Store-wide facts (``name`` -> ``value``), e.g. the encryption key check."""
 
     @property
     def version_table(self) -> str:
@@ -134,6 +136,7 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         sa.Column("external_id", sa.Text()),
         _when("created_at"),
         _when("updated_at"),
+        _when("erased_at", nullable=True),
     )
     uid = users.c.id
     member_profiles = table(
@@ -524,6 +527,11 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("document_id"),
     )
+    settings = table(
+        "settings",
+        sa.Column("name", sa.String(64), primary_key=True),
+        sa.Column("value", sa.Text(), nullable=False),
+    )
     return Tables(
         metadata=md,
         schema=schema,
@@ -556,4 +564,5 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         audit_log=audit_log,
         documents=documents,
         document_contents=document_contents,
+        settings=settings,
     )

@@ -19,6 +19,7 @@ from sqlalchemy.engine.base import NestedTransaction
 
 from coachcore.adapters.sqlalchemy import repos
 from coachcore.adapters.sqlalchemy.db import Db, translate
+from coachcore.adapters.sqlalchemy.sealing import Sealer
 from coachcore.adapters.sqlalchemy.tables import Tables
 
 
@@ -32,11 +33,12 @@ class SqlUnitOfWork:
         *,
         nested: bool,
         statements: dict[Hashable, Any],
+        sealer: Sealer,
     ) -> None:
         self._conn = conn
         self._nested = nested
         self._tx: RootTransaction | NestedTransaction | None = None
-        db = Db(conn, self._ensure_transaction, statements)
+        db = Db(conn, self._ensure_transaction, statements, sealer)
         self._db = db
         self.users = repos.UserRepo(db, tables)
         self.members = repos.MemberRepo(db, tables)
@@ -66,6 +68,11 @@ class SqlUnitOfWork:
         self.audit = repos.AuditRepo(db, tables)
         self.documents = repos.DocumentRepo(db, tables)
         self.document_contents = repos.DocumentContentRepo(db, tables)
+
+    @property
+    def db(self) -> Db:
+        """The statement runner (for store maintenance such as key rotation)."""
+        return self._db
 
     def begin(self) -> None:
         """Start the transaction now (on SQLite: take the write lock now)."""

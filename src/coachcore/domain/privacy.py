@@ -1,0 +1,166 @@
+"""What is personal and sensitive, and how an erased member looks.
+
+``SENSITIVE_FIELDS`` names the free-text fields that SQL stores keep
+encrypted at rest (see ``docs/guides/privacy.md``): health information,
+goals, coach and member notes, outcomes and rating feedback. The functions
+below are the pure half of retention and erasure: they return the entity
+without the personal data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from coachcore.domain.entities import (
+    Booking,
+    Conversation,
+    MemberProfile,
+    Notification,
+    Rating,
+    Session,
+    User,
+)
+from coachcore.domain.enums import MembershipStatus
+from coachcore.domain.rules import WaitlistEntry
+
+SENSITIVE_FIELDS: Mapping[type, tuple[str, ...]] = {
+    MemberProfile: ("goals", "health_info", "coach_notes"),
+    Session: ("coach_notes", "member_notes", "outcomes", "rating_feedback"),
+    Booking: ("member_notes",),
+    Rating: ("feedback",),
+}
+"""Entity -> its fields stored encrypted by the SQL stores."""
+
+PRIVATE_NOTES: tuple[str, ...] = ("coach_notes", "member_notes")
+"""The session notes the retention period purges."""
+
+ERASED_NAME = "Erased member"
+ERASED_EMAIL_DOMAIN = "erased.invalid"
+
+
+def erased_email(user_id: str) -> str:
+    """The unique placeholder address of an erased user (an unroutable domain)."""
+    return f"erased-{user_id}@{ERASED_EMAIL_DOMAIN}"
+
+
+def is_erased(user: User) -> bool:
+    return user.erased_at is not None
+
+
+def purge_notes(session: Session, now: datetime) -> Session:
+    """The session without its private notes."""
+    return attrs.evolve(session, coach_notes=None, member_notes=None, updated_at=now)
+
+
+def holds_notes(session: Session) -> bool:
+    return any(getattr(session, name) is not None for name in PRIVATE_NOTES)
+
+
+def erase_user(user: User, now: datetime) -> User:
+    """The user reference of an erased member: no name, no address, no host id."""
+    return attrs.evolve(
+        user,
+        name=ERASED_NAME,
+        email=erased_email(user.id),
+        external_id=None,
+        is_active=False,
+        erased_at=now,
+        updated_at=now,
+    )
+
+
+def erase_profile(profile: MemberProfile, now: datetime) -> MemberProfile:
+    """The member profile without goals, health information or notes, and no coach."""
+    return attrs.evolve(
+        profile,
+        coach_id=None,
+        membership_status=MembershipStatus.INACTIVE,
+        goals=None,
+        health_info=None,
+        coach_notes=None,
+        updated_at=now,
+    )
+
+
+def erase_session(session: Session, now: datetime) -> Session:
+    """A past session kept for counts and the coach's average, without free text."""
+    return attrs.evolve(
+        session,
+        coach_notes=None,
+        member_notes=None,
+        outcomes=None,
+        rating_feedback=None,
+        cancellation_reason=None,
+        updated_at=now,
+    )
+
+
+def mentions(data: Any, text: str) -> bool:
+    """Whether ``text`` occurs in a string value (not a key) of JSON-ready ``data``."""
+    if isinstance(data, str):
+        return text in data
+    if isinstance(data, dict):
+        return any(mentions(value, text) for value in data.values())
+    if isinstance(data, list | tuple):
+        return any(mentions(value, text) for value in data)
+    return False
+
+
+def replace_text(data: Any, old: str, new: str) -> Any:
+    """``data`` with ``old`` replaced by ``new`` in every string value (keys kept)."""
+    if isinstance(data, str):
+        return data.replace(old, new)
+    if isinstance(data, dict):
+        return {key: replace_text(value, old, new) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [replace_text(value, old, new) for value in data]
+    return data
+
+
+def erase_booking(booking: Booking, now: datetime) -> Booking:
+    return attrs.evolve(booking, member_notes=None, updated_at=now)
+
+
+def erase_rating(rating: Rating) -> Rating:
+    """The rating keeps its stars (the coach's average) and loses its words."""
+    return attrs.evolve(rating, feedback=None)
+
+
+EXPORT_SCHEMA = "coachcore.member-export"
+EXPORT_VERSION = 1
+
+
+@attrs.frozen(kw_only=True)
+class PersonRef:
+    """Another person named in an export: id and display name only."""
+
+    id: str
+    name: str
+
+
+@attrs.frozen(kw_only=True)
+class MemberExport:
+    """Everything coachcore holds about one member (``docs/guides/privacy.md``).
+
+    ``schema`` and ``version`` identify the document's shape; a later version
+    only adds keys. Sessions and the profile are redacted for the requester
+    exactly as the API would show them.
+    """
+
+    schema: str = EXPORT_SCHEMA
+    version: int = EXPORT_VERSION
+    exported_at: datetime
+    requested_by: str
+    user: User
+    profile: MemberProfile
+    coach: PersonRef | None
+    sessions: list[Session]
+    bookings: list[Booking]
+    ratings: list[Rating]
+    waitlist: list[WaitlistEntry]
+    notifications: list[Notification]
+    conversations: list[Conversation]

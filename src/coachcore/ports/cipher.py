@@ -1,0 +1,43 @@
+"""The cipher port: how SQL stores encrypt sensitive fields at rest.
+
+A cipher turns text into an opaque ASCII token and back. It holds one or more
+keys: the first (newest) encrypts, every key is tried to decrypt, so old
+tokens stay readable while keys rotate. The key material always comes from
+the host (``coachcore.open(url, keys=...)``, the ``COACHCORE_KEYS``
+environment variable of the command line, or a cipher object of its own);
+coachcore never generates or stores a key by itself.
+
+The default adapter is :class:`coachcore.adapters.crypto.FernetCipher`
+(``cryptography``'s Fernet / MultiFernet: AES-128-CBC with HMAC-SHA256).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class Cipher(Protocol):
+    """Authenticated encryption of short texts with rotating keys."""
+
+    def encrypt(self, plaintext: str) -> str:
+        """A token (ASCII, no whitespace) of ``plaintext`` under the newest key.
+
+        Two calls with the same text give different tokens.
+        """
+        ...
+
+    def decrypt(self, token: str) -> str:
+        """The text of a token made by any of the cipher's keys.
+
+        :raises coachcore.errors.KeyMismatch: no key decrypts the token, or
+            the token was tampered with; never returns garbage.
+        """
+        ...
+
+    def rotate(self, token: str) -> str:
+        """The same text re-encrypted under the newest key.
+
+        :raises coachcore.errors.KeyMismatch: as :meth:`decrypt`.
+        """
+        ...

@@ -1,0 +1,221 @@
+"""Privacy use cases: the retention purge, the member's data export, erasure."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import attrs
+
+from coachcore.domain import checks
+from coachcore.domain.entities import User
+from coachcore.domain.enums import NotificationKind, SessionStatus
+from coachcore.domain.privacy import (
+    ERASED_NAME,
+    MemberExport,
+    PersonRef,
+    erase_booking,
+    erase_profile,
+    erase_rating,
+    erase_session,
+    erase_user,
+    holds_notes,
+    purge_notes,
+    replace_text,
+)
+from coachcore.domain.rules import OPEN_WAITLIST, WaitlistStatus
+from coachcore.errors import Forbidden, ValidationFailed
+from coachcore.policies import access
+from coachcore.serialization import to_dict
+from coachcore.services import audit, effects, lookups, waitlist
+from coachcore.services.context import Tx, UseCases
+from coachcore.services.sessions import cancel as cancel_session
+
+ERASURE_REASON = "The member's account was closed"
+
+PURGE_BATCH = 200
+
+
+def purge_batch(tx: Tx, days: int, limit: int) -> int:
+    """Purge the private notes of up to ``limit`` sessions completed ``days`` ago or
+    earlier (and the member notes of their bookings); returns how many."""
+    before = tx.now - timedelta(days=days)
+    due = tx.uow.sessions.completed_with_notes(before, limit)
+    for session in due:
+        if not holds_notes(session):
+            continue
+        tx.uow.sessions.update(purge_notes(session, tx.now))
+        booking = tx.uow.bookings.get_by_session(session.id)
+        if booking is not None and booking.member_notes is not None:
+            tx.uow.bookings.update(erase_booking(booking, tx.now))
+    return len(due)
+
+
+def check_data_subject(tx: Tx, member_id: str) -> None:
+    """A member may act on their own data; others need ``privacy:manage``."""
+    if tx.actor.user_id == member_id:
+        return
+    if not tx.actor.can("privacy:manage"):
+        raise Forbidden(
+            "Only the member themself or a privacy administrator may do this",
+            details={"permission": "privacy:manage"},
+        )
+
+
+def member_export(tx: Tx, member_id: str) -> MemberExport:
+    """The member's data as the actor may see it (see ``MemberExport``)."""
+    user = lookups.user(tx.uow, member_id)
+    profile = lookups.member(tx.uow, user.id)
+    coach = None if profile.coach_id is None else tx.uow.users.get(profile.coach_id)
+    sessions = list(tx.uow.sessions.list(member_id=user.id))
+    ratings = [
+        rating
+        for rating in (tx.uow.ratings.get_for_session(s.id) for s in sessions)
+        if rating is not None
+    ]
+    return MemberExport(
+        exported_at=tx.now,
+        requested_by=tx.actor.user_id,
+        user=user,
+        profile=audit.note_profile_read(tx, access.redact_member(tx.actor, profile)),
+        coach=None if coach is None else PersonRef(id=coach.id, name=coach.name),
+        sessions=[access.redact_session(tx.actor, s, profile.coach_id) for s in sessions],
+        bookings=list(tx.uow.bookings.list(member_id=user.id)),
+        ratings=ratings,
+        waitlist=list(tx.uow.waitlist.list(member_id=user.id)),
+        notifications=list(tx.uow.notifications.for_recipient(user.id)),
+        conversations=list(tx.uow.conversations.for_user(user.id)),
+    )
+
+
+def erase_member(tx: Tx, member_id: str) -> User:
+    """Erase a member (see :meth:`Privacy.erase`); a second call changes nothing."""
+    user = lookups.user(tx.uow, member_id)
+    profile = lookups.member(tx.uow, user.id)
+    if user.erased_at is not None:
+        return user
+    uow = tx.uow
+    # leave queues first, so seats freed below are never offered to the member
+    for entry in uow.waitlist.list(member_id=user.id):
+        if entry.status in OPEN_WAITLIST:
+            uow.lock_coach(entry.coach_id)
+            left = attrs.evolve(
+                entry, status=WaitlistStatus.LEFT, hold_until=None, updated_at=tx.now
+            )
+            uow.waitlist.update(left)
+            if entry.status == WaitlistStatus.OFFERED:
+                waitlist.offer_freed(tx, entry.coach_id, entry.start, entry.duration)
+    for session in uow.sessions.list(member_id=user.id):
+        if session.status == SessionStatus.SCHEDULED:
+            uow.lock_coach(session.coach_id)
+            cancel_session(tx, session, ERASURE_REASON, notify_member=False)
+    coaches: set[str] = set() if profile.coach_id is None else {profile.coach_id}
+    event_ids: list[str] = []
+    for session in uow.sessions.list(member_id=user.id):
+        coaches.add(session.coach_id)
+        uow.sessions.update(erase_session(session, tx.now))
+        rating = uow.ratings.get_for_session(session.id)
+        if rating is not None and rating.feedback is not None:
+            uow.ratings.update(erase_rating(rating))
+        event = uow.calendar_events.get(session.calendar_event_id)
+        if event is not None:
+            event_ids.append(event.id)
+            title = event.title.replace(user.name, ERASED_NAME)
+            uow.calendar_events.update(attrs.evolve(event, title=title))
+    for booking in uow.bookings.list(member_id=user.id):
+        if booking.member_notes is not None:
+            uow.bookings.update(erase_booking(booking, tx.now))
+    for coach_id in sorted(coaches):  # "<name> is now your member": the name goes
+        for note in uow.notifications.for_recipient(coach_id):
+            if note.kind == NotificationKind.MEMBER_ASSIGNED and user.name in note.body:
+                body = note.body.replace(user.name, ERASED_NAME)
+                uow.notifications.update(attrs.evolve(note, body=body))
+    for personal in {user.name, user.email}:  # copies in delivered or pending side effects
+        for message in uow.outbox.mentioning(personal):
+            payload = replace_text(message.payload, personal, ERASED_NAME)
+            uow.outbox.update(attrs.evolve(message, payload=payload))
+    uow.members.update(erase_profile(profile, tx.now))
+    erased = erase_user(user, tx.now)
+    uow.users.update(erased)
+    effects.erase_person(
+        tx,
+        user.id,
+        event_ids=event_ids,
+        conversation_ids=[c.id for c in uow.conversations.for_user(user.id)],
+        notification_ids=[n.id for n in uow.notifications.for_recipient(user.id)],
+    )
+    return erased
+
+
+class Privacy(UseCases):
+    """``scope.privacy``: retention, export and erasure of personal data."""
+
+    def purge(self, *, days: Any = None) -> int:
+        """Remove the coach's and the member's notes from sessions completed more
+        than ``days`` ago (default: the core's ``retention_days``); returns how
+        many sessions lost notes. Idempotent: a second run purges nothing.
+        Needs ``privacy:manage`` (admins, the system scope)."""
+        if days is None:
+            days = self._rt.retention_days
+            if days is None:
+                raise ValidationFailed(
+                    "days: no retention period given and none configured "
+                    "(coachcore.open(url, retention_days=...))",
+                    details={"field": "days"},
+                )
+        period = checks.integer("days", days, low=0, high=36_500)
+
+        def run(tx: Tx) -> int:
+            tx.actor.require("privacy:manage")
+            return purge_batch(tx, period, PURGE_BATCH)
+
+        total = 0
+        while True:  # one short transaction per batch
+            done = self._rt.write(self._actor, run)
+            total += done
+            if done < PURGE_BATCH:
+                return total
+
+    def export(self, member_id: Any = None) -> dict[str, Any]:
+        """Everything stored about a member as one JSON-ready document.
+
+        ``member_id`` defaults to the actor: a member exports themself; an
+        admin (``privacy:manage``) exports anyone; nobody else may. The keys
+        are those of :class:`~coachcore.domain.privacy.MemberExport`
+        (``schema``, ``version``, ``exported_at``, ``requested_by``, ``user``,
+        ``profile``, ``coach``, ``sessions``, ``bookings``, ``ratings``,
+        ``waitlist``, ``notifications``, ``conversations``), unstructured by
+        the shared cattrs converter: ``json.dumps`` takes it as it is.
+        """
+        wanted = checks.optional_identifier("member_id", member_id)
+
+        def run(tx: Tx) -> dict[str, Any]:
+            subject = wanted or tx.actor.user_id
+            check_data_subject(tx, subject)
+            document: dict[str, Any] = to_dict(member_export(tx, subject))
+            return document
+
+        return self._rt.read(self._actor, run)
+
+    def erase(self, member_id: Any) -> User:
+        """Erase a member (GDPR article 17); admins (``privacy:manage``) only.
+
+        In one transaction: scheduled sessions are cancelled with the usual
+        side effects; open waitlist entries are left; every session, booking
+        and rating of the member loses its free text (ratings keep their
+        stars, so the coach's average and counts stay right); the profile
+        loses goals, health information and notes, and its coach; the user
+        becomes "Erased member" with a unique placeholder address, inactive,
+        with ``erased_at`` set; the member's name leaves calendar event titles
+        and the coach's "new member" notifications; and the calendar,
+        messaging and notifier adapters are told through the outbox to forget
+        the person. Idempotent: erasing an erased member returns it unchanged.
+        Returns the erased user.
+        """
+        wanted = checks.identifier("member_id", member_id)
+
+        def run(tx: Tx) -> User:
+            tx.actor.require("privacy:manage")
+            return erase_member(tx, wanted)
+
+        return self._rt.write(self._actor, run)

@@ -1,0 +1,70 @@
+"""Helpers for the privacy tests: cores over stores with encryption keys, raw rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+import coachcore
+from backends import T0, Backend, SqlBackend, _UseStore
+from coachcore.adapters.clock import FixedClock
+from coachcore.adapters.crypto import FernetCipher
+from coachcore.adapters.sqlalchemy import SqlStore
+from coachcore.adapters.sqlalchemy.sealing import PREFIX, sensitive_columns
+
+KEY_A = FernetCipher.generate_key()
+KEY_B = FernetCipher.generate_key()
+
+
+def open_with_keys(
+    backend: Backend, keys: Any, clock: Any = None, **options: Any
+) -> coachcore.Core:
+    """A core over an empty store of ``backend`` whose SQL store encrypts with ``keys``."""
+    clock = clock or FixedClock(T0)
+    if not isinstance(backend, SqlBackend):
+        return backend.open(clock, keys=keys, **options)
+    backend.release()
+    backend.reset()
+    store = SqlStore(backend.engine, cipher=FernetCipher(keys))
+    core = coachcore.open(
+        backend.url(), clock=clock, plugins=[_UseStore(store)], cipher=store.cipher, **options
+    )
+    backend._core = core
+    return core
+
+
+def reopen(backend: SqlBackend, keys: Any = None, clock: Any = None) -> coachcore.Core:
+    """A second core over the same (not emptied) tables, with these keys or none."""
+    store = SqlStore(backend.engine, cipher=None if keys is None else FernetCipher(keys))
+    return coachcore.open(
+        backend.url(),
+        clock=clock or FixedClock(T0),
+        plugins=[_UseStore(store)],
+        cipher=store.cipher,
+    )
+
+
+def sensitive_values(backend: SqlBackend) -> list[tuple[str, str, str]]:
+    """(table, column, raw value) of every non-null sensitive value, read directly."""
+    store: SqlStore = backend.store
+    found = []
+    with backend.engine.connect() as conn:
+        for table, fields in sensitive_columns(store.tables):
+            for row in conn.execute(sa.select(*(table.c[f] for f in fields))).mappings():
+                found += [(table.name, f, row[f]) for f in fields if row[f] is not None]
+    return found
+
+
+def raw_text(backend: SqlBackend) -> str:
+    """Every value of every coachcore table, as one string (to search for plain text)."""
+    parts = []
+    with backend.engine.connect() as conn:
+        for table in backend.store.tables.all():
+            for row in conn.execute(sa.select(table)):
+                parts += [str(v) for v in row]
+    return "\n".join(parts)
+
+
+def all_sealed(backend: SqlBackend) -> bool:
+    return all(value.startswith(PREFIX) for _, _, value in sensitive_values(backend))

@@ -1,0 +1,329 @@
+"""Encryption at rest of the sensitive fields: memory, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+import coachcore
+import coachcore.errors
+from backends import Backend, SqlBackend
+from coachcore import Role
+from coachcore.adapters.clock import FixedClock
+from coachcore.adapters.crypto import FernetCipher
+from coachcore.adapters.sqlalchemy import SqlStore
+from coachcore.adapters.sqlalchemy.sealing import PREFIX
+from coachcore.cli import app
+from coachcore.errors import KeyMismatch, KeyMissing, ValidationFailed
+from privacy_kit import (
+    KEY_A,
+    KEY_B,
+    all_sealed,
+    open_with_keys,
+    raw_text,
+    reopen,
+    sensitive_values,
+)
+
+NINE = datetime(2030, 1, 7, 9, tzinfo=UTC)  # a Monday
+
+
+def _sql(backend: Backend) -> SqlBackend:
+    if not isinstance(backend, SqlBackend):
+        pytest.skip("the memory store keeps nothing at rest")
+    return backend
+
+
+def _story(core: coachcore.Core, secret: str) -> dict[str, Any]:
+    """Every sensitive field written once through the public API."""
+    sysadm = core.system
+    coach = sysadm.users.create(name="Cleo", email="cleo@example.com", role=Role.COACH)
+    core.acting_as(coach.id).availability.create(
+        day_of_week=1, start_time="09:00", end_time="12:00", max_sessions_per_slot=2
+    )
+    member = sysadm.signup_member(
+        name="Max", email="max@example.com", coach_id=coach.id, goals=f"goal {secret}"
+    )
+    as_member = core.acting_as(member.id)
+    as_coach = core.acting_as(coach.id)
+    as_member.members.update(member.id, health_info=f"health {secret}")
+    as_coach.members.update(member.id, coach_notes=f"profile note {secret}")
+    booking = as_member.bookings.create(
+        coach_id=coach.id, start=NINE, duration=60, member_notes=f"booking note {secret}"
+    )
+    assert booking.session_id is not None
+    as_member.sessions.add_member_notes(booking.session_id, f"member note {secret}")
+    as_coach.sessions.complete(
+        booking.session_id, coach_notes=f"coach note {secret}", outcomes=f"outcome {secret}"
+    )
+    as_member.sessions.rate(booking.session_id, rating=4, feedback=f"feedback {secret}")
+    return {"coach": coach, "member": member, "session_id": booking.session_id}
+
+
+def _check_plain_through_api(core: coachcore.Core, story: dict[str, Any], secret: str) -> None:
+    coach, member = story["coach"], story["member"]
+    profile = core.acting_as(coach.id).members.get(member.id)
+    assert (profile.goals, profile.health_info, profile.coach_notes) == (
+        f"goal {secret}",
+        f"health {secret}",
+        f"profile note {secret}",
+    )
+    session = core.acting_as(coach.id).sessions.get(story["session_id"])
+    assert session.coach_notes == f"coach note {secret}"
+    assert session.member_notes == f"member note {secret}"
+    assert session.outcomes == f"outcome {secret}"
+    assert session.rating_feedback == f"feedback {secret}"
+    booking = core.acting_as(member.id).bookings.list()[0]
+    assert booking.member_notes == f"booking note {secret}"
+    mine = core.acting_as(member.id).sessions.get(story["session_id"])
+    assert mine.coach_notes is None  # redaction still applies
+
+
+def test_sensitive_fields_read_back_in_plain_text_and_are_stored_as_ciphertext(
+    backend: Backend,
+) -> None:
+    secret = "S3cr3t-öß-💬"
+    core = open_with_keys(backend, [KEY_A])
+    story = _story(core, secret)
+    _check_plain_through_api(core, story, secret)
+    if isinstance(backend, SqlBackend):
+        values = sensitive_values(backend)
+        assert len(values) == 9  # 3 in the profile, 4 in the session, booking, rating
+        assert all(value.startswith(PREFIX) for _, _, value in values)
+        assert "S3cr3t" not in raw_text(backend)
+
+
+def test_a_store_with_ciphertext_refuses_to_open_without_a_key(backend: Backend) -> None:
+    sql = _sql(backend)
+    core = open_with_keys(sql, [KEY_A])
+    _story(core, "x")
+    with pytest.raises(KeyMissing, match="encrypted fields"):
+        SqlStore(sql.engine)
+    with pytest.raises(KeyMissing) as missing:
+        coachcore.open(sql.url())
+    assert missing.value.to_dict()["statusCode"] == 500
+
+
+def test_a_wrong_key_is_refused_when_the_store_opens(backend: Backend) -> None:
+    sql = _sql(backend)
+    _story(open_with_keys(sql, [KEY_A]), "x")
+    with pytest.raises(KeyMismatch, match="None of the given encryption keys"):
+        SqlStore(sql.engine, cipher=FernetCipher([KEY_B]))
+    # a right key anywhere in the list opens it
+    reopen(sql, [KEY_B, KEY_A]).close()
+
+
+def test_a_store_opened_without_keys_never_returns_ciphertext(backend: Backend) -> None:
+    """The per-value guard: a keyless store that was opened before encryption
+    was turned on raises instead of returning a token (or writing plain text
+    next to it unnoticed)."""
+    sql = _sql(backend)
+    plain = sql.open()  # the session's shared store: no cipher, opened long ago
+    story = _story(plain, "early")
+    sealed = reopen(sql, [KEY_A])
+    sealed.acting_as(story["member"].id).members.update(
+        story["member"].id, health_info="written with the key"
+    )
+    with pytest.raises(KeyMissing):
+        plain.acting_as(story["coach"].id).members.get(story["member"].id)
+    sealed.close()
+
+
+def test_legacy_plain_values_stay_readable_and_rotation_encrypts_them(backend: Backend) -> None:
+    sql = _sql(backend)
+    plain = sql.open()
+    story = _story(plain, "legacy")
+    assert not any(v.startswith(PREFIX) for _, _, v in sensitive_values(sql))
+    sealed = reopen(sql, [KEY_A])
+    _check_plain_through_api(sealed, story, "legacy")
+    sealed.close()
+    report = SqlStore(sql.engine, cipher=FernetCipher([KEY_A])).rotate_keys(batch=3)
+    assert (report.rotated, report.encrypted) == (0, 9)
+    assert all_sealed(sql)
+    assert "legacy" not in raw_text(sql)
+    again = reopen(sql, [KEY_A])
+    _check_plain_through_api(again, story, "legacy")
+    again.close()
+
+
+def test_rotation_moves_every_value_to_the_newest_key(backend: Backend) -> None:
+    sql = _sql(backend)
+    story = _story(open_with_keys(sql, [KEY_A]), "rot")
+    store = SqlStore(sql.engine, cipher=FernetCipher([KEY_B, KEY_A]))
+    report = store.rotate_keys(batch=2)
+    assert (report.rotated, report.encrypted) == (9, 0)
+    only_b = FernetCipher([KEY_B])
+    for _, _, value in sensitive_values(sql):
+        only_b.decrypt(value[len(PREFIX) :])  # raises if any value still needs KEY_A
+    core = reopen(sql, [KEY_B])  # the old key can go now
+    _check_plain_through_api(core, story, "rot")
+    core.close()
+    with pytest.raises(KeyMismatch):
+        SqlStore(sql.engine, cipher=FernetCipher([KEY_A]))
+    assert store.rotate_keys().rotated == 9  # idempotent: re-running is harmless
+
+
+def test_keys_are_given_by_the_host_and_checked(tmp_path: Path) -> None:
+    with pytest.raises(ValidationFailed, match="Fernet key"):
+        coachcore.open("memory://", keys="not-a-key")
+    with pytest.raises(ValidationFailed, match="at least one"):
+        coachcore.open("memory://", keys=" , ")
+    with pytest.raises(ValidationFailed, match="either keys or a cipher"):
+        coachcore.open("memory://", keys=KEY_A, cipher=FernetCipher(KEY_A))
+    assert repr(FernetCipher(f"{KEY_A},{KEY_B}")) == "<FernetCipher keys=2>"
+    url = f"sqlite:///{tmp_path / 'plain.db'}"
+    coachcore.open(url).close()  # no key: plain text, nothing generated
+    with sa.create_engine(url).connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM coachcore_settings").scalar() == 0
+
+
+def test_cli_rotates_keys_and_every_command_reads_coachcore_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    with coachcore.open(
+        url, keys=[KEY_A], clock=FixedClock(datetime(2029, 12, 1, tzinfo=UTC))
+    ) as c:
+        _story(c, "cli")
+    runner = CliRunner()
+    generated = runner.invoke(app, ["keys", "generate"]).output.strip()
+    FernetCipher(generated)  # a valid key
+    result = runner.invoke(app, ["keys", "rotate", "--url", url, "--keys", f"{KEY_B},{KEY_A}"])
+    assert result.exit_code == 0, result.output
+    assert "re-encrypted: 9" in result.output
+    monkeypatch.setenv("COACHCORE_KEYS", KEY_B)
+    result = runner.invoke(app, ["outbox", "pending", "--url", url])
+    assert result.exit_code == 0, result.output
+    monkeypatch.delenv("COACHCORE_KEYS")
+    result = runner.invoke(app, ["outbox", "pending", "--url", url])
+    assert isinstance(result.exception, KeyMissing)
+
+
+# -- the property: no code path writes a sensitive field in plain text ---------
+
+SECRET = "PLAIN-7f3a"
+TEXT = st.characters(exclude_characters="\x00", exclude_categories=("Cs",))
+ACTIONS = st.lists(
+    st.sampled_from(
+        [
+            "goals",
+            "health",
+            "profile_note",
+            "book",
+            "create_session",
+            "member_note",
+            "coach_note",
+            "complete",
+            "rate",
+            "cancel",
+            "reschedule",
+            "erase",
+        ]
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+def _run(core: coachcore.Core, actions: list[str], texts: Any) -> None:
+    sysadm = core.system
+    coach = sysadm.users.create(name="C", email="c@example.com", role=Role.COACH)
+    core.acting_as(coach.id).availability.create(
+        day_of_week=1, start_time="09:00", end_time="17:00", max_sessions_per_slot=3
+    )
+    member = sysadm.signup_member(
+        name="M", email="m@example.com", coach_id=coach.id, goals=texts.draw("goals")
+    )
+    as_member, as_coach = core.acting_as(member.id), core.acting_as(coach.id)
+    sessions: list[str] = []
+    hour = iter(range(9, 17))
+    for action in actions:
+        text = texts.draw(action)
+        try:
+            if action == "goals":
+                as_member.members.update(member.id, goals=text)
+            elif action == "health":
+                as_member.members.update(member.id, health_info=text)
+            elif action == "profile_note":
+                as_coach.members.update(member.id, coach_notes=text)
+            elif action == "book":
+                start = NINE.replace(hour=next(hour))
+                b = as_member.bookings.create(coach_id=coach.id, start=start, member_notes=text)
+                sessions.append(str(b.session_id))
+            elif action == "create_session":
+                start = NINE.replace(hour=next(hour)) + timedelta(days=7)
+                s = as_coach.sessions.create(
+                    member_id=member.id, coach_id=coach.id, scheduled_at=start, member_notes=text
+                )
+                sessions.append(s.id)
+            elif sessions and action == "member_note":
+                as_member.sessions.add_member_notes(sessions[-1], text)
+            elif sessions and action == "coach_note":
+                as_coach.sessions.add_coach_notes(sessions[-1], text)
+            elif sessions and action == "complete":
+                as_coach.sessions.complete(sessions[-1], coach_notes=text, outcomes=text)
+            elif sessions and action == "rate":
+                as_member.sessions.rate(sessions[-1], rating=3, feedback=text)
+            elif sessions and action == "cancel":
+                as_coach.sessions.cancel(sessions[-1], reason="busy")
+            elif sessions and action == "reschedule":
+                as_coach.sessions.update(sessions[-1], duration=30)
+            elif action == "erase":
+                sysadm.privacy.erase(member.id)
+        except (
+            coachcore.errors.BusinessRuleViolation,
+            coachcore.errors.Conflict,
+            coachcore.errors.Forbidden,
+            StopIteration,
+        ):
+            pass
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+@settings(max_examples=25)
+@given(actions=ACTIONS, data=st.data())
+def test_no_code_path_writes_a_sensitive_field_in_plain_text(
+    backend_pool: Any, engine: str, actions: list[str], data: st.DataObject
+) -> None:
+    # Feature: privacy, Property P1: with a cipher configured, every sensitive
+    # column of a SQL store holds only ciphertext, whatever the use cases did.
+    from backends import BackendUnavailable
+
+    try:
+        sql = backend_pool.get(engine)
+    except BackendUnavailable as why:
+        pytest.skip(str(why))
+
+    class Texts:
+        def draw(self, label: str) -> str:
+            tail = data.draw(st.text(TEXT, max_size=20), label=label)
+            return f"{SECRET}{tail}"
+
+    core = open_with_keys(sql, [KEY_A])
+    try:
+        _run(core, actions, Texts())
+    finally:
+        sql.release()
+    assert all_sealed(sql)
+    assert SECRET not in raw_text(sql)
+
+
+def test_without_a_cipher_a_value_that_looks_like_ciphertext_is_refused() -> None:
+    from coachcore.adapters.sqlalchemy.sealing import Sealer
+
+    with pytest.raises(ValidationFailed, match="marks ciphertext"):
+        Sealer().seal({"goals": PREFIX + "x"}, ("goals",))
+    sealed = Sealer(FernetCipher(KEY_A)).seal({"goals": PREFIX + "x"}, ("goals",))
+    assert Sealer(FernetCipher(KEY_A)).open(sealed, ("goals",)) == {"goals": PREFIX + "x"}
+    with pytest.raises(KeyMissing):
+        Sealer().open(sealed, ("goals",))
+    tampered = {"goals": sealed["goals"][:-4] + "AAAA"}
+    with pytest.raises(KeyMismatch):
+        Sealer(FernetCipher(KEY_A)).open(tampered, ("goals",))

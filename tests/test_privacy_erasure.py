@@ -1,0 +1,183 @@
+"""Erasure of a member: anonymised, future sessions cancelled, averages kept, idempotent."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+import coachcore
+from backends import Backend, SqlBackend
+from coachcore import SessionStatus
+from coachcore.adapters.clock import FixedClock
+from coachcore.domain.enums import OutboxChannel
+from coachcore.errors import Forbidden, NotFound
+from privacy_kit import KEY_A, open_with_keys, raw_text
+from world import World
+
+NINE = datetime(2030, 1, 7, 9, tzinfo=UTC)  # a Monday
+
+
+def _history(w: World) -> dict[str, str]:
+    coach = w.coach()
+    w.window(coach, 1, "09:00", "12:00")
+    w.core.acting_as(coach.id).scheduling.set_rules(waitlist_hold_minutes=30)
+    member = w.member(coach)
+    other = w.member(coach)
+    as_member, as_coach = w.core.acting_as(member.id), w.core.acting_as(coach.id)
+    as_member.members.update(member.id, goals="Zebra goals", health_info="Zebra health")
+    as_coach.members.update(member.id, coach_notes="Zebra profile note")
+    past = as_member.bookings.create(coach_id=coach.id, start=NINE, member_notes="Zebra booking")
+    future = as_member.bookings.create(coach_id=coach.id, start=NINE + timedelta(days=7))
+    taken = w.core.acting_as(other.id).bookings.create(
+        coach_id=coach.id, start=NINE + timedelta(days=14)
+    )
+    entry = as_member.waitlist.join(coach_id=coach.id, start=taken.start, duration=60)
+    w.clock.set(NINE + timedelta(hours=1))
+    as_member.sessions.add_member_notes(str(past.session_id), "Zebra member note")
+    as_coach.sessions.complete(str(past.session_id), coach_notes="Zebra coach", outcomes="Zebra")
+    as_member.sessions.rate(str(past.session_id), rating=4, feedback="Zebra feedback")
+    return {
+        "coach": coach.id,
+        "member": member.id,
+        "name": member.name,
+        "email": member.email,
+        "past": str(past.session_id),
+        "future": str(future.session_id),
+        "entry": entry.id,
+    }
+
+
+def test_an_admin_erases_a_member(world: World) -> None:
+    w = world
+    h = _history(w)
+    admin = w.admin()
+    before = w.sys.coaches.get(h["coach"])
+    assert (before.average_rating, before.rating_count) == (4.0, 1)
+
+    erased = w.core.acting_as(admin.id).privacy.erase(h["member"])
+
+    assert erased.name == "Erased member"
+    assert erased.email == f"erased-{h['member']}@erased.invalid"
+    assert not erased.is_active and erased.erased_at == w.clock.now()
+    profile = w.sys.members.get(h["member"])
+    assert (profile.goals, profile.health_info, profile.coach_notes, profile.coach_id) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    future = w.sys.sessions.get(h["future"])
+    assert future.status == SessionStatus.CANCELLED
+    past = w.sys.sessions.get(h["past"])
+    assert past.status == SessionStatus.COMPLETED and past.rating == 4
+    assert (past.coach_notes, past.member_notes, past.outcomes, past.rating_feedback) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    after = w.sys.coaches.get(h["coach"])  # the coach's average and count survive
+    assert (after.average_rating, after.rating_count) == (4.0, 1)
+    assert after.current_member_count == before.current_member_count - 1
+    assert "session_cancelled" in w.core.notifier.kinds_for(h["coach"])  # type: ignore[attr-defined]
+    assert all(e.status != "waiting" for e in w.sys.waitlist.list() if e.id == h["entry"])
+
+    doc = json.dumps(w.sys.privacy.export(h["member"]))
+    for personal in ("Zebra", h["name"], h["email"]):
+        assert personal not in doc
+    coach_inbox = json.dumps(coachcore.to_dict(w.sys.notifications.list(h["coach"])))
+    assert h["name"] not in coach_inbox
+    with w.core.store.unit_of_work(write=False) as uow:
+        event = uow.calendar_events.get(past.calendar_event_id)
+        assert event is not None and h["name"] not in event.title
+
+    # the adapters were told to forget the person
+    calendar, messaging, notifier = w.core.calendar, w.core.messaging, w.core.notifier
+    assert ("erase", h["member"]) in calendar.calls  # type: ignore[attr-defined]
+    assert calendar.for_session(h["past"]) == []  # type: ignore[attr-defined]
+    assert h["member"] in messaging.erased  # type: ignore[attr-defined]
+    assert notifier.kinds_for(h["member"]) == []  # type: ignore[attr-defined]
+    assert w.sys.outbox.pending() == []
+
+    with pytest.raises(Forbidden):  # an erased member can no longer act
+        w.core.acting_as(h["member"]).sessions.list()
+
+
+def test_erasure_is_idempotent(world: World) -> None:
+    h = _history(world)
+    first = world.sys.privacy.erase(h["member"])
+    calls = list(world.core.calendar.calls)  # type: ignore[attr-defined]
+    with world.core.store.unit_of_work(write=False) as uow:
+        queued = len(uow.outbox.pending()) + len(uow.notifications.for_recipient(h["coach"]))
+    world.clock.set(world.clock.now() + timedelta(days=1))
+    assert world.sys.privacy.erase(h["member"]) == first
+    assert world.core.calendar.calls == calls  # type: ignore[attr-defined]
+    with world.core.store.unit_of_work(write=False) as uow:
+        assert len(uow.outbox.pending()) + len(uow.notifications.for_recipient(h["coach"])) == (
+            queued
+        )
+
+
+def test_only_privacy_admins_erase_members(world: World) -> None:
+    h = _history(world)
+    for actor in (h["member"], h["coach"]):
+        with pytest.raises(Forbidden):
+            world.core.acting_as(actor).privacy.erase(h["member"])
+    with pytest.raises(NotFound):
+        world.sys.privacy.erase("nobody")
+    with pytest.raises(NotFound):  # coaches are not erased this way
+        world.sys.privacy.erase(h["coach"])
+    assert world.sys.users.get(h["member"]).erased_at is None
+
+
+def test_erasure_on_an_encrypted_store_leaves_no_trace(backend: Backend) -> None:
+    clock = FixedClock(NINE - timedelta(days=1))
+    w = World(open_with_keys(backend, [KEY_A], clock), clock)
+    h = _history(w)
+    w.sys.privacy.erase(h["member"])
+    if isinstance(backend, SqlBackend):
+        text = raw_text(backend)
+        assert h["email"] not in text
+        assert f"{h['name']} " not in text and f"& {h['name']}" not in text
+
+
+def test_erasure_messages_are_a_no_op_for_adapters_without_erase_person(
+    backend: Backend,
+) -> None:
+    class PlainCalendar:
+        def __init__(self) -> None:
+            self.cancelled: list[str] = []
+
+        def upsert_event(self, event: object) -> None:
+            pass
+
+        def cancel_event(self, event_id: str) -> None:
+            self.cancelled.append(event_id)
+
+    calendar = PlainCalendar()
+    clock = FixedClock(NINE - timedelta(days=1))
+    w = World(backend.open(clock, calendar=calendar), clock)
+    h = _history(w)
+    w.sys.privacy.erase(h["member"])
+    assert w.sys.outbox.pending() == [] and w.sys.outbox.failed() == []
+    assert len(calendar.cancelled) == 1
+    with w.core.store.unit_of_work(write=False) as uow:
+        channels = {m.channel for m in uow.outbox.pending()}
+    assert OutboxChannel.CALENDAR_ERASE not in channels
+
+
+def test_names_with_like_wildcards_quotes_and_accents_are_scrubbed(world: World) -> None:
+    coach = world.coach()
+    world.window(coach, 1, "09:00", "12:00")
+    name = 'Zoë "50%_off" O\'Brien\\x'
+    member = world.sys.signup_member(name=name, email="zoe@example.com", coach_id=coach.id)
+    world.core.acting_as(member.id).bookings.create(coach_id=coach.id, start=NINE)
+    decoy = world.sys.signup_member(name="Zoë 50 off", email="d@example.com", coach_id=coach.id)
+    world.sys.privacy.erase(member.id)
+    with world.core.store.unit_of_work(write=False) as uow:
+        assert uow.outbox.mentioning(name) == []
+        assert uow.outbox.mentioning("Zoë 50 off")  # the look-alike is left alone
+        assert uow.outbox.mentioning("Erased member")
+    assert world.sys.users.get(decoy.id).name == "Zoë 50 off"

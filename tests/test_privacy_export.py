@@ -1,0 +1,109 @@
+"""The member's data export: one JSON document, redacted for the requester."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+import coachcore
+from backends import Backend
+from coachcore.adapters.clock import FixedClock
+from coachcore.errors import Forbidden, NotFound
+from privacy_kit import KEY_A, open_with_keys
+from world import World
+
+NINE = datetime(2030, 1, 7, 9, tzinfo=UTC)  # a Monday
+TOP_KEYS = {
+    "schema",
+    "version",
+    "exported_at",
+    "requested_by",
+    "user",
+    "profile",
+    "coach",
+    "sessions",
+    "bookings",
+    "ratings",
+    "waitlist",
+    "notifications",
+    "conversations",
+}
+
+
+def _member_with_history(w: World) -> tuple[coachcore.User, coachcore.User, str]:
+    coach = w.coach()
+    w.window(coach, 1, "09:00", "12:00")
+    member = w.member(coach)
+    as_member, as_coach = w.core.acting_as(member.id), w.core.acting_as(coach.id)
+    as_member.members.update(member.id, goals="run 10k", health_info="asthma")
+    as_coach.members.update(member.id, coach_notes="motivated")
+    done = as_member.bookings.create(coach_id=coach.id, start=NINE, member_notes="knee")
+    as_member.bookings.create(coach_id=coach.id, start=NINE + timedelta(days=7))
+    w.clock.set(NINE + timedelta(hours=1))
+    as_coach.sessions.complete(str(done.session_id), coach_notes="private", outcomes="plan")
+    as_member.sessions.rate(str(done.session_id), rating=5, feedback="great")
+    return coach, member, str(done.session_id)
+
+
+def _check_document(doc: dict[str, object], member: coachcore.User) -> None:
+    assert set(doc) == TOP_KEYS
+    assert (doc["schema"], doc["version"]) == ("coachcore.member-export", 1)
+    json.dumps(doc)  # JSON-ready as it is
+    assert doc["user"]["id"] == member.id  # type: ignore[index]
+    assert len(doc["sessions"]) == 2  # type: ignore[arg-type]
+    assert len(doc["bookings"]) == 2  # type: ignore[arg-type]
+    assert [r["feedback"] for r in doc["ratings"]] == ["great"]  # type: ignore[attr-defined]
+    assert doc["notifications"] and doc["conversations"]
+
+
+def test_a_member_exports_their_own_data_without_the_coach_notes(world: World) -> None:
+    coach, member, done = _member_with_history(world)
+    doc = world.core.acting_as(member.id).privacy.export()
+    _check_document(doc, member)
+    assert doc["requested_by"] == member.id
+    assert doc["coach"] == {"id": coach.id, "name": coach.name}
+    profile = doc["profile"]
+    assert (profile["goals"], profile["health_info"], profile["coach_notes"]) == (
+        "run 10k",
+        "asthma",
+        None,
+    )
+    session = next(s for s in doc["sessions"] if s["id"] == done)
+    assert session["coach_notes"] is None  # redacted like sessions.get
+    assert (session["member_notes"], session["outcomes"]) == ("knee", "plan")
+    assert doc["exported_at"] == (NINE + timedelta(hours=1)).isoformat()
+
+
+def test_an_admin_exports_any_member_with_everything(world: World) -> None:
+    _, member, done = _member_with_history(world)
+    admin = world.admin()
+    doc = world.core.acting_as(admin.id).privacy.export(member.id)
+    _check_document(doc, member)
+    assert doc["profile"]["coach_notes"] == "motivated"
+    session = next(s for s in doc["sessions"] if s["id"] == done)
+    assert session["coach_notes"] == "private"
+    assert world.sys.privacy.export(member.id)["requested_by"] == "system"
+
+
+def test_nobody_else_may_export_a_member(world: World) -> None:
+    coach, member, _ = _member_with_history(world)
+    other = world.member(coach)
+    with pytest.raises(Forbidden):
+        world.core.acting_as(other.id).privacy.export(member.id)
+    with pytest.raises(Forbidden):  # not even their coach
+        world.core.acting_as(coach.id).privacy.export(member.id)
+    with pytest.raises(NotFound):
+        world.sys.privacy.export("no-such-member")
+    with pytest.raises(NotFound):  # a coach is not a member
+        world.sys.privacy.export(coach.id)
+
+
+def test_export_reads_encrypted_fields_as_plain_text(backend: Backend) -> None:
+    clock = FixedClock(NINE - timedelta(days=1))
+    w = World(open_with_keys(backend, [KEY_A], clock), clock)
+    _, member, _ = _member_with_history(w)
+    doc = w.core.acting_as(member.id).privacy.export()
+    assert doc["profile"]["health_info"] == "asthma"
+    assert "enc:v1:" not in json.dumps(doc)
