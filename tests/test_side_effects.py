@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 import coachcore
-from backends import T0
-from coachcore import NotificationKind, hookimpl
+from backends import T0, Backend
+from coachcore import NotificationKind, Role, hookimpl
 from coachcore.adapters.clock import FixedClock
 from coachcore.domain.entities import Notification
 from world import World
@@ -189,3 +189,41 @@ def test_retryable_store_errors_rerun_the_use_case() -> None:
     with pytest.raises(StoreError):
         retried.system.users.create(name="B", email="b@example.com", role="coach")
     assert retried.system.users.list(email="b@example.com") == []
+
+
+class LateFailingNotifier:
+    """Its first call outlives the lease: another dispatcher takes the message
+    over and delivers it; then the first call fails."""
+
+    def __init__(self, clock: FixedClock) -> None:
+        self.clock = clock
+        self.core: Any = None
+        self.delivered: list[str] = []
+        self.calls = 0
+
+    def send(self, notification: Notification) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            self.clock.advance(timedelta(minutes=6))  # past the 5-minute lease
+            self.core.system.outbox.dispatch()  # the next dispatcher delivers it
+            raise RuntimeError("the first attempt failed after losing its lease")
+        self.delivered.append(notification.id)
+
+
+def test_a_dispatcher_that_lost_its_lease_does_not_undo_the_new_owners_delivery(
+    backend: Backend,
+) -> None:
+    clock = FixedClock(T0)
+    notifier = LateFailingNotifier(clock)
+    core = backend.open(clock, notifier=notifier)
+    notifier.core = core
+    coach = core.system.users.create(name="C", email="c@example.com", role=Role.COACH)
+    member = core.system.signup_member(name="M", email="m@example.com", coach_id=coach.id)
+    core.system.outbox.dispatch()
+    clock.advance(timedelta(hours=1))
+    core.system.outbox.dispatch()
+    assert core.system.outbox.pending() == [] and core.system.outbox.failed() == []
+    sent = notifier.delivered
+    assert len(sent) == len(set(sent))  # nothing delivered twice
+    stored = {n.id for n in core.acting_as(member.id).notifications.list()}
+    assert stored <= set(sent)

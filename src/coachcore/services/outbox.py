@@ -199,7 +199,8 @@ class Dispatcher:
                 mark([message for message, error in outcomes if error is None], now)
                 outcomes = [(message, error) for message, error in outcomes if error is not None]
             for message, error in outcomes:
-                uow.outbox.update(self._after(message, error, now))
+                if _still_ours(uow.outbox.get(message.id), message):
+                    uow.outbox.update(self._after(message, error, now))
             uow.commit()
 
     def _after(self, message: OutboxMessage, error: str | None, now: datetime) -> OutboxMessage:
@@ -273,3 +274,15 @@ class Outbox:
     def _list(tx: Tx, rows: Callable[[], Any]) -> list[OutboxMessage]:
         tx.actor.require("outbox:manage")
         return list(rows())
+
+
+def _still_ours(current: OutboxMessage | None, claimed: OutboxMessage) -> bool:
+    """Whether a failed attempt may still be recorded: the message is pending
+    under the lease this dispatcher took. Once that lease ended, another
+    dispatcher may have claimed and delivered it; recording the late failure
+    would put it back to pending and deliver it again."""
+    return (
+        current is not None
+        and current.status == OutboxStatus.PENDING
+        and current.claimed_until == claimed.claimed_until
+    )
