@@ -272,3 +272,22 @@ def test_a_full_weekly_slot_is_not_offered_again_by_extra_hours(world: World) ->
     with pytest.raises(SlotFull):
         world.book(member, coach, at(MONDAY, "09:00"))
     assert world.book(member, coach, at(MONDAY, "11:00")).window_id == extra.id
+
+
+def test_a_booking_moved_into_extra_hours_protects_them(world: World) -> None:
+    """Regression (found by the store agreement machine): a rescheduled booking
+    keeps the id of the extra hours it now lies in, so they cannot be removed."""
+    coach = world.coach()
+    member = world.member(coach)
+    world.window(coach, 3, "09:00", "10:00")  # Wednesday
+    friday = date(2030, 1, 4)
+    extra = world.core.acting_as(coach.id).scheduling.add_override(
+        date=friday, kind="extra", start_time="14:00", end_time="16:00"
+    )
+    booking = world.book(member, coach, at(WEDNESDAY, "09:00"))
+    moved = world.core.acting_as(member.id).bookings.reschedule(
+        booking.id, start=at(friday, "14:00")
+    )
+    assert moved.window_id == extra.id
+    with pytest.raises(BusinessRuleViolation, match="still have bookings"):
+        world.core.acting_as(coach.id).scheduling.remove_override(extra.id)

@@ -17,8 +17,10 @@ from coachcore.domain.enums import (
     SessionStatus,
     SessionType,
 )
+from coachcore.domain.rules import OverrideKind
 from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden
 from coachcore.policies import access
+from coachcore.scheduling.calendar import extra_window
 from coachcore.scheduling.slots import window_containing, zone_of
 from coachcore.services import effects, lookups, reminders, waitlist
 from coachcore.services.context import Tx, UseCases, new_id
@@ -465,9 +467,14 @@ def reschedule(
         coach = lookups.user(tx.uow, session.coach_id)
         zone = zone_of(coach.timezone)
         local = moved.scheduled_at.astimezone(zone)
-        window = window_containing(
-            tx.uow.windows.for_coach(coach.id), moved.scheduled_at, moved.duration, zone
-        )
+        day = local.date()
+        extra = [
+            extra_window(o)
+            for o in tx.uow.overrides.for_coach(coach.id, day, day)
+            if o.kind == OverrideKind.EXTRA
+        ]  # weekly windows first, as booking looks there first
+        windows = [*tx.uow.windows.for_coach(coach.id), *extra]
+        window = window_containing(windows, moved.scheduled_at, moved.duration, zone)
         tx.uow.bookings.update(
             attrs.evolve(
                 booking,
