@@ -41,7 +41,7 @@ delivery" shows the library with ``dispatch_on_commit=False`` for comparison.
 Also: booking on the memory store with 10,000 bookings already stored (the
 busy coach of ``benchmarks/slots.py``: Europe/Berlin, 07:00-21:00 daily,
 30 minutes, 15-minute buffer, 10 seats, every other grid slot, 200 members),
-1,000 more bookings filling free seats.
+1,000 more bookings filling free seats; each round builds its store anew.
 
 Rates are wall-clock: bookings / (last worker's end - first worker's start),
 the workers starting together at a barrier; the best of ``--repeat`` rounds,
@@ -696,7 +696,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 figures["postgresql"] = measure_backend(backend, total, repeat)
 
     if "memory10k" in only:
-        wall, cpu = busy_coach_rate(stored, more)
+        runs = [busy_coach_rate(stored, more) for _ in range(repeat)]  # each from scratch
+        wall, cpu = max(r[0] for r in runs), max(r[1] for r in runs)
         figures["memory10k"] = (wall, cpu)
         print(
             f"== memory:// with {stored:,} bookings stored, {more:,} more: "
