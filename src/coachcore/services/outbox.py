@@ -102,9 +102,11 @@ class Dispatcher:
 
     def __attrs_post_init__(self) -> None:
         # ``coachcore.open`` builds the dispatcher on its runtime's clock
-        # (``Runtime.now``): that runtime's writes then hand their messages over.
+        # (``Runtime.now``): that runtime's writes then hand their messages over
+        # to it. The first one stays: ``after_commit`` runs the core's own, and
+        # another dispatcher made later on the same clock must not take over.
         runtime = getattr(self.now, "__self__", None)
-        if isinstance(runtime, Runtime) and runtime.store is self.store:
+        if isinstance(runtime, Runtime) and runtime.store is self.store and runtime.outbox is None:
             runtime.outbox = self
 
     def dispatch(self) -> int:
