@@ -8,8 +8,8 @@ Every booking goes through the public API,
 with a :class:`~coachcore.adapters.clock.FixedClock` (2030-03-01 08:00 UTC) and
 the stores' defaults, so each booking is one write unit of work (booking,
 session, calendar event, two reminders, three notifications, five outbox
-messages) followed by the after-commit delivery of its outbox (the default on
-every store; the recording adapters receive the messages).
+messages, an audit entry) followed by the after-commit delivery of its outbox
+(the default on every store; the recording adapters receive the messages).
 
 The coach: UTC, windows 07:00-21:00 on all seven days, 30-minute slots, no
 buffer, 1,000 seats per slot (the most a window may have), room for every
@@ -32,8 +32,9 @@ transaction, one transaction per booking, into coachcore's own (migrated)
 tables: raw ``sqlite3`` (WAL, ``synchronous=NORMAL``, ``BEGIN IMMEDIATE``) for
 SQLite and raw psycopg 3 for PostgreSQL (``pg_advisory_xact_lock`` on the
 coach), each: lock, count the slot's sessions against its seats, insert the
-booking, the session, the calendar event, two reminders, three notifications
-and five outbox rows (``executemany`` for the rows of one table), commit. The
+booking, the session, the calendar event, two reminders, three notifications,
+five outbox rows and an audit entry (``executemany`` for the rows of one
+table), commit. The
 floor does not deliver the outbox afterwards; the library does (which is part
 of what a booking costs through it), and the line "without after-commit
 delivery" shows the library with ``dispatch_on_commit=False`` for comparison.
@@ -266,6 +267,10 @@ class FloorRows:
             (ids[10 + i], keys[i], channel, json.dumps(payload), ts(now), "pending", 0, ts(now))
             for i, (channel, payload) in enumerate(zip(channels, payloads, strict=True))
         ]
+        self.audit = (
+            ids[15], member_id, "bookings.create", "booking", booking_id,
+            json.dumps({"status": "confirmed"}), ts(now),
+        )  # fmt: skip
 
 
 def _sqlite_ts(moment: datetime) -> str:
@@ -287,10 +292,20 @@ SQL = {
     " session_id, booking_id, created_at) VALUES ({})",
     "outbox": "INSERT INTO coachcore_outbox (id, idempotency_key, channel, payload, created_at,"
     " status, attempts, next_attempt_at) VALUES ({})",
+    "audit": "INSERT INTO coachcore_audit_log (id, actor_id, action, entity_type, entity_id,"
+    " details, created_at) VALUES ({})",
     "count": "SELECT count(*) FROM coachcore_sessions WHERE coach_id = {0} AND scheduled_at = {0}"
     " AND duration = {0} AND status <> 'cancelled'",
 }
-COLUMNS = {"session": 10, "event": 11, "booking": 12, "reminder": 5, "notification": 8, "outbox": 8}
+COLUMNS = {
+    "session": 10,
+    "event": 11,
+    "booking": 12,
+    "reminder": 5,
+    "notification": 8,
+    "outbox": 8,
+    "audit": 7,
+}
 
 
 def _statements(mark: str, json_cast: str = "") -> dict[str, str]:
@@ -301,6 +316,8 @@ def _statements(mark: str, json_cast: str = "") -> dict[str, str]:
             marks[5] = mark + json_cast
         if json_cast and name == "outbox":
             marks[3] = mark + json_cast
+        if json_cast and name == "audit":
+            marks[5] = mark + json_cast
         out[name] = SQL[name].format(", ".join(marks))
     return out
 
@@ -331,6 +348,7 @@ def sqlite_floor_worker(
             conn.executemany(sql["reminder"], rows.reminders)
             conn.executemany(sql["notification"], rows.notifications)
             conn.executemany(sql["outbox"], rows.outbox)
+            conn.execute(sql["audit"], rows.audit)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -366,6 +384,7 @@ def pg_floor_worker(
             cur.executemany(sql["reminder"], rows.reminders)
             cur.executemany(sql["notification"], rows.notifications)
             cur.executemany(sql["outbox"], rows.outbox)
+            cur.execute(sql["audit"], rows.audit)
 
     return _floor_loop(book, members, starts, ready, conn.close)
 
