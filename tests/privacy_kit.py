@@ -11,7 +11,7 @@ from backends import T0, Backend, SqlBackend, _UseStore
 from coachcore.adapters.clock import FixedClock
 from coachcore.adapters.crypto import FernetCipher
 from coachcore.adapters.sqlalchemy import SqlStore
-from coachcore.adapters.sqlalchemy.sealing import PREFIX, sensitive_columns
+from coachcore.adapters.sqlalchemy.sealing import is_sealed, sensitive_columns
 
 KEY_A = FernetCipher.generate_key()
 KEY_B = FernetCipher.generate_key()
@@ -45,7 +45,7 @@ def reopen(backend: SqlBackend, keys: Any = None, clock: Any = None) -> coachcor
     )
 
 
-def sensitive_values(backend: SqlBackend) -> list[tuple[str, str, str]]:
+def sensitive_values(backend: SqlBackend) -> list[tuple[str, str, Any]]:
     """(table, column, raw value) of every non-null sensitive value, read directly."""
     store: SqlStore = backend.store
     found = []
@@ -67,4 +67,4 @@ def raw_text(backend: SqlBackend) -> str:
 
 
 def all_sealed(backend: SqlBackend) -> bool:
-    return all(value.startswith(PREFIX) for _, _, value in sensitive_values(backend))
+    return all(is_sealed(value) for _, _, value in sensitive_values(backend))

@@ -225,6 +225,10 @@ ACTIONS = st.lists(
             "cancel",
             "reschedule",
             "erase",
+            "document",
+            "quick_note",
+            "shared_context",
+            "interest",
         ]
     ),
     min_size=1,
@@ -277,10 +281,22 @@ def _run(core: coachcore.Core, actions: list[str], texts: Any) -> None:
                 as_coach.sessions.update(sessions[-1], duration=30)
             elif action == "erase":
                 sysadm.privacy.erase(member.id)
+            elif action == "document":
+                as_member.documents.upload(
+                    title="t", filename="t.txt", content=text.encode(), member_id=member.id
+                )
+            elif action == "quick_note":
+                as_coach.quick_notes.create(member_id=member.id, body=text)
+            elif action == "shared_context":
+                as_member.session_settings.update(shared_context=text)
+            elif action == "interest":
+                loner = sysadm.signup_member(name="L", email=f"l{len(sessions)}@example.com")
+                core.acting_as(loner.id).interest.submit(goals=text, notes=text)
         except (
             coachcore.errors.BusinessRuleViolation,
             coachcore.errors.Conflict,
             coachcore.errors.Forbidden,
+            coachcore.errors.ValidationFailed,
             StopIteration,
         ):
             pass

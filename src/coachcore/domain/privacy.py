@@ -2,7 +2,9 @@
 
 ``SENSITIVE_FIELDS`` names the free-text fields that SQL stores keep
 encrypted at rest (see ``docs/guides/privacy.md``): health information,
-goals, coach and member notes, outcomes and rating feedback. The functions
+goals, coach and member notes, outcomes, rating feedback, the coaching hub's
+quick notes, interest submissions, shared session context, and documents (their
+extracted text and their bytes). The functions
 below are the pure half of retention and erasure: they return the entity
 without the personal data.
 """
@@ -15,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from coachcore.domain.documents import Document, DocumentContent
 from coachcore.domain.entities import (
     Booking,
     Conversation,
@@ -25,6 +28,8 @@ from coachcore.domain.entities import (
     User,
 )
 from coachcore.domain.enums import MembershipStatus
+from coachcore.domain.hub import QuickNote
+from coachcore.domain.relations import CoachingInterest, MemberSessionSettings
 from coachcore.domain.rules import WaitlistEntry
 
 SENSITIVE_FIELDS: Mapping[type, tuple[str, ...]] = {
@@ -32,6 +37,11 @@ SENSITIVE_FIELDS: Mapping[type, tuple[str, ...]] = {
     Session: ("coach_notes", "member_notes", "outcomes", "rating_feedback"),
     Booking: ("member_notes",),
     Rating: ("feedback",),
+    QuickNote: ("body",),
+    CoachingInterest: ("goals", "notes"),
+    MemberSessionSettings: ("shared_context",),
+    Document: ("extracted_text",),
+    DocumentContent: ("data",),
 }
 """Entity -> its fields stored encrypted by the SQL stores."""
 

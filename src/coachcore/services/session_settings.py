@@ -102,15 +102,23 @@ class SessionSettings(UseCases):
                 raise Forbidden("Only the member changes their session settings")
             stored = tx.uow.session_settings.get(profile.user_id)
             if stored is None:
-                fresh = MemberSessionSettings(
+                settings = MemberSessionSettings(
                     member_id=profile.user_id, created_at=tx.now, updated_at=tx.now, **changes
                 )
-                tx.uow.session_settings.add(fresh)
-                audit.record(tx, "session_settings.changed", "member", fresh.member_id, **changes)
-                return fresh
-            updated = attrs.evolve(stored, updated_at=tx.now, **changes)
-            tx.uow.session_settings.update(updated)
-            audit.record(tx, "session_settings.changed", "member", updated.member_id, **changes)
-            return updated
+                tx.uow.session_settings.add(settings)
+            else:
+                settings = attrs.evolve(stored, updated_at=tx.now, **changes)
+                tx.uow.session_settings.update(settings)
+            # the shared context is sensitive: the log names the field, not its text
+            flags = {k: v for k, v in changes.items() if k == "share_context_with_coach"}
+            audit.record(
+                tx,
+                "session_settings.changed",
+                "member",
+                settings.member_id,
+                fields=sorted(changes),
+                **flags,
+            )
+            return settings
 
         return self._rt.write(self._actor, run)

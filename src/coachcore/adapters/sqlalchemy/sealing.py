@@ -1,7 +1,9 @@
 """Encryption at rest of the sensitive columns (``domain.privacy.SENSITIVE_FIELDS``).
 
 A stored encrypted value is ``PREFIX`` + the cipher's token, so a reader can
-always tell ciphertext from plain text. The rules:
+always tell ciphertext from plain text; a binary value (a document's bytes) is
+the same text as ASCII bytes, its token made from the bytes in base64. The
+rules:
 
 - With a cipher, every sensitive value is written encrypted; values read back
   are decrypted (legacy plain values, written before encryption was turned on,
@@ -15,6 +17,7 @@ always tell ciphertext from plain text. The rules:
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -26,13 +29,17 @@ from sqlalchemy.engine import Connection, Engine
 from coachcore.adapters.sqlalchemy.db import Db, insert_ignoring_duplicates, translate
 from coachcore.adapters.sqlalchemy.engines import BEGIN_OPTION
 from coachcore.adapters.sqlalchemy.tables import Tables
+from coachcore.domain.documents import Document, DocumentContent
 from coachcore.domain.entities import Booking, MemberProfile, Rating, Session
+from coachcore.domain.hub import QuickNote
 from coachcore.domain.privacy import SENSITIVE_FIELDS
+from coachcore.domain.relations import CoachingInterest, MemberSessionSettings
 from coachcore.errors import KeyMismatch, KeyMissing, ValidationFailed
 from coachcore.ports.cipher import Cipher
 
 PREFIX = "enc:v1:"
 """Marks a stored value as ciphertext (the cipher's token follows)."""
+BINARY_PREFIX = PREFIX.encode("ascii")
 KEY_CHECK = "encryption_key_check"
 """The settings row whose value is the encrypted ``KEY_CHECK_TEXT``."""
 KEY_CHECK_TEXT = "coachcore encryption key check"
@@ -41,6 +48,11 @@ TABLE_OF: Mapping[type, str] = {
     Session: "sessions",
     Booking: "bookings",
     Rating: "ratings",
+    QuickNote: "quick_notes",
+    CoachingInterest: "coaching_interests",
+    MemberSessionSettings: "member_session_settings",
+    Document: "documents",
+    DocumentContent: "document_contents",
 }
 """The table (attribute of :class:`Tables`) of each entity with sensitive fields."""
 
@@ -57,7 +69,33 @@ def sensitive_columns(tables: Tables) -> list[tuple[sa.Table, tuple[str, ...]]]:
 
 
 def is_sealed(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(PREFIX)
+    if isinstance(value, str):
+        return value.startswith(PREFIX)
+    return isinstance(value, bytes | memoryview) and bytes(value).startswith(BINARY_PREFIX)
+
+
+def seal_value(cipher: Cipher, value: str | bytes) -> str | bytes:
+    """The stored form of a plain value (text, or bytes for binary columns)."""
+    if isinstance(value, str):
+        return PREFIX + cipher.encrypt(value)
+    token = cipher.encrypt(base64.b64encode(value).decode("ascii"))
+    return BINARY_PREFIX + token.encode("ascii")
+
+
+def open_value(cipher: Cipher, stored: str | bytes) -> str | bytes:
+    """The plain value of a sealed one (see :func:`is_sealed`)."""
+    if isinstance(stored, str):
+        return cipher.decrypt(stored[len(PREFIX) :])
+    text = cipher.decrypt(bytes(stored)[len(BINARY_PREFIX) :].decode("ascii"))
+    return base64.b64decode(text)
+
+
+def reseal_value(cipher: Cipher, stored: str | bytes) -> str | bytes:
+    """A sealed value re-encrypted under the newest key."""
+    if isinstance(stored, str):
+        return PREFIX + cipher.rotate(stored[len(PREFIX) :])
+    token = cipher.rotate(bytes(stored)[len(BINARY_PREFIX) :].decode("ascii"))
+    return BINARY_PREFIX + token.encode("ascii")
 
 
 @attrs.frozen
@@ -74,7 +112,7 @@ class Sealer:
             if value is None:
                 continue
             if cipher is not None:
-                row[name] = PREFIX + cipher.encrypt(value)
+                row[name] = seal_value(cipher, value)
             elif is_sealed(value):
                 raise ValidationFailed(
                     f"{name}: a value may not start with {PREFIX!r} (it marks ciphertext)",
@@ -97,7 +135,7 @@ class Sealer:
                 raise KeyMissing(MISSING_KEY)
             if opened is None:
                 opened = dict(row)
-            opened[name] = self.cipher.decrypt(value[len(PREFIX) :])
+            opened[name] = open_value(self.cipher, value)
         return row if opened is None else opened
 
 
@@ -177,11 +215,11 @@ def rotate_batch(
     """Re-encrypt one batch of rows with ids after ``after`` (in the caller's
     write transaction, rows locked on PostgreSQL); returns the counts and the
     last id seen (None: the table is done)."""
-    c = table.c
-    key: Any = c.id.collate("C") if db.postgresql else c.id  # byte-wise, like Python
-    any_value = sa.or_(*(c[name].is_not(None) for name in fields))
+    pk = next(iter(table.primary_key.columns))
+    key: Any = pk.collate("C") if db.postgresql else pk  # byte-wise, like Python
+    any_value = sa.or_(*(table.c[name].is_not(None) for name in fields))
     stmt = (
-        sa.select(c.id, *(c[name] for name in fields))
+        sa.select(pk.label("key_"), *(table.c[name] for name in fields))
         .where(key > sa.bindparam("after"), any_value)
         .order_by(key)
         .limit(batch)
@@ -198,16 +236,16 @@ def rotate_batch(
             if value is None:
                 values[name] = None
             elif is_sealed(value):
-                values[name] = PREFIX + cipher.rotate(value[len(PREFIX) :])
+                values[name] = reseal_value(cipher, value)
                 rotated += 1
             else:
-                values[name] = PREFIX + cipher.encrypt(value)
+                values[name] = seal_value(cipher, value)
                 encrypted += 1
-        updates.append({"id_": row["id"], **values})
+        updates.append({"key_": row["key_"], **values})
     if updates:
-        update = sa.update(table).where(c.id == sa.bindparam("id_"))
+        update = sa.update(table).where(pk == sa.bindparam("key_"))
         db.execute(update, updates)
-    last = str(rows[-1]["id"]) if len(rows) == batch else None
+    last = str(rows[-1]["key_"]) if len(rows) == batch else None
     return RotationReport(rotated=rotated, encrypted=encrypted, rows=len(rows)), last
 
 
