@@ -181,3 +181,46 @@ def test_names_with_like_wildcards_quotes_and_accents_are_scrubbed(world: World)
         assert uow.outbox.mentioning("Zoë 50 off")  # the look-alike is left alone
         assert uow.outbox.mentioning("Erased member")
     assert world.sys.users.get(decoy.id).name == "Zoë 50 off"
+
+
+def test_erasure_reaches_the_sister_systems_records(backend: Backend) -> None:
+    clock = FixedClock(NINE - timedelta(days=1))
+    w = World(open_with_keys(backend, [KEY_A], clock), clock)
+    coach = w.coach()
+    member = w.member(coach)
+    as_member, as_coach = w.core.acting_as(member.id), w.core.acting_as(coach.id)
+    early = as_coach.invitations.create(email="lou@example.com", message="Zebra early")
+    loner = w.sys.signup_member(name="Lou", email="lou@example.com")  # invited before signing up
+    document = as_member.documents.upload(
+        title="Scan", filename="scan.txt", content=b"Zebra scan", member_id=member.id
+    )
+    as_coach.quick_notes.create(member_id=member.id, body="Zebra quick note")
+    as_member.session_settings.update(shared_context="Zebra context")
+    as_coach.action_items.create(member_id=member.id, title="Walk", description="Zebra walk")
+    interest = w.core.acting_as(loner.id).interest.submit(goals="Zebra goals", notes="Zebra")
+    invited = as_coach.invitations.create(email=member.email, name="Zebra", message="Zebra hi")
+
+    w.sys.privacy.erase(member.id)
+    w.sys.privacy.erase(loner.id)
+
+    with pytest.raises(NotFound):
+        w.sys.documents.get(document.id)
+    assert w.sys.quick_notes.list(member_id=member.id) == []
+    assert w.sys.session_settings.get(member.id).shared_context is None
+    assert [i.description for i in w.sys.action_items.list(member_id=member.id)] == [None]
+    handled = w.sys.interest.get(interest.id)
+    assert (handled.goals, handled.notes) == ("", None)
+    gone = next(i for i in w.sys.invitations.list() if i.id == invited.invitation.id)
+    assert (gone.email, gone.name, gone.message) == (
+        f"erased-{member.id}@erased.invalid",
+        None,
+        None,
+    )
+    first = next(i for i in w.sys.invitations.list() if i.id == early.invitation.id)
+    assert (first.email, first.message) == (f"erased-{loner.id}@erased.invalid", None)
+    for erased in (member.id, loner.id):
+        text = json.dumps(w.sys.privacy.export(erased))
+        assert "Zebra" not in text, text[max(0, text.find("Zebra") - 300) :][:400]
+    if isinstance(backend, SqlBackend):
+        assert "Zebra" not in raw_text(backend)
+        assert member.email not in raw_text(backend)

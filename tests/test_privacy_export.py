@@ -29,6 +29,17 @@ TOP_KEYS = {
     "waitlist",
     "notifications",
     "conversations",
+    "relationships",
+    "invitations",
+    "interest",
+    "session_settings",
+    "organizations",
+    "action_plans",
+    "action_items",
+    "scores",
+    "quick_notes",
+    "documents",
+    "audit",
 }
 
 
@@ -49,7 +60,7 @@ def _member_with_history(w: World) -> tuple[coachcore.User, coachcore.User, str]
 
 def _check_document(doc: dict[str, object], member: coachcore.User) -> None:
     assert set(doc) == TOP_KEYS
-    assert (doc["schema"], doc["version"]) == ("coachcore.member-export", 1)
+    assert (doc["schema"], doc["version"]) == ("coachcore.member-export", 2)
     json.dumps(doc)  # JSON-ready as it is
     assert doc["user"]["id"] == member.id  # type: ignore[index]
     assert len(doc["sessions"]) == 2  # type: ignore[arg-type]
@@ -107,3 +118,42 @@ def test_export_reads_encrypted_fields_as_plain_text(backend: Backend) -> None:
     doc = w.core.acting_as(member.id).privacy.export()
     assert doc["profile"]["health_info"] == "asthma"
     assert "enc:v1:" not in json.dumps(doc)
+
+
+def _sister_records(w: World, coach: coachcore.User, member: coachcore.User, done: str) -> None:
+    """One record of each sister system about the member."""
+    as_member, as_coach = w.core.acting_as(member.id), w.core.acting_as(coach.id)
+    as_member.session_settings.update(shared_context="night shifts")
+    as_member.documents.upload(
+        title="Plan", filename="plan.txt", content=b"stretch daily", member_id=member.id
+    )
+    plan = as_coach.action_plans.create(member_id=member.id, title="Spring")
+    as_coach.action_items.create(member_id=member.id, plan_id=plan.id, title="Stretch")
+    as_coach.quick_notes.create(member_id=member.id, body="seems tired")
+    as_coach.scores.record(done, current_score=60)
+    org = w.sys.organizations.create(name="Acme", kind="client_company")
+    w.sys.organizations.add_member(org.id, member.id)
+
+
+def test_the_export_holds_the_sister_systems_records_and_the_audit_trail(world: World) -> None:
+    coach, member, done = _member_with_history(world)
+    _sister_records(world, coach, member, done)
+    admin = world.admin()
+    world.core.acting_as(admin.id).members.get(member.id)  # a sensitive read, audited
+    mine = world.core.acting_as(member.id).privacy.export()
+    _check_document(mine, member)
+    assert mine["session_settings"]["shared_context"] == "night shifts"
+    assert [d["extracted_text"] for d in mine["documents"]] == ["stretch daily"]
+    assert [p["title"] for p in mine["action_plans"]] == ["Spring"]
+    assert [i["title"] for i in mine["action_items"]] == ["Stretch"]
+    assert [s["current_score"] for s in mine["scores"]] == [60]
+    assert len(mine["organizations"]) == 1
+    assert mine["quick_notes"] == []  # the coach's private notes stay private
+    actions = [(e["actor_id"], e["action"]) for e in mine["audit"]]
+    assert (member.id, "bookings.create") in actions  # by the member
+    assert (admin.id, "member.sensitive_read") in actions  # about the member
+    assert (coach.id, "sessions.complete") in actions  # about their session, by the coach
+    stamps = [(e["created_at"], e["id"]) for e in mine["audit"]]
+    assert stamps == sorted(stamps)
+    full = world.core.acting_as(admin.id).privacy.export(member.id)
+    assert [n["body"] for n in full["quick_notes"]] == ["seems tired"]

@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from coachcore.domain.audit import AuditEntry
 from coachcore.domain.documents import Document, DocumentContent
 from coachcore.domain.entities import (
     Booking,
@@ -28,8 +29,14 @@ from coachcore.domain.entities import (
     User,
 )
 from coachcore.domain.enums import MembershipStatus
-from coachcore.domain.hub import QuickNote
-from coachcore.domain.relations import CoachingInterest, MemberSessionSettings
+from coachcore.domain.hub import ActionItem, ActionPlan, QuickNote, SessionScore
+from coachcore.domain.organizations import OrganizationMembership
+from coachcore.domain.relations import (
+    CoachingInterest,
+    CoachingRelationship,
+    Invitation,
+    MemberSessionSettings,
+)
 from coachcore.domain.rules import WaitlistEntry
 
 SENSITIVE_FIELDS: Mapping[type, tuple[str, ...]] = {
@@ -135,13 +142,26 @@ def erase_booking(booking: Booking, now: datetime) -> Booking:
     return attrs.evolve(booking, member_notes=None, updated_at=now)
 
 
+def erase_interest(interest: CoachingInterest, now: datetime) -> CoachingInterest:
+    return attrs.evolve(
+        interest, goals="", preferred_times=None, notes=None, handling_note=None, updated_at=now
+    )
+
+
+def erase_invitation(invitation: Invitation, user_id: str, now: datetime) -> Invitation:
+    """The invitation addressed to the erased placeholder, without name or message."""
+    return attrs.evolve(
+        invitation, email=erased_email(user_id), name=None, message=None, updated_at=now
+    )
+
+
 def erase_rating(rating: Rating) -> Rating:
     """The rating keeps its stars (the coach's average) and loses its words."""
     return attrs.evolve(rating, feedback=None)
 
 
 EXPORT_SCHEMA = "coachcore.member-export"
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2
 
 
 @attrs.frozen(kw_only=True)
@@ -174,3 +194,17 @@ class MemberExport:
     waitlist: list[WaitlistEntry]
     notifications: list[Notification]
     conversations: list[Conversation]
+    relationships: list[CoachingRelationship]
+    invitations: list[Invitation]
+    interest: list[CoachingInterest]
+    session_settings: MemberSessionSettings | None
+    organizations: list[OrganizationMembership]
+    action_plans: list[ActionPlan]
+    action_items: list[ActionItem]
+    scores: list[SessionScore]
+    quick_notes: list[QuickNote]
+    """Coaches' private notes: in an export for someone else only, never the member's own."""
+    documents: list[Document]
+    """Metadata and extracted text; the bytes come from ``documents.content``."""
+    audit: list[AuditEntry]
+    """Entries by the member, about them, or about any record above (oldest first)."""

@@ -199,7 +199,6 @@ class Invitations(UseCases):
                 "invitation",
                 invitation.id,
                 coach_id=coach_user.id,
-                email=address,
                 expires_at=invitation.expires_at,
             )
             _send(tx, invitation, token, coach_user)

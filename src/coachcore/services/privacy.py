@@ -9,26 +9,27 @@ import attrs
 
 from coachcore.domain import checks
 from coachcore.domain.entities import User
-from coachcore.domain.enums import NotificationKind, SessionStatus
+from coachcore.domain.enums import NotificationKind, OutboxChannel, SessionStatus
 from coachcore.domain.privacy import (
     ERASED_NAME,
-    MemberExport,
-    PersonRef,
     erase_booking,
+    erase_interest,
+    erase_invitation,
     erase_profile,
     erase_rating,
     erase_session,
     erase_user,
+    erased_email,
     holds_notes,
     purge_notes,
     replace_text,
 )
 from coachcore.domain.rules import OPEN_WAITLIST, WaitlistStatus
 from coachcore.errors import Forbidden, ValidationFailed
-from coachcore.policies import access
 from coachcore.serialization import to_dict
-from coachcore.services import audit, effects, lookups, waitlist
+from coachcore.services import effects, lookups, waitlist
 from coachcore.services.context import Tx, UseCases
+from coachcore.services.export import member_export
 from coachcore.services.sessions import cancel as cancel_session
 
 ERASURE_REASON = "The member's account was closed"
@@ -60,32 +61,6 @@ def check_data_subject(tx: Tx, member_id: str) -> None:
             "Only the member themself or a privacy administrator may do this",
             details={"permission": "privacy:manage"},
         )
-
-
-def member_export(tx: Tx, member_id: str) -> MemberExport:
-    """The member's data as the actor may see it (see ``MemberExport``)."""
-    user = lookups.user(tx.uow, member_id)
-    profile = lookups.member(tx.uow, user.id)
-    coach = None if profile.coach_id is None else tx.uow.users.get(profile.coach_id)
-    sessions = list(tx.uow.sessions.list(member_id=user.id))
-    ratings = [
-        rating
-        for rating in (tx.uow.ratings.get_for_session(s.id) for s in sessions)
-        if rating is not None
-    ]
-    return MemberExport(
-        exported_at=tx.now,
-        requested_by=tx.actor.user_id,
-        user=user,
-        profile=audit.note_profile_read(tx, access.redact_member(tx.actor, profile)),
-        coach=None if coach is None else PersonRef(id=coach.id, name=coach.name),
-        sessions=[access.redact_session(tx.actor, s, profile.coach_id) for s in sessions],
-        bookings=list(tx.uow.bookings.list(member_id=user.id)),
-        ratings=ratings,
-        waitlist=list(tx.uow.waitlist.list(member_id=user.id)),
-        notifications=list(tx.uow.notifications.for_recipient(user.id)),
-        conversations=list(tx.uow.conversations.for_user(user.id)),
-    )
 
 
 def erase_member(tx: Tx, member_id: str) -> User:
@@ -134,6 +109,7 @@ def erase_member(tx: Tx, member_id: str) -> User:
         for message in uow.outbox.mentioning(personal):
             payload = replace_text(message.payload, personal, ERASED_NAME)
             uow.outbox.update(attrs.evolve(message, payload=payload))
+    _erase_records_about(tx, user)
     uow.members.update(erase_profile(profile, tx.now))
     erased = erase_user(user, tx.now)
     uow.users.update(erased)
@@ -145,6 +121,52 @@ def erase_member(tx: Tx, member_id: str) -> User:
         notification_ids=[n.id for n in uow.notifications.for_recipient(user.id)],
     )
     return erased
+
+
+def _erase_records_about(tx: Tx, user: User) -> None:
+    """The sister systems' personal data about the member: documents about them
+    and coaches' quick notes go; interest submissions, shared context, action
+    plan and item descriptions lose their text; invitations their address."""
+    uow, now = tx.uow, tx.now
+    for document in uow.documents.list(member_id=user.id):
+        uow.document_contents.delete(document.id)
+        uow.documents.delete(document.id)
+    for quick in uow.quick_notes.list(member_id=user.id):
+        uow.quick_notes.delete(quick.id)
+    for interest in uow.interests.list(member_id=user.id):
+        uow.interests.update(erase_interest(interest, now))
+    settings = uow.session_settings.get(user.id)
+    if settings is not None and settings.shared_context is not None:
+        uow.session_settings.update(attrs.evolve(settings, shared_context=None, updated_at=now))
+    for plan in uow.action_plans.list(member_id=user.id):
+        if plan.description is not None:
+            uow.action_plans.update(attrs.evolve(plan, description=None, updated_at=now))
+    for item in uow.action_items.list(member_id=user.id):
+        if item.description is not None:
+            uow.action_items.update(attrs.evolve(item, description=None, updated_at=now))
+    # invitations (and what they said) reached the member under their id, or
+    # under the invitation's id when the member had not signed up yet
+    recipients = [user.id]
+    for invitation in uow.invitations.list(email=user.email):
+        uow.invitations.update(erase_invitation(invitation, user.id, now))
+        recipients.append(invitation.id)
+    for recipient in recipients:
+        _silence_notifications(tx, recipient, user)
+
+
+def _silence_notifications(tx: Tx, recipient: str, user: User) -> None:
+    """The recipient's notifications (stored and in the outbox) without their
+    bodies, which may quote a coach's message, and without the member's address."""
+    for note in tx.uow.notifications.for_recipient(recipient):
+        if note.body or note.recipient_email is not None:
+            address = None if note.recipient_email is None else erased_email(user.id)
+            tx.uow.notifications.update(attrs.evolve(note, body="", recipient_email=address))
+    for message in tx.uow.outbox.mentioning(recipient):
+        payload = message.payload
+        if message.channel == OutboxChannel.NOTIFICATION and payload["recipient_id"] == recipient:
+            address = None if payload.get("recipient_email") is None else erased_email(user.id)
+            unsaid = {**payload, "body": "", "recipient_email": address}
+            tx.uow.outbox.update(attrs.evolve(message, payload=unsaid))
 
 
 class Privacy(UseCases):
