@@ -47,3 +47,29 @@ def test_an_admin_export_of_a_member_is_logged_as_a_sensitive_read(world: World)
     assert sensitive_reads(world) == []
     world.core.acting_as(admin.id).privacy.export(member.id)
     assert sensitive_reads(world) == [(admin.id, member.id, ["health_info"])]
+
+
+def test_reads_of_a_members_documents_by_others_are_logged(world: World) -> None:
+    coach = world.coach()
+    member = world.member(coach)
+    document = world.core.acting_as(member.id).documents.upload(
+        title="Scan", filename="scan.txt", content=b"results", member_id=member.id
+    )
+    as_member, as_coach = world.core.acting_as(member.id), world.core.acting_as(coach.id)
+    as_member.documents.get(document.id)  # the member's own reads are not logged
+    as_member.documents.content(document.id)
+    as_coach.documents.get(document.id)
+    as_coach.documents.content(document.id)
+    as_coach.documents.list(member_id=member.id)
+    reads = [
+        (e.actor_id, e.details["fields"], e.details["document_id"])
+        for e in world.sys.audit.list(entity_id=member.id)
+        if e.action == "member.sensitive_read"
+    ]
+    assert sorted(reads) == sorted(
+        [
+            (coach.id, ["extracted_text"], document.id),
+            (coach.id, ["content"], document.id),
+            (coach.id, ["extracted_text"], document.id),
+        ]
+    )

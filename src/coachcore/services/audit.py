@@ -49,22 +49,28 @@ SENSITIVE_PROFILE_FIELDS = ("health_info", "goals", "coach_notes")
 def note_profile_read(tx: Tx, profile: MemberProfile) -> MemberProfile:
     """Note that someone other than the member read the profile's sensitive
     fields (those not empty in what they got); the read is logged after it ends."""
-    if tx.actor.user_id == profile.user_id:
-        return profile
     fields = [name for name in SENSITIVE_PROFILE_FIELDS if getattr(profile, name) is not None]
-    if fields:
-        tx.reads.append(
-            AuditEntry(
-                id=new_id(),
-                actor_id=tx.actor.user_id,
-                action="member.sensitive_read",
-                entity_type="member",
-                entity_id=profile.user_id,
-                details={"fields": fields},
-                created_at=tx.now,
-            )
-        )
+    note_sensitive_read(tx, profile.user_id, fields)
     return profile
+
+
+def note_sensitive_read(tx: Tx, member_id: str, fields: list[str], **details: Any) -> None:
+    """Note a read of the member's sensitive ``fields`` by someone else (nothing
+    for the member themself or no fields): a ``member.sensitive_read`` entry,
+    appended to the log right after the read transaction."""
+    if tx.actor.user_id == member_id or not fields:
+        return
+    tx.reads.append(
+        AuditEntry(
+            id=new_id(),
+            actor_id=tx.actor.user_id,
+            action="member.sensitive_read",
+            entity_type="member",
+            entity_id=member_id,
+            details={"fields": fields, **details},
+            created_at=tx.now,
+        )
+    )
 
 
 class Audit(UseCases):

@@ -47,9 +47,17 @@ def _find(tx: Tx, document_id: Any) -> Document:
     return found
 
 
-def _readable(tx: Tx, document: Document) -> Document:
+def _readable(tx: Tx, document: Document, part: str = "extracted_text") -> Document:
+    """The document, if the actor may read it; a read of a member's document by
+    someone else is noted for the audit log (``part``: what they got)."""
     facts = _facts(tx, document.member_id, document.organization_id)
     policy.check_read(tx.actor, document, **facts)
+    return _noted(tx, document, part)
+
+
+def _noted(tx: Tx, document: Document, part: str = "extracted_text") -> Document:
+    if document.member_id is not None:
+        audit.note_sensitive_read(tx, document.member_id, [part], document_id=document.id)
     return document
 
 
@@ -124,7 +132,7 @@ class Documents(UseCases):
         """The document's bytes (same access as ``get``)."""
 
         def run(tx: Tx) -> bytes:
-            document = _readable(tx, _find(tx, document_id))
+            document = _readable(tx, _find(tx, document_id), "content")
             stored = tx.uow.document_contents.get(document.id)
             if stored is None:  # pragma: no cover - written together
                 raise NotFound("Document content not found")
@@ -164,7 +172,7 @@ class Documents(UseCases):
                     continue
                 facts = _facts(tx, document.member_id, document.organization_id)
                 if policy.can_read(tx.actor, document, **facts):
-                    kept.append(document)
+                    kept.append(_noted(tx, document))
             return kept
 
         return self._rt.read(self._actor, run)
