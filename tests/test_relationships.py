@@ -3,7 +3,7 @@ and booking or scheduling with any coach in an active relationship."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -169,3 +169,21 @@ def test_booking_and_scheduling_accept_an_active_relationship(world: World) -> N
     # the primary coach still works as before
     world.window(primary, 3, "13:00", "15:00")
     assert world.book(member, primary, datetime(2030, 1, 2, 13, tzinfo=UTC)).status == "confirmed"
+
+
+def test_a_coach_lists_the_members_of_their_active_relationships(world: World) -> None:
+    primary, extra = world.coach(), world.coach()
+    own = world.member(extra)
+    world.clock.set(world.clock.now() + timedelta(minutes=1))
+    member = world.member(primary)
+    world.member(primary)  # someone else's member stays out
+    as_extra = world.core.acting_as(extra.id)
+    assert [p.user_id for p in as_extra.members.list()] == [own.id]
+    rel = world.sys.relationships.request(coach_id=extra.id, member_id=member.id)
+    assert [p.user_id for p in as_extra.members.list()] == [own.id]  # pending: not yet
+    world.sys.relationships.accept(rel.id)
+    listed = as_extra.members.list()
+    assert [p.user_id for p in listed] == [own.id, member.id]  # by joined_at
+    assert [p.user_id for p in as_extra.members.list(search=member.email)] == [member.id]
+    world.sys.relationships.pause(rel.id)
+    assert [p.user_id for p in as_extra.members.list()] == [own.id]

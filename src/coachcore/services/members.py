@@ -15,6 +15,7 @@ from coachcore.domain.enums import (
     OnboardingStatus,
     Role,
 )
+from coachcore.domain.relations import RelationshipStatus
 from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden
 from coachcore.policies import access
 from coachcore.services import audit, effects, lookups
@@ -87,6 +88,23 @@ def _matches(tx: Tx, profile: MemberProfile, search: str | None, status: Any) ->
     return user is not None and (needle in user.name.casefold() or needle in user.email)
 
 
+def _coached(tx: Tx, coach_id: str | None) -> list[MemberProfile]:
+    """The coach's members: their own (primary coach) and those in an active
+    relationship with them, by ``joined_at`` then id; everyone for ``None``."""
+    primary = list(tx.uow.members.list(coach_id=coach_id))
+    if coach_id is None:
+        return primary
+    seen = {p.user_id for p in primary}
+    related = [
+        profile
+        for r in tx.uow.relationships.list(coach_id=coach_id)
+        if r.status == RelationshipStatus.ACTIVE and r.member_id not in seen
+        for profile in (tx.uow.members.get(r.member_id),)
+        if profile is not None
+    ]
+    return sorted([*primary, *related], key=lambda p: (p.joined_at, p.user_id))
+
+
 class Members(UseCases):
     """``scope.members``: member profiles, by member user id."""
 
@@ -99,7 +117,8 @@ class Members(UseCases):
         offset: Any = 0,
         limit: Any = 50,
     ) -> list[MemberProfile]:
-        """Members the actor may see (a coach: their own; an admin: all), paginated."""
+        """Members the actor may see (a coach: their own and those in an active
+        relationship with them; an admin: all, or one coach's), paginated."""
         text = checks.text("search", search, max_len=200)
         coach = checks.optional_identifier("coach_id", coach_id)
         status = None
@@ -115,11 +134,7 @@ class Members(UseCases):
                 if coach not in (None, tx.actor.user_id):
                     raise Forbidden("You may only list your own members")
                 only = tx.actor.user_id
-            rows = [
-                redacted(tx, p)
-                for p in tx.uow.members.list(coach_id=only)
-                if _matches(tx, p, text, status)
-            ]
+            rows = [redacted(tx, p) for p in _coached(tx, only) if _matches(tx, p, text, status)]
             return [audit.note_profile_read(tx, p) for p in rows[start : start + size]]
 
         return self._rt.read(self._actor, run)
