@@ -42,6 +42,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
+from itertools import repeat
 from typing import NamedTuple, Protocol
 
 import attrs
@@ -198,22 +199,35 @@ class OccupancyIndex:
     def from_counts(cls, rows: Iterable[tuple[datetime, int, int]]) -> OccupancyIndex:
         """Build from ``(start, duration, how many)`` rows, e.g. a store's
         ``GROUP BY start, duration``: no pass over individual sessions."""
-        starts: list[datetime] = []
-        lengths: list[int] = []
-        counts: list[int] = []
-        for start, length, count in rows:
-            if count > 0:
-                starts.append(start)
-                lengths.append(length)
-                counts.append(count)
+        columns = list(zip(*rows, strict=True))
+        if not columns:
+            return cls.from_arrays([], [], [])
+        starts, lengths, counts = columns
+        one_us = _ONE_US
+        return cls.from_arrays([(start - _EPOCH) // one_us for start in starts], lengths, counts)
+
+    @classmethod
+    def from_arrays(
+        cls, micros: Sequence[int], lengths: Sequence[int], counts: Sequence[int]
+    ) -> OccupancyIndex:
+        """Build from the columns of such rows, starts already in microseconds
+        since the epoch (a store may keep them so: the memory store does)."""
+        if counts and min(counts) <= 0:
+            kept = [i for i, count in enumerate(counts) if count > 0]
+            micros = [micros[i] for i in kept]
+            lengths = [lengths[i] for i in kept]
+            counts = [counts[i] for i in kept]
         index = cls.__new__(cls)
-        index._build(starts, lengths, counts)
+        index._build_us(list(micros), list(lengths), list(counts))
         return index
 
     def _build(self, starts: list[datetime], lengths: list[int], counts: list[int]) -> None:
         """Index runs ``(starts[i], lengths[i]) x counts[i]``, in any order."""
         one_us = _ONE_US
-        micros = [(start - _EPOCH) // one_us for start in starts]
+        self._build_us([(start - _EPOCH) // one_us for start in starts], lengths, counts)
+
+    def _build_us(self, micros: list[int], lengths: list[int], counts: list[int]) -> None:
+        """:meth:`_build` with the starts in microseconds since the epoch."""
         if not all(map(operator.lt, micros, micros[1:])):
             # out of order, or one start with several lengths: merge equal
             # (start, length) runs and sort by start
@@ -229,8 +243,9 @@ class OccupancyIndex:
         self.longest = max(lengths, default=0)
         # top1[i], top1_at[i], top2[i]: the latest end among intervals 0 .. i-1,
         # its index, and the latest end among them leaving that one out.
-        minute = _US_PER_MINUTE
-        ends = [start + length * minute for start, length in zip(micros, lengths, strict=True)]
+        ends: list[int] = list(
+            map(operator.add, micros, map(operator.mul, lengths, repeat(_US_PER_MINUTE)))
+        )
         if all(map(operator.le, ends, ends[1:])):  # the usual case: ends in start order
             self.top1 = [_NEVER, *ends]
             self.top1_at = [-1, *range(len(ends))]
@@ -263,6 +278,17 @@ class OccupancyIndex:
                 found = {start: i for i, (start, n) in enumerate(pairs) if n == length}
             self._seat_maps[length] = found
         return found
+
+    def interval_at(self, start: int, length: int) -> int | None:
+        """The index of the interval starting at ``start`` (µs) that lasts
+        ``length`` minutes, if there is one."""
+        starts, lengths = self.starts, self.lengths
+        at = bisect_left(starts, start)
+        while at < len(starts) and starts[at] == start:
+            if lengths[at] == length:
+                return at
+            at += 1
+        return None
 
     def latest_end(self, before: int, leaving_out: int | None) -> int:
         """The latest end among intervals starting before ``before`` (µs), but ``leaving_out``."""
@@ -765,22 +791,28 @@ def slot_state_at(
     if start <= now:
         return None
     day = start.astimezone(zone).date()
+    weekday = day_of_week(day)
     wanted = _micros(start)
-    sweep = _Sweep(windows, zone, day, day, duration, now, index, interval)
-    for window, run, first_start, first_local, start_steps, local_steps in sweep.runs:
+    that_day = [w for w in windows if w.day_of_week == weekday]
+    for window, run, first_start, first_local, start_steps, local_steps in _runs(
+        that_day, zone, day, day, duration, interval
+    ):
         k = bisect_left(run, wanted)
         if k < len(run) and run[k] == wanted:
-            sweep.runs = [
-                (
-                    window,
-                    run[k : k + 1],
-                    first_start,
-                    first_local,
-                    start_steps[k : k + 1],
-                    local_steps[k : k + 1],
-                )
-            ]
-            return _states(sweep)[0]
+            at = index.interval_at(wanted, duration)
+            seats = 0 if at is None else index.counts[at]
+            buffer_us = window.buffer_minutes * _US_PER_MINUTE
+            limit = wanted + duration * _US_PER_MINUTE + buffer_us
+            blocked = index.latest_end(limit, at) > wanted - buffer_us
+            moment = first_start + start_steps[k]
+            return SlotState(
+                moment,
+                moment + timedelta(minutes=duration),
+                first_local + local_steps[k],
+                window,
+                seats,
+                blocked,
+            )
     return None
 
 

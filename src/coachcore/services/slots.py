@@ -15,7 +15,7 @@ from typing import TypeVar
 import attrs
 
 from coachcore.domain.entities import AvailabilityWindow, User
-from coachcore.domain.rules import SchedulingRules
+from coachcore.domain.rules import SchedulingRules, WaitlistEntry
 from coachcore.ports.storage import UnitOfWork
 from coachcore.scheduling.calendar import BookingCalendar, sessions_per_day
 from coachcore.scheduling.slots import (
@@ -56,7 +56,7 @@ def occupancy(
     sessions, plus seats the waitlist holds for anyone but ``member_id``, less
     one seat of ``leaving_out`` (the session being moved)."""
     rows = list(uow.sessions.occupancy(coach_id, low, high))
-    holds = [h for h in uow.waitlist.holds(coach_id, low, high, now) if h.member_id != member_id]
+    holds = _holds(uow, coach_id, low, high, now, member_id)
     if not holds and leaving_out is None:
         return rows
     counts = {(start, length): n for start, length, n in rows}
@@ -66,6 +66,41 @@ def occupancy(
     if leaving_out is not None and leaving_out in counts:
         counts[leaving_out] -= 1
     return [(start, length, n) for (start, length), n in sorted(counts.items()) if n > 0]
+
+
+def occupancy_index(
+    uow: UnitOfWork,
+    coach_id: str,
+    low: datetime,
+    high: datetime,
+    now: datetime,
+    member_id: str | None = None,
+    leaving_out: tuple[datetime, int] | None = None,
+) -> OccupancyIndex:
+    """:func:`occupancy`, indexed for the slot engine. A store that keeps its
+    occupancy as columns with starts in microseconds (``occupancy_arrays``: the
+    memory store) hands them over as they are when nothing is added or left out."""
+    arrays = getattr(uow.sessions, "occupancy_arrays", None)
+    if (
+        arrays is None
+        or leaving_out is not None
+        or _holds(uow, coach_id, low, high, now, member_id)
+    ):
+        rows = occupancy(uow, coach_id, low, high, now, member_id, leaving_out)
+        return OccupancyIndex.from_counts(rows)
+    return OccupancyIndex.from_arrays(*arrays(coach_id, low, high))
+
+
+def _holds(
+    uow: UnitOfWork,
+    coach_id: str,
+    low: datetime,
+    high: datetime,
+    now: datetime,
+    member_id: str | None,
+) -> list[WaitlistEntry]:
+    """The waitlist's seat holds in ``[low, high)`` for anyone but ``member_id``."""
+    return [h for h in uow.waitlist.holds(coach_id, low, high, now) if h.member_id != member_id]
 
 
 def _local_day(day: date, zone: tzinfo) -> datetime:
@@ -110,10 +145,13 @@ def _plan(
     margin = search_margin([*windows, *(w for ws in extra.values() for w in ws)], duration)
     low = _local_day(first, zone) - margin
     high = _local_day(last + timedelta(days=1), zone) + margin
-    rows = occupancy(uow, coach.id, low, high, now, member_id)
-    if rules.max_sessions_per_day is not None:
+    if rules.max_sessions_per_day is None:
+        index = occupancy_index(uow, coach.id, low, high, now, member_id)
+    else:
+        rows = occupancy(uow, coach.id, low, high, now, member_id)
         calendar = attrs.evolve(calendar, day_counts=sessions_per_day(rows, zone))
-    return _Plan(calendar, windows, extra, OccupancyIndex.from_counts(rows), last)
+        index = OccupancyIndex.from_counts(rows)
+    return _Plan(calendar, windows, extra, index, last)
 
 
 def _listing(
@@ -249,8 +287,7 @@ def slot_at(
         buffer = timedelta(minutes=max(w.buffer_minutes for w in windows))
         low = start - buffer - LONGEST_SESSION
         high = start + timedelta(minutes=duration) + buffer
-        rows = occupancy(uow, coach.id, low, high, now, member_id, leaving_out)
-        index = OccupancyIndex.from_counts(rows)
+        index = occupancy_index(uow, coach.id, low, high, now, member_id, leaving_out)
         state = slot_state_at(
             windows, zone, start, duration, calendar.earliest, index, calendar.interval
         )
