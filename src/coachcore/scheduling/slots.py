@@ -43,7 +43,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from itertools import repeat
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import attrs
 import pendulum
@@ -417,8 +417,10 @@ def _slow_run(
     starts: list[int] = []
     utc: list[datetime] = []
     local: list[datetime] = []
+    minutes = _minutes()
     for minute in range(first, last, step):
-        moment = midnight + timedelta(minutes=minute)  # fold=0
+        wall = minutes[minute] if minute <= 1440 else timedelta(minutes=minute)
+        moment = midnight + wall  # fold=0
         start = moment.astimezone(UTC)
         if start.astimezone(zone) != moment:  # same zone: compares wall-clock times
             continue  # does not exist
@@ -473,23 +475,28 @@ def _runs(
     runs: list[_Run] = []
     one_day = timedelta(days=1)
     one_us = _ONE_US
-    day = start_date
-    after = day + one_day
-    midnight, offset = _midnight(day, zone)
-    following, next_offset = _midnight(after, zone)
-    utc_midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)  # same wall, in UTC
-    midnight_us = (day.toordinal() - _EPOCH_ORDINAL) * _US_PER_DAY
-    while day <= end_date:
-        third = _midnight(after + one_day, zone)
-        day_windows = by_day.get(day.isoweekday() % 7)
+    offsets = _midnight_offsets(zone)
+    ordinal, last_ordinal = start_date.toordinal(), end_date.toordinal()
+    weekday = day_of_week(start_date)
+    offset = _offset_at(offsets, zone, ordinal)
+    next_offset = _offset_at(offsets, zone, ordinal + 1)
+    midnight = _midnight(start_date, zone)[0]  # local; the next ones by wall-clock days
+    utc_midnight = datetime(start_date.year, start_date.month, start_date.day, tzinfo=UTC)
+    midnight_us = (ordinal - _EPOCH_ORDINAL) * _US_PER_DAY
+    while ordinal <= last_ordinal:
+        third = offsets.get(ordinal + 2, _UNKNOWN)
+        if third is _UNKNOWN:
+            third = _offset_at(offsets, zone, ordinal + 2)
+        day_windows = by_day.get(weekday)
         if day_windows:
-            steady = offset is not None and offset == next_offset == third[1]
+            steady = offset is not None and offset == next_offset == third
             if steady:
                 assert offset is not None
                 offset_us = offset // one_us
                 first_utc = utc_midnight - offset
             for window, first, last in day_windows:
                 if not steady or last > 1440:
+                    day = date.fromordinal(ordinal)
                     run = _slow_run(day, midnight, window, zone, first, last, step, duration)
                     if run is not None:
                         runs.append(run)
@@ -508,11 +515,46 @@ def _runs(
                         steps,
                     )
                 )
-        day, after = after, after + one_day
-        (midnight, offset), (following, next_offset) = (following, next_offset), third
+        ordinal += 1
+        weekday = weekday + 1 if weekday < 6 else 0
+        offset, next_offset = next_offset, third
+        midnight += one_day  # wall-clock arithmetic: the next local midnight, fold=0
         utc_midnight += one_day
         midnight_us += _US_PER_DAY
     return runs
+
+
+_UNKNOWN: Any = object()
+_OFFSETS: dict[tzinfo, dict[int, timedelta | None]] = {}
+_FIRST_DAY = date(1, 1, 1)
+
+
+def _midnight_offsets(zone: tzinfo) -> dict[int, timedelta | None]:
+    """``zone``'s UTC offsets at local midnight (``fold=0``) by date ordinal, as
+    far as they were asked for: facts of the tz database, kept (a bounded
+    cache) so that a listing does not ask the zone again for every day."""
+    try:
+        found = _OFFSETS.get(zone)
+    except TypeError:  # an unhashable tzinfo: nothing kept
+        return {}
+    if found is None:
+        if len(_OFFSETS) >= 256:
+            _OFFSETS.clear()
+        found = _OFFSETS[zone] = {}
+    elif len(found) >= 100_000:
+        found.clear()
+    return found
+
+
+def _offset_at(
+    offsets: dict[int, timedelta | None], zone: tzinfo, ordinal: int
+) -> timedelta | None:
+    """The UTC offset at local midnight of the date ``ordinal`` (kept in ``offsets``)."""
+    offset = offsets.get(ordinal, _UNKNOWN)
+    if offset is _UNKNOWN:
+        day = _FIRST_DAY + timedelta(days=ordinal - 1)  # OverflowError past date.max
+        offset = offsets[ordinal] = _midnight(day, zone)[1]
+    return offset  # type: ignore[no-any-return]
 
 
 class _Sweep:
@@ -640,7 +682,7 @@ def _states(sweep: _Sweep) -> list[SlotState]:
 
 def _available(sweep: _Sweep, viewer: tzinfo | None) -> list[AvailableSlot]:
     """The sweep's slots with a free seat, as :class:`AvailableSlot`, sorted by start."""
-    fenced, counts, seat_at = sweep.fenced, sweep.counts, sweep.seat_at
+    fenced, counts, seat_at = sweep.fenced, sweep.counts, sweep.seat_at.get
     top1, top1_at, top2 = sweep.top1, sweep.top1_at, sweep.top2
     length, length_us = sweep.length, sweep.length_us
     available: list[AvailableSlot] = []
@@ -650,11 +692,12 @@ def _available(sweep: _Sweep, viewer: tzinfo | None) -> list[AvailableSlot]:
         buffer_us = window.buffer_minutes * _US_PER_MINUTE
         reach = length_us + buffer_us
         hi = sweep.first_candidate(run[0], reach)
-        for start, start_step, local_step in zip(run, start_steps, local_steps, strict=False):
+        steady = start_steps is local_steps  # elapsed and wall-clock steps agree
+        for k, start in enumerate(run):
             limit = start + reach
             while fenced[hi] < limit:
                 hi += 1
-            at = seat_at.get(start)
+            at = seat_at(start)
             if at is None:
                 if top1[hi] > start - buffer_us:
                     continue
@@ -665,20 +708,19 @@ def _available(sweep: _Sweep, viewer: tzinfo | None) -> list[AvailableSlot]:
                 free = capacity - counts[at]
                 if free <= 0:
                     continue
-            moment = first_start + start_step
+            if steady:
+                step = start_steps[k]
+                moment = first_start + step
+                local = first_local + step
+            else:
+                moment = first_start + start_steps[k]
+                local = first_local + local_steps[k]
             if viewer is None:
-                append(
-                    AvailableSlot(moment, moment + length, first_local + local_step, free, capacity)
-                )
+                append(AvailableSlot(moment, moment + length, local, free, capacity))
             else:
                 append(
                     AvailableSlot(
-                        moment,
-                        moment + length,
-                        first_local + local_step,
-                        free,
-                        capacity,
-                        moment.astimezone(viewer),
+                        moment, moment + length, local, free, capacity, moment.astimezone(viewer)
                     )
                 )
     if not sweep.ordered:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from typing import TypeVar
 
 import attrs
@@ -40,7 +41,13 @@ S = TypeVar("S", AvailableSlot, SlotState)
 
 def rules_of(uow: UnitOfWork, coach_id: str) -> SchedulingRules:
     """The coach's rules (all off when the coach never set any)."""
-    return uow.rules.get(coach_id) or SchedulingRules(coach_id=coach_id)
+    return uow.rules.get(coach_id) or _no_rules(coach_id)
+
+
+@lru_cache(maxsize=1024)
+def _no_rules(coach_id: str) -> SchedulingRules:
+    """The rules of a coach who never set any (immutable: one per coach is shared)."""
+    return SchedulingRules(coach_id=coach_id)
 
 
 def occupancy(
