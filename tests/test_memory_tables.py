@@ -10,8 +10,8 @@ import attrs
 import pytest
 
 from coachcore.adapters.memory.store import MemoryStore
-from coachcore.domain.entities import Session
-from coachcore.domain.enums import SessionStatus
+from coachcore.domain.entities import OutboxMessage, Session
+from coachcore.domain.enums import OutboxChannel, OutboxStatus, SessionStatus
 from coachcore.errors import Conflict
 
 T0 = datetime(2030, 1, 7, 9, tzinfo=UTC)
@@ -128,3 +128,46 @@ def test_tally_counts_intervals_sharing_a_start() -> None:
             uow.sessions.update(attrs.evolve(current, status=SessionStatus.CANCELLED))
         uow.commit()
     assert view(store)["occupancy"] == [(T0, 60, 2), (T0, 90, 1)]
+
+
+def message(mid: str, lease: datetime | None) -> OutboxMessage:
+    return OutboxMessage(
+        id=mid,
+        idempotency_key=f"key-{mid}",
+        channel=OutboxChannel.BROADCAST,
+        payload={"n": mid},
+        created_at=T0,
+        attempts=2,
+        next_attempt_at=T0,
+        claimed_until=lease,
+        last_error="earlier failure",
+    )
+
+
+def test_mark_delivered_writes_what_the_dispatcher_would() -> None:
+    store = MemoryStore()
+    lease = T0 + timedelta(minutes=5)
+    ours, taken, gone = message("a", lease), message("b", lease), message("c", lease)
+    with store.unit_of_work(write=True) as uow:
+        uow.outbox.add(ours)
+        uow.outbox.add(attrs.evolve(taken, claimed_until=lease + timedelta(minutes=5)))
+        uow.commit()
+    at = T0 + timedelta(minutes=1)
+    with store.unit_of_work(write=True) as uow:
+        uow.outbox.mark_delivered([ours, taken, gone], at)
+        uow.commit()
+    with store.unit_of_work(write=False) as uow:
+        assert uow.outbox.get("a") == attrs.evolve(
+            ours,
+            status=OutboxStatus.DELIVERED,
+            attempts=3,
+            delivered_at=at,
+            claimed_until=None,
+            last_error=None,
+        )
+        # another dispatcher holds it under a later lease: left alone
+        assert uow.outbox.get("b") == attrs.evolve(
+            taken, claimed_until=lease + timedelta(minutes=5)
+        )
+        assert uow.outbox.get("c") is None
+        assert [m.id for m in uow.outbox.pending()] == ["b"]

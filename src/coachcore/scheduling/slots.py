@@ -480,7 +480,8 @@ def _runs(
     weekday = day_of_week(start_date)
     offset = _offset_at(offsets, zone, ordinal)
     next_offset = _offset_at(offsets, zone, ordinal + 1)
-    midnight = _midnight(start_date, zone)[0]  # local; the next ones by wall-clock days
+    # local midnight (fold=0); the next ones by adding wall-clock days
+    midnight = datetime(start_date.year, start_date.month, start_date.day, 0, 0, 0, 0, zone)
     utc_midnight = datetime(start_date.year, start_date.month, start_date.day, tzinfo=UTC)
     midnight_us = (ordinal - _EPOCH_ORDINAL) * _US_PER_DAY
     while ordinal <= last_ordinal:

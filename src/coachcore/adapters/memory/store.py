@@ -61,6 +61,13 @@ def _by_id(row: Any) -> str:
 class _Repo:
     def __init__(self, table: Table[Any]) -> None:
         self._t = table
+        # the table's own methods where a repository adds nothing (one call less)
+        if type(self).add is _Repo.add:
+            self.add = table.insert  # type: ignore[method-assign]
+        if type(self).update is _Repo.update:
+            self.update = table.replace  # type: ignore[method-assign]
+        if type(self).get is _Repo.get:
+            self.get = table.get  # type: ignore[method-assign]
 
     def add(self, row: Any) -> None:
         self._t.insert(row)
@@ -267,6 +274,21 @@ class OutboxRepo(_Repo):
             self._t.replace(message)
         return claimed
 
+    def mark_delivered(self, messages: Sequence[OutboxMessage], at: datetime) -> None:
+        """Record successful deliveries as the dispatcher's update of each one
+        would: a message still pending under the lease it was claimed with
+        becomes delivered at ``at`` (one more attempt, no lease, no error); one
+        that another dispatcher claimed after that lease ended is left alone."""
+        table = self._t
+        for message in messages:
+            current = table.get(message.id)
+            if (
+                current is not None
+                and current.status == OutboxStatus.PENDING
+                and current.claimed_until == message.claimed_until
+            ):
+                table.replace(_delivered(message, at))
+
     def pending(self) -> Sequence[OutboxMessage]:
         rows = self._t.by("status", OutboxStatus.PENDING)
         return sorted(rows, key=lambda m: (m.created_at, m.id))
@@ -278,6 +300,29 @@ class OutboxRepo(_Repo):
     def failed(self) -> Sequence[OutboxMessage]:
         rows = self._t.by("status", OutboxStatus.FAILED)
         return sorted(rows, key=lambda m: (m.created_at, m.id))
+
+
+_DELIVERY = ("status", "attempts", "delivered_at", "claimed_until", "last_error")
+_KEPT: tuple[tuple[str, str], ...] = tuple(
+    (a.name, a.alias or a.name)
+    for a in attrs.fields(OutboxMessage)
+    if a.init and a.name not in _DELIVERY
+)
+"""The fields a delivery leaves as they are, with their ``__init__`` names."""
+
+
+def _delivered(message: OutboxMessage, at: datetime) -> OutboxMessage:
+    """``attrs.evolve(message, ...)`` to its delivered state, without evolve's
+    pass over every field's definition."""
+    kept = {alias: getattr(message, name) for name, alias in _KEPT}
+    return OutboxMessage(
+        **kept,
+        status=OutboxStatus.DELIVERED,
+        attempts=message.attempts + 1,
+        delivered_at=at,
+        claimed_until=None,
+        last_error=None,
+    )
 
 
 class RulesRepo:
