@@ -8,7 +8,7 @@ grid with the slot engine and pass every slot through
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from typing import TypeVar
@@ -24,6 +24,7 @@ from coachcore.scheduling.slots import (
     OccupancyIndex,
     SlotState,
     available_slots_indexed,
+    day_of_week,
     grid,
     search_margin,
     slot_state_at,
@@ -252,6 +253,19 @@ def coach_available_slots(
     return _listing(plan, start_date, _grid_starts(zone, duration, step), lay_out)
 
 
+def _windows_on(
+    uow: UnitOfWork, coach_id: str, calendar: BookingCalendar, day: date, weekday: int
+) -> Iterator[list[AvailabilityWindow]]:
+    """The coach's weekly windows on ``day``'s weekday, then (only if asked
+    for) the extra hours of that date: where booking looks for a slot."""
+    weekly = [w for w in uow.windows.for_coach(coach_id) if w.day_of_week == weekday]
+    if weekly:
+        yield weekly
+    extra = calendar.extra_windows().get(day)
+    if extra:
+        yield extra
+
+
 @attrs.frozen
 class SlotCheck:
     """The booking-time answer for one slot: its state, or why the rules refuse it."""
@@ -288,9 +302,8 @@ def slot_at(
     refusal = calendar.refusal(start, start + timedelta(minutes=duration), day)
     if refusal is not None:
         return SlotCheck(None, refusal)
-    for windows in (uow.windows.for_coach(coach.id), calendar.extra_windows().get(day, [])):
-        if not windows:
-            continue
+    weekday = day_of_week(day)
+    for windows in _windows_on(uow, coach.id, calendar, day, weekday):
         buffer = timedelta(minutes=max(w.buffer_minutes for w in windows))
         low = start - buffer - LONGEST_SESSION
         high = start + timedelta(minutes=duration) + buffer
