@@ -21,13 +21,15 @@ from coachcore.ports.storage import UnitOfWork
 from coachcore.scheduling.calendar import BookingCalendar, sessions_per_day
 from coachcore.scheduling.slots import (
     AvailableSlot,
+    Columns,
     OccupancyIndex,
     SlotState,
     available_slots_indexed,
+    columns_of,
     day_of_week,
     grid,
     search_margin,
-    slot_state_at,
+    slot_state_among,
     slot_states_indexed,
     zone_of,
 )
@@ -97,6 +99,28 @@ def occupancy_index(
         rows = occupancy(uow, coach_id, low, high, now, member_id, leaving_out)
         return OccupancyIndex.from_counts(rows)
     return OccupancyIndex.from_arrays(*arrays(coach_id, low, high))
+
+
+def occupancy_columns(
+    uow: UnitOfWork,
+    coach_id: str,
+    low: datetime,
+    high: datetime,
+    now: datetime,
+    member_id: str | None = None,
+    leaving_out: tuple[datetime, int] | None = None,
+) -> Columns:
+    """:func:`occupancy` as columns (starts in microseconds since the epoch,
+    durations, counts), as a store that keeps them so hands them over."""
+    arrays = getattr(uow.sessions, "occupancy_arrays", None)
+    if (
+        arrays is None
+        or leaving_out is not None
+        or _holds(uow, coach_id, low, high, now, member_id)
+    ):
+        return columns_of(occupancy(uow, coach_id, low, high, now, member_id, leaving_out))
+    columns: Columns = arrays(coach_id, low, high)
+    return columns
 
 
 def _holds(
@@ -307,9 +331,9 @@ def slot_at(
         buffer = timedelta(minutes=max(w.buffer_minutes for w in windows))
         low = start - buffer - LONGEST_SESSION
         high = start + timedelta(minutes=duration) + buffer
-        index = occupancy_index(uow, coach.id, low, high, now, member_id, leaving_out)
-        state = slot_state_at(
-            windows, zone, start, duration, calendar.earliest, index, calendar.interval
+        columns = occupancy_columns(uow, coach.id, low, high, now, member_id, leaving_out)
+        state = slot_state_among(
+            windows, zone, start, duration, calendar.earliest, columns, calendar.interval
         )
         if state is not None:
             return SlotCheck(state)
