@@ -42,7 +42,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
-from itertools import repeat
+from itertools import islice, repeat
 from typing import Any, NamedTuple, Protocol
 
 import attrs
@@ -222,7 +222,7 @@ class OccupancyIndex:
             lengths = [lengths[i] for i in kept]
             counts = [counts[i] for i in kept]
         index = cls.__new__(cls)
-        index._build_us(list(micros), list(lengths), list(counts))
+        index._build_us(_listed(micros), _listed(lengths), _listed(counts))
         return index
 
     def _build(self, starts: list[datetime], lengths: list[int], counts: list[int]) -> None:
@@ -232,7 +232,7 @@ class OccupancyIndex:
 
     def _build_us(self, micros: list[int], lengths: list[int], counts: list[int]) -> None:
         """:meth:`_build` with the starts in microseconds since the epoch."""
-        if not all(map(operator.lt, micros, micros[1:])):
+        if not all(map(operator.lt, micros, islice(micros, 1, None))):
             # out of order, or one start with several lengths: merge equal
             # (start, length) runs and sort by start
             merged: dict[tuple[int, int], int] = {}
@@ -250,7 +250,7 @@ class OccupancyIndex:
         ends: list[int] = list(
             map(operator.add, micros, map(operator.mul, lengths, repeat(_US_PER_MINUTE)))
         )
-        if all(map(operator.le, ends, ends[1:])):  # the usual case: ends in start order
+        if all(map(operator.le, ends, islice(ends, 1, None))):  # usual: ends in start order
             self.top1 = [_NEVER, *ends]
             self.top1_at = [-1, *range(len(ends))]
             self.top2 = [_NEVER, _NEVER, *ends[:-1]]
@@ -310,6 +310,11 @@ class OccupancyIndex:
         buffer_us = buffer * 1_000_000
         limit = start_us + length * 1_000_000 + buffer_us
         return seats, self.latest_end(limit, at) > start_us - buffer_us
+
+
+def _listed(values: Sequence[int]) -> list[int]:
+    """``values`` as a list (itself if it is one: the index never changes it)."""
+    return values if type(values) is list else list(values)
 
 
 def day_of_week(day: date) -> int:
