@@ -8,7 +8,7 @@ only through ``attrs.evolve``; use cases return the new entity.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import attrs
@@ -30,11 +30,15 @@ from coachcore.domain.enums import (
 
 
 def _aware(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    checks.aware(attribute.name, value)
+    # Most values are plain datetimes in UTC already (every clock reading and
+    # every stored instant is): checks.aware would accept them unchanged.
+    if value.__class__ is not datetime or value.tzinfo is not UTC:
+        checks.aware(attribute.name, value)
 
 
 def _optional_aware(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    checks.optional_aware(attribute.name, value)
+    if value is not None and (value.__class__ is not datetime or value.tzinfo is not UTC):
+        checks.aware(attribute.name, value)
 
 
 def _strings(values: Iterable[str]) -> tuple[str, ...]:

@@ -164,7 +164,8 @@ class BookingCalendar:
         return None
 
     def keep(self, slots: Sequence[S]) -> list[S]:
-        """The slots the rules let through, in the given order."""
+        """The slots the rules let through, in the given order (``slots``
+        itself when it is a list and the rules refuse nothing)."""
         if not self.filters:
-            return list(slots)
+            return slots if isinstance(slots, list) else list(slots)
         return [s for s in slots if self.refusal(s.start, s.end, s.local_start.date()) is None]

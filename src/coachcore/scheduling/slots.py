@@ -42,7 +42,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
-from typing import NamedTuple, Protocol
+from itertools import islice, repeat
+from typing import Any, NamedTuple, Protocol
 
 import attrs
 import pendulum
@@ -56,6 +57,10 @@ _US_PER_MINUTE = 60_000_000
 _US_PER_DAY = 86_400_000_000
 _NEVER = -(1 << 62)
 _ONE_US = timedelta(microseconds=1)  # an end before every instant (microseconds since the epoch)
+
+
+Columns = tuple[Sequence[int], Sequence[int], Sequence[int]]
+"""Occupied intervals as columns: starts (µs since the epoch), durations, counts."""
 
 
 @attrs.frozen
@@ -198,23 +203,36 @@ class OccupancyIndex:
     def from_counts(cls, rows: Iterable[tuple[datetime, int, int]]) -> OccupancyIndex:
         """Build from ``(start, duration, how many)`` rows, e.g. a store's
         ``GROUP BY start, duration``: no pass over individual sessions."""
-        starts: list[datetime] = []
-        lengths: list[int] = []
-        counts: list[int] = []
-        for start, length, count in rows:
-            if count > 0:
-                starts.append(start)
-                lengths.append(length)
-                counts.append(count)
+        columns = list(zip(*rows, strict=True))
+        if not columns:
+            return cls.from_arrays([], [], [])
+        starts, lengths, counts = columns
+        one_us = _ONE_US
+        return cls.from_arrays([(start - _EPOCH) // one_us for start in starts], lengths, counts)
+
+    @classmethod
+    def from_arrays(
+        cls, micros: Sequence[int], lengths: Sequence[int], counts: Sequence[int]
+    ) -> OccupancyIndex:
+        """Build from the columns of such rows, starts already in microseconds
+        since the epoch (a store may keep them so: the memory store does)."""
+        if counts and min(counts) <= 0:
+            kept = [i for i, count in enumerate(counts) if count > 0]
+            micros = [micros[i] for i in kept]
+            lengths = [lengths[i] for i in kept]
+            counts = [counts[i] for i in kept]
         index = cls.__new__(cls)
-        index._build(starts, lengths, counts)
+        index._build_us(_listed(micros), _listed(lengths), _listed(counts))
         return index
 
     def _build(self, starts: list[datetime], lengths: list[int], counts: list[int]) -> None:
         """Index runs ``(starts[i], lengths[i]) x counts[i]``, in any order."""
         one_us = _ONE_US
-        micros = [(start - _EPOCH) // one_us for start in starts]
-        if not all(map(operator.lt, micros, micros[1:])):
+        self._build_us([(start - _EPOCH) // one_us for start in starts], lengths, counts)
+
+    def _build_us(self, micros: list[int], lengths: list[int], counts: list[int]) -> None:
+        """:meth:`_build` with the starts in microseconds since the epoch."""
+        if not all(map(operator.lt, micros, islice(micros, 1, None))):
             # out of order, or one start with several lengths: merge equal
             # (start, length) runs and sort by start
             merged: dict[tuple[int, int], int] = {}
@@ -229,9 +247,10 @@ class OccupancyIndex:
         self.longest = max(lengths, default=0)
         # top1[i], top1_at[i], top2[i]: the latest end among intervals 0 .. i-1,
         # its index, and the latest end among them leaving that one out.
-        minute = _US_PER_MINUTE
-        ends = [start + length * minute for start, length in zip(micros, lengths, strict=True)]
-        if all(map(operator.le, ends, ends[1:])):  # the usual case: ends in start order
+        ends: list[int] = list(
+            map(operator.add, micros, map(operator.mul, lengths, repeat(_US_PER_MINUTE)))
+        )
+        if all(map(operator.le, ends, islice(ends, 1, None))):  # usual: ends in start order
             self.top1 = [_NEVER, *ends]
             self.top1_at = [-1, *range(len(ends))]
             self.top2 = [_NEVER, _NEVER, *ends[:-1]]
@@ -264,6 +283,17 @@ class OccupancyIndex:
             self._seat_maps[length] = found
         return found
 
+    def interval_at(self, start: int, length: int) -> int | None:
+        """The index of the interval starting at ``start`` (µs) that lasts
+        ``length`` minutes, if there is one."""
+        starts, lengths = self.starts, self.lengths
+        at = bisect_left(starts, start)
+        while at < len(starts) and starts[at] == start:
+            if lengths[at] == length:
+                return at
+            at += 1
+        return None
+
     def latest_end(self, before: int, leaving_out: int | None) -> int:
         """The latest end among intervals starting before ``before`` (µs), but ``leaving_out``."""
         hi = bisect_left(self.starts, before)
@@ -280,6 +310,11 @@ class OccupancyIndex:
         buffer_us = buffer * 1_000_000
         limit = start_us + length * 1_000_000 + buffer_us
         return seats, self.latest_end(limit, at) > start_us - buffer_us
+
+
+def _listed(values: Sequence[int]) -> list[int]:
+    """``values`` as a list (itself if it is one: the index never changes it)."""
+    return values if type(values) is list else list(values)
 
 
 def day_of_week(day: date) -> int:
@@ -391,8 +426,10 @@ def _slow_run(
     starts: list[int] = []
     utc: list[datetime] = []
     local: list[datetime] = []
+    minutes = _minutes()
     for minute in range(first, last, step):
-        moment = midnight + timedelta(minutes=minute)  # fold=0
+        wall = minutes[minute] if minute <= 1440 else timedelta(minutes=minute)
+        moment = midnight + wall  # fold=0
         start = moment.astimezone(UTC)
         if start.astimezone(zone) != moment:  # same zone: compares wall-clock times
             continue  # does not exist
@@ -447,23 +484,29 @@ def _runs(
     runs: list[_Run] = []
     one_day = timedelta(days=1)
     one_us = _ONE_US
-    day = start_date
-    after = day + one_day
-    midnight, offset = _midnight(day, zone)
-    following, next_offset = _midnight(after, zone)
-    utc_midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)  # same wall, in UTC
-    midnight_us = (day.toordinal() - _EPOCH_ORDINAL) * _US_PER_DAY
-    while day <= end_date:
-        third = _midnight(after + one_day, zone)
-        day_windows = by_day.get(day.isoweekday() % 7)
+    offsets = _midnight_offsets(zone)
+    ordinal, last_ordinal = start_date.toordinal(), end_date.toordinal()
+    weekday = day_of_week(start_date)
+    offset = _offset_at(offsets, zone, ordinal)
+    next_offset = _offset_at(offsets, zone, ordinal + 1)
+    # local midnight (fold=0); the next ones by adding wall-clock days
+    midnight = datetime(start_date.year, start_date.month, start_date.day, 0, 0, 0, 0, zone)
+    utc_midnight = datetime(start_date.year, start_date.month, start_date.day, tzinfo=UTC)
+    midnight_us = (ordinal - _EPOCH_ORDINAL) * _US_PER_DAY
+    while ordinal <= last_ordinal:
+        third = offsets.get(ordinal + 2, _UNKNOWN)
+        if third is _UNKNOWN:
+            third = _offset_at(offsets, zone, ordinal + 2)
+        day_windows = by_day.get(weekday)
         if day_windows:
-            steady = offset is not None and offset == next_offset == third[1]
+            steady = offset is not None and offset == next_offset == third
             if steady:
                 assert offset is not None
                 offset_us = offset // one_us
                 first_utc = utc_midnight - offset
             for window, first, last in day_windows:
                 if not steady or last > 1440:
+                    day = date.fromordinal(ordinal)
                     run = _slow_run(day, midnight, window, zone, first, last, step, duration)
                     if run is not None:
                         runs.append(run)
@@ -482,11 +525,46 @@ def _runs(
                         steps,
                     )
                 )
-        day, after = after, after + one_day
-        (midnight, offset), (following, next_offset) = (following, next_offset), third
+        ordinal += 1
+        weekday = weekday + 1 if weekday < 6 else 0
+        offset, next_offset = next_offset, third
+        midnight += one_day  # wall-clock arithmetic: the next local midnight, fold=0
         utc_midnight += one_day
         midnight_us += _US_PER_DAY
     return runs
+
+
+_UNKNOWN: Any = object()
+_OFFSETS: dict[tzinfo, dict[int, timedelta | None]] = {}
+_FIRST_DAY = date(1, 1, 1)
+
+
+def _midnight_offsets(zone: tzinfo) -> dict[int, timedelta | None]:
+    """``zone``'s UTC offsets at local midnight (``fold=0``) by date ordinal, as
+    far as they were asked for: facts of the tz database, kept (a bounded
+    cache) so that a listing does not ask the zone again for every day."""
+    try:
+        found = _OFFSETS.get(zone)
+    except TypeError:  # an unhashable tzinfo: nothing kept
+        return {}
+    if found is None:
+        if len(_OFFSETS) >= 256:
+            _OFFSETS.clear()
+        found = _OFFSETS[zone] = {}
+    elif len(found) >= 100_000:
+        found.clear()
+    return found
+
+
+def _offset_at(
+    offsets: dict[int, timedelta | None], zone: tzinfo, ordinal: int
+) -> timedelta | None:
+    """The UTC offset at local midnight of the date ``ordinal`` (kept in ``offsets``)."""
+    offset = offsets.get(ordinal, _UNKNOWN)
+    if offset is _UNKNOWN:
+        day = _FIRST_DAY + timedelta(days=ordinal - 1)  # OverflowError past date.max
+        offset = offsets[ordinal] = _midnight(day, zone)[1]
+    return offset  # type: ignore[no-any-return]
 
 
 class _Sweep:
@@ -614,7 +692,7 @@ def _states(sweep: _Sweep) -> list[SlotState]:
 
 def _available(sweep: _Sweep, viewer: tzinfo | None) -> list[AvailableSlot]:
     """The sweep's slots with a free seat, as :class:`AvailableSlot`, sorted by start."""
-    fenced, counts, seat_at = sweep.fenced, sweep.counts, sweep.seat_at
+    fenced, counts, seat_at = sweep.fenced, sweep.counts, sweep.seat_at.get
     top1, top1_at, top2 = sweep.top1, sweep.top1_at, sweep.top2
     length, length_us = sweep.length, sweep.length_us
     available: list[AvailableSlot] = []
@@ -624,11 +702,12 @@ def _available(sweep: _Sweep, viewer: tzinfo | None) -> list[AvailableSlot]:
         buffer_us = window.buffer_minutes * _US_PER_MINUTE
         reach = length_us + buffer_us
         hi = sweep.first_candidate(run[0], reach)
-        for start, start_step, local_step in zip(run, start_steps, local_steps, strict=False):
+        steady = start_steps is local_steps  # elapsed and wall-clock steps agree
+        for k, start in enumerate(run):
             limit = start + reach
             while fenced[hi] < limit:
                 hi += 1
-            at = seat_at.get(start)
+            at = seat_at(start)
             if at is None:
                 if top1[hi] > start - buffer_us:
                     continue
@@ -639,20 +718,19 @@ def _available(sweep: _Sweep, viewer: tzinfo | None) -> list[AvailableSlot]:
                 free = capacity - counts[at]
                 if free <= 0:
                     continue
-            moment = first_start + start_step
+            if steady:
+                step = start_steps[k]
+                moment = first_start + step
+                local = first_local + step
+            else:
+                moment = first_start + start_steps[k]
+                local = first_local + local_steps[k]
             if viewer is None:
-                append(
-                    AvailableSlot(moment, moment + length, first_local + local_step, free, capacity)
-                )
+                append(AvailableSlot(moment, moment + length, local, free, capacity))
             else:
                 append(
                     AvailableSlot(
-                        moment,
-                        moment + length,
-                        first_local + local_step,
-                        free,
-                        capacity,
-                        moment.astimezone(viewer),
+                        moment, moment + length, local, free, capacity, moment.astimezone(viewer)
                     )
                 )
     if not sweep.ordered:
@@ -762,26 +840,83 @@ def slot_state_at(
     """The state :func:`slot_states` gives the grid slot starting exactly at
     ``start``, or None if no future grid slot starts then; only the slot's own
     coach-local day is laid out, and only that slot is checked."""
+    found = _grid_slot(windows, zone, start, duration, now, interval)
+    if found is None:
+        return None
+    window, moment, local, wanted = found
+    at = index.interval_at(wanted, duration)
+    seats = 0 if at is None else index.counts[at]
+    buffer_us = window.buffer_minutes * _US_PER_MINUTE
+    limit = wanted + duration * _US_PER_MINUTE + buffer_us
+    blocked = index.latest_end(limit, at) > wanted - buffer_us
+    return SlotState(moment, moment + timedelta(minutes=duration), local, window, seats, blocked)
+
+
+def slot_state_among(
+    windows: Sequence[AvailabilityWindow],
+    zone: tzinfo,
+    start: datetime,
+    duration: int,
+    now: datetime,
+    columns: Columns,
+    interval: int | None = None,
+) -> SlotState | None:
+    """:func:`slot_state_at` over occupied intervals given as columns (starts
+    in microseconds since the epoch, durations, counts): one pass over them,
+    which for the few intervals around one slot costs less than an index."""
+    found = _grid_slot(windows, zone, start, duration, now, interval)
+    if found is None:
+        return None
+    window, moment, local, wanted = found
+    buffer_us = window.buffer_minutes * _US_PER_MINUTE
+    limit = wanted + duration * _US_PER_MINUTE + buffer_us
+    earliest = wanted - buffer_us
+    seats, blocked = 0, False
+    for begins, length, count in zip(*columns, strict=True):
+        if count <= 0:
+            continue
+        if begins == wanted and length == duration:
+            seats += count  # the slot's own seats
+        elif begins < limit and begins + length * _US_PER_MINUTE > earliest:
+            blocked = True  # anything else within the buffer
+    return SlotState(moment, moment + timedelta(minutes=duration), local, window, seats, blocked)
+
+
+def _grid_slot(
+    windows: Sequence[AvailabilityWindow],
+    zone: tzinfo,
+    start: datetime,
+    duration: int,
+    now: datetime,
+    interval: int | None,
+) -> tuple[AvailabilityWindow, datetime, datetime, int] | None:
+    """The window, UTC start, local start and start in microseconds of the
+    future grid slot starting exactly at ``start``; only its local day is laid out."""
     if start <= now:
         return None
     day = start.astimezone(zone).date()
+    weekday = day_of_week(day)
     wanted = _micros(start)
-    sweep = _Sweep(windows, zone, day, day, duration, now, index, interval)
-    for window, run, first_start, first_local, start_steps, local_steps in sweep.runs:
+    that_day = [w for w in windows if w.day_of_week == weekday]
+    for window, run, first_start, first_local, start_steps, local_steps in _runs(
+        that_day, zone, day, day, duration, interval
+    ):
         k = bisect_left(run, wanted)
         if k < len(run) and run[k] == wanted:
-            sweep.runs = [
-                (
-                    window,
-                    run[k : k + 1],
-                    first_start,
-                    first_local,
-                    start_steps[k : k + 1],
-                    local_steps[k : k + 1],
-                )
-            ]
-            return _states(sweep)[0]
+            return window, first_start + start_steps[k], first_local + local_steps[k], wanted
     return None
+
+
+def columns_of(rows: Iterable[tuple[datetime, int, int]]) -> Columns:
+    """``(start, duration, count)`` rows as columns, starts in microseconds since the epoch."""
+    starts: list[int] = []
+    lengths: list[int] = []
+    counts: list[int] = []
+    for start, length, count in rows:
+        starts.append((start - _EPOCH) // _ONE_US)
+        lengths.append(length)
+        counts.append(count)
+    return starts, lengths, counts
 
 
 def find_slot(states: Sequence[SlotState], start: datetime) -> SlotState | None:

@@ -8,24 +8,28 @@ grid with the slot engine and pass every slot through
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from typing import TypeVar
 
 import attrs
 
 from coachcore.domain.entities import AvailabilityWindow, User
-from coachcore.domain.rules import SchedulingRules
+from coachcore.domain.rules import SchedulingRules, WaitlistEntry
 from coachcore.ports.storage import UnitOfWork
 from coachcore.scheduling.calendar import BookingCalendar, sessions_per_day
 from coachcore.scheduling.slots import (
     AvailableSlot,
+    Columns,
     OccupancyIndex,
     SlotState,
     available_slots_indexed,
+    columns_of,
+    day_of_week,
     grid,
     search_margin,
-    slot_state_at,
+    slot_state_among,
     slot_states_indexed,
     zone_of,
 )
@@ -40,7 +44,13 @@ S = TypeVar("S", AvailableSlot, SlotState)
 
 def rules_of(uow: UnitOfWork, coach_id: str) -> SchedulingRules:
     """The coach's rules (all off when the coach never set any)."""
-    return uow.rules.get(coach_id) or SchedulingRules(coach_id=coach_id)
+    return uow.rules.get(coach_id) or _no_rules(coach_id)
+
+
+@lru_cache(maxsize=1024)
+def _no_rules(coach_id: str) -> SchedulingRules:
+    """The rules of a coach who never set any (immutable: one per coach is shared)."""
+    return SchedulingRules(coach_id=coach_id)
 
 
 def occupancy(
@@ -56,7 +66,7 @@ def occupancy(
     sessions, plus seats the waitlist holds for anyone but ``member_id``, less
     one seat of ``leaving_out`` (the session being moved)."""
     rows = list(uow.sessions.occupancy(coach_id, low, high))
-    holds = [h for h in uow.waitlist.holds(coach_id, low, high, now) if h.member_id != member_id]
+    holds = _holds(uow, coach_id, low, high, now, member_id)
     if not holds and leaving_out is None:
         return rows
     counts = {(start, length): n for start, length, n in rows}
@@ -66,6 +76,63 @@ def occupancy(
     if leaving_out is not None and leaving_out in counts:
         counts[leaving_out] -= 1
     return [(start, length, n) for (start, length), n in sorted(counts.items()) if n > 0]
+
+
+def occupancy_index(
+    uow: UnitOfWork,
+    coach_id: str,
+    low: datetime,
+    high: datetime,
+    now: datetime,
+    member_id: str | None = None,
+    leaving_out: tuple[datetime, int] | None = None,
+) -> OccupancyIndex:
+    """:func:`occupancy`, indexed for the slot engine. A store that keeps its
+    occupancy as columns with starts in microseconds (``occupancy_arrays``: the
+    memory store) hands them over as they are when nothing is added or left out."""
+    arrays = getattr(uow.sessions, "occupancy_arrays", None)
+    if (
+        arrays is None
+        or leaving_out is not None
+        or _holds(uow, coach_id, low, high, now, member_id)
+    ):
+        rows = occupancy(uow, coach_id, low, high, now, member_id, leaving_out)
+        return OccupancyIndex.from_counts(rows)
+    return OccupancyIndex.from_arrays(*arrays(coach_id, low, high))
+
+
+def occupancy_columns(
+    uow: UnitOfWork,
+    coach_id: str,
+    low: datetime,
+    high: datetime,
+    now: datetime,
+    member_id: str | None = None,
+    leaving_out: tuple[datetime, int] | None = None,
+) -> Columns:
+    """:func:`occupancy` as columns (starts in microseconds since the epoch,
+    durations, counts), as a store that keeps them so hands them over."""
+    arrays = getattr(uow.sessions, "occupancy_arrays", None)
+    if (
+        arrays is None
+        or leaving_out is not None
+        or _holds(uow, coach_id, low, high, now, member_id)
+    ):
+        return columns_of(occupancy(uow, coach_id, low, high, now, member_id, leaving_out))
+    columns: Columns = arrays(coach_id, low, high)
+    return columns
+
+
+def _holds(
+    uow: UnitOfWork,
+    coach_id: str,
+    low: datetime,
+    high: datetime,
+    now: datetime,
+    member_id: str | None,
+) -> list[WaitlistEntry]:
+    """The waitlist's seat holds in ``[low, high)`` for anyone but ``member_id``."""
+    return [h for h in uow.waitlist.holds(coach_id, low, high, now) if h.member_id != member_id]
 
 
 def _local_day(day: date, zone: tzinfo) -> datetime:
@@ -110,10 +177,13 @@ def _plan(
     margin = search_margin([*windows, *(w for ws in extra.values() for w in ws)], duration)
     low = _local_day(first, zone) - margin
     high = _local_day(last + timedelta(days=1), zone) + margin
-    rows = occupancy(uow, coach.id, low, high, now, member_id)
-    if rules.max_sessions_per_day is not None:
+    if rules.max_sessions_per_day is None:
+        index = occupancy_index(uow, coach.id, low, high, now, member_id)
+    else:
+        rows = occupancy(uow, coach.id, low, high, now, member_id)
         calendar = attrs.evolve(calendar, day_counts=sessions_per_day(rows, zone))
-    return _Plan(calendar, windows, extra, OccupancyIndex.from_counts(rows), last)
+        index = OccupancyIndex.from_counts(rows)
+    return _Plan(calendar, windows, extra, index, last)
 
 
 def _listing(
@@ -207,6 +277,19 @@ def coach_available_slots(
     return _listing(plan, start_date, _grid_starts(zone, duration, step), lay_out)
 
 
+def _windows_on(
+    uow: UnitOfWork, coach_id: str, calendar: BookingCalendar, day: date, weekday: int
+) -> Iterator[list[AvailabilityWindow]]:
+    """The coach's weekly windows on ``day``'s weekday, then (only if asked
+    for) the extra hours of that date: where booking looks for a slot."""
+    weekly = [w for w in uow.windows.for_coach(coach_id) if w.day_of_week == weekday]
+    if weekly:
+        yield weekly
+    extra = calendar.extra_windows().get(day)
+    if extra:
+        yield extra
+
+
 @attrs.frozen
 class SlotCheck:
     """The booking-time answer for one slot: its state, or why the rules refuse it."""
@@ -243,16 +326,14 @@ def slot_at(
     refusal = calendar.refusal(start, start + timedelta(minutes=duration), day)
     if refusal is not None:
         return SlotCheck(None, refusal)
-    for windows in (uow.windows.for_coach(coach.id), calendar.extra_windows().get(day, [])):
-        if not windows:
-            continue
+    weekday = day_of_week(day)
+    for windows in _windows_on(uow, coach.id, calendar, day, weekday):
         buffer = timedelta(minutes=max(w.buffer_minutes for w in windows))
         low = start - buffer - LONGEST_SESSION
         high = start + timedelta(minutes=duration) + buffer
-        rows = occupancy(uow, coach.id, low, high, now, member_id, leaving_out)
-        index = OccupancyIndex.from_counts(rows)
-        state = slot_state_at(
-            windows, zone, start, duration, calendar.earliest, index, calendar.interval
+        columns = occupancy_columns(uow, coach.id, low, high, now, member_id, leaving_out)
+        state = slot_state_among(
+            windows, zone, start, duration, calendar.earliest, columns, calendar.interval
         )
         if state is not None:
             return SlotCheck(state)

@@ -8,9 +8,9 @@ everything a unit of work wrote when it ends without ``commit()``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Any
 
 import attrs
@@ -50,6 +50,9 @@ from coachcore.domain.rules import (
     WaitlistStatus,
 )
 
+Columns = tuple[list[int], list[int], list[int]]
+"""Starts (microseconds since the epoch), durations and counts of intervals."""
+
 
 def _by_id(row: Any) -> str:
     return str(row.id)
@@ -58,6 +61,13 @@ def _by_id(row: Any) -> str:
 class _Repo:
     def __init__(self, table: Table[Any]) -> None:
         self._t = table
+        # the table's own methods where a repository adds nothing (one call less)
+        if type(self).add is _Repo.add:
+            self.add = table.insert  # type: ignore[method-assign]
+        if type(self).update is _Repo.update:
+            self.update = table.replace  # type: ignore[method-assign]
+        if type(self).get is _Repo.get:
+            self.get = table.get  # type: ignore[method-assign]
 
     def add(self, row: Any) -> None:
         self._t.insert(row)
@@ -178,6 +188,12 @@ class SessionRepo(_Repo):
     ) -> Sequence[tuple[datetime, int, int]]:
         return self._t.tallied(coach_id, start, end)
 
+    def occupancy_arrays(self, coach_id: str, start: datetime, end: datetime) -> Columns:
+        """:meth:`occupancy` as columns, starts in microseconds since the epoch
+        (kept so on every write): what the slot engine indexes, without a
+        conversion per row."""
+        return self._t.tallied_arrays(coach_id, start, end)
+
     def count_upcoming(self, member_id: str, coach_id: str, after: datetime) -> int:
         return sum(
             1
@@ -258,6 +274,21 @@ class OutboxRepo(_Repo):
             self._t.replace(message)
         return claimed
 
+    def mark_delivered(self, messages: Sequence[OutboxMessage], at: datetime) -> None:
+        """Record successful deliveries as the dispatcher's update of each one
+        would: a message still pending under the lease it was claimed with
+        becomes delivered at ``at`` (one more attempt, no lease, no error); one
+        that another dispatcher claimed after that lease ended is left alone."""
+        table = self._t
+        for message in messages:
+            current = table.get(message.id)
+            if (
+                current is not None
+                and current.status == OutboxStatus.PENDING
+                and current.claimed_until == message.claimed_until
+            ):
+                table.replace(_delivered(message, at))
+
     def pending(self) -> Sequence[OutboxMessage]:
         rows = self._t.by("status", OutboxStatus.PENDING)
         return sorted(rows, key=lambda m: (m.created_at, m.id))
@@ -269,6 +300,29 @@ class OutboxRepo(_Repo):
     def failed(self) -> Sequence[OutboxMessage]:
         rows = self._t.by("status", OutboxStatus.FAILED)
         return sorted(rows, key=lambda m: (m.created_at, m.id))
+
+
+_DELIVERY = ("status", "attempts", "delivered_at", "claimed_until", "last_error")
+_KEPT: tuple[tuple[str, str], ...] = tuple(
+    (a.name, a.alias or a.name)
+    for a in attrs.fields(OutboxMessage)
+    if a.init and a.name not in _DELIVERY
+)
+"""The fields a delivery leaves as they are, with their ``__init__`` names."""
+
+
+def _delivered(message: OutboxMessage, at: datetime) -> OutboxMessage:
+    """``attrs.evolve(message, ...)`` to its delivered state, without evolve's
+    pass over every field's definition."""
+    kept = {alias: getattr(message, name) for name, alias in _KEPT}
+    return OutboxMessage(
+        **kept,
+        status=OutboxStatus.DELIVERED,
+        attempts=message.attempts + 1,
+        delivered_at=at,
+        claimed_until=None,
+        last_error=None,
+    )
 
 
 class RulesRepo:
@@ -534,20 +588,24 @@ class DocumentContentRepo(_Repo):
 
 def _tables() -> dict[str, Table[Any]]:
     return {
-        "users": Table("user", _by_id, {"role": lambda u: u.role}, {"email": lambda u: u.email}),
-        "members": Table("member profile", lambda m: m.user_id, {"coach": lambda m: m.coach_id}),
-        "coaches": Table("coach profile", lambda c: c.user_id),
-        "windows": Table("availability window", _by_id, {"coach": lambda w: w.coach_id}),
+        "users": Table(
+            "user", _by_id, {"role": attrgetter("role")}, {"email": attrgetter("email")}
+        ),
+        "members": Table(
+            "member profile", attrgetter("user_id"), {"coach": attrgetter("coach_id")}
+        ),
+        "coaches": Table("coach profile", attrgetter("user_id")),
+        "windows": Table("availability window", _by_id, {"coach": attrgetter("coach_id")}),
         "bookings": Table(
             "booking",
             _by_id,
             {
-                "member": lambda b: b.member_id,
-                "coach": lambda b: b.coach_id,
-                "window": lambda b: b.window_id,
+                "member": attrgetter("member_id"),
+                "coach": attrgetter("coach_id"),
+                "window": attrgetter("window_id"),
             },
             {
-                "session": lambda b: b.session_id,
+                "session": attrgetter("session_id"),
                 "idempotency": lambda b: (
                     None if b.idempotency_key is None else (b.member_id, b.idempotency_key)
                 ),
@@ -556,15 +614,18 @@ def _tables() -> dict[str, Table[Any]]:
         "sessions": Table(
             "session",
             _by_id,
-            {"member": lambda s: s.member_id, "coach": lambda s: s.coach_id},
-            timeline=(lambda s: s.coach_id, lambda s: s.scheduled_at),
-            tally=(lambda s: s.coach_id, _occupying),
+            {"member": attrgetter("member_id"), "coach": attrgetter("coach_id")},
+            timeline=(attrgetter("coach_id"), attrgetter("scheduled_at")),
+            tally=(attrgetter("coach_id"), _occupying),
         ),
         "ratings": Table(
-            "rating", _by_id, {"coach": lambda r: r.coach_id}, {"session": lambda r: r.session_id}
+            "rating",
+            _by_id,
+            {"coach": attrgetter("coach_id")},
+            {"session": attrgetter("session_id")},
         ),
         "calendar_events": Table(
-            "calendar event", _by_id, unique={"session": lambda e: e.session_id}
+            "calendar event", _by_id, unique={"session": attrgetter("session_id")}
         ),
         "conversations": Table(
             "conversation",
@@ -573,135 +634,195 @@ def _tables() -> dict[str, Table[Any]]:
                 "direct": lambda c: frozenset(c.participant_ids) if c.kind == "direct" else None
             },
         ),
-        "notifications": Table("notification", _by_id, {"recipient": lambda n: n.recipient_id}),
+        "notifications": Table("notification", _by_id, {"recipient": attrgetter("recipient_id")}),
         "reminders": Table(
-            "reminder", _by_id, {"session": lambda r: r.session_id, "status": lambda r: r.status}
+            "reminder",
+            _by_id,
+            {"session": attrgetter("session_id"), "status": attrgetter("status")},
         ),
         "outbox": Table(
             "outbox message",
             _by_id,
-            {"status": lambda m: m.status},
-            {"idempotency": lambda m: m.idempotency_key},
+            {"status": attrgetter("status")},
+            {"idempotency": attrgetter("idempotency_key")},
         ),
-        "rules": Table("scheduling rules", lambda r: r.coach_id),
-        "overrides": Table("date override", _by_id, {"coach": lambda o: o.coach_id}),
+        "rules": Table("scheduling rules", attrgetter("coach_id")),
+        "overrides": Table("date override", _by_id, {"coach": attrgetter("coach_id")}),
         "waitlist": Table(
             "waitlist entry",
             _by_id,
             {
                 "slot": lambda e: (e.coach_id, e.start, e.duration),
-                "member": lambda e: e.member_id,
-                "coach": lambda e: e.coach_id,
-                "status": lambda e: e.status,
+                "member": attrgetter("member_id"),
+                "coach": attrgetter("coach_id"),
+                "status": attrgetter("status"),
                 "offered": lambda e: e.coach_id if e.status == WaitlistStatus.OFFERED else None,
             },
         ),
         "relationships": Table(
             "coaching relationship",
             _by_id,
-            {"coach": lambda r: r.coach_id, "member": lambda r: r.member_id},
+            {"coach": attrgetter("coach_id"), "member": attrgetter("member_id")},
         ),
         "invitations": Table(
             "invitation",
             _by_id,
-            {"coach": lambda i: i.coach_id},
-            {"token": lambda i: i.token_hash},
+            {"coach": attrgetter("coach_id")},
+            {"token": attrgetter("token_hash")},
         ),
-        "interests": Table("coaching interest", _by_id, {"member": lambda i: i.member_id}),
-        "session_settings": Table("session settings", lambda s: s.member_id),
+        "interests": Table("coaching interest", _by_id, {"member": attrgetter("member_id")}),
+        "session_settings": Table("session settings", attrgetter("member_id")),
         "organizations": Table("organization", _by_id),
         "organization_memberships": Table(
             "organization membership",
             _by_id,
-            {"organization": lambda m: m.organization_id, "user": lambda m: m.user_id},
+            {"organization": attrgetter("organization_id"), "user": attrgetter("user_id")},
             {"pair": lambda m: (m.organization_id, m.user_id)},
         ),
         "action_plans": Table(
             "action plan",
             _by_id,
-            {"member": lambda p: p.member_id, "coach": lambda p: p.coach_id},
+            {"member": attrgetter("member_id"), "coach": attrgetter("coach_id")},
         ),
         "action_items": Table(
             "action item",
             _by_id,
             {
-                "member": lambda i: i.member_id,
-                "coach": lambda i: i.coach_id,
-                "plan": lambda i: i.plan_id,
+                "member": attrgetter("member_id"),
+                "coach": attrgetter("coach_id"),
+                "plan": attrgetter("plan_id"),
             },
         ),
         "quick_notes": Table(
             "quick note",
             _by_id,
-            {"member": lambda n: n.member_id, "coach": lambda n: n.coach_id},
+            {"member": attrgetter("member_id"), "coach": attrgetter("coach_id")},
         ),
         "session_scores": Table(
-            "session score", lambda s: s.session_id, {"member": lambda s: s.member_id}
+            "session score", attrgetter("session_id"), {"member": attrgetter("member_id")}
         ),
         "audit": Table(
             "audit entry",
             _by_id,
-            {"entity": lambda e: e.entity_id, "actor": lambda e: e.actor_id},
+            {"entity": attrgetter("entity_id"), "actor": attrgetter("actor_id")},
         ),
         "documents": Table(
             "document",
             _by_id,
             {
-                "member": lambda d: d.member_id,
-                "owner": lambda d: d.owner_id,
-                "organization": lambda d: d.organization_id,
+                "member": attrgetter("member_id"),
+                "owner": attrgetter("owner_id"),
+                "organization": attrgetter("organization_id"),
             },
         ),
-        "document_contents": Table("document content", lambda c: c.document_id),
+        "document_contents": Table("document content", attrgetter("document_id")),
+    }
+
+
+def _repos(tables: dict[str, Table[Any]]) -> dict[str, Any]:
+    """One repository per table, made once per store: they keep no state of
+    their own, so every unit of work shares them."""
+    return {
+        "users": UserRepo(tables["users"]),
+        "members": MemberRepo(tables["members"]),
+        "coaches": CoachRepo(tables["coaches"]),
+        "windows": WindowRepo(tables["windows"]),
+        "bookings": BookingRepo(tables["bookings"]),
+        "sessions": SessionRepo(tables["sessions"], tables["members"]),
+        "ratings": RatingRepo(tables["ratings"]),
+        "calendar_events": _Repo(tables["calendar_events"]),
+        "conversations": ConversationRepo(tables["conversations"]),
+        "notifications": NotificationRepo(tables["notifications"]),
+        "reminders": ReminderRepo(tables["reminders"]),
+        "outbox": OutboxRepo(tables["outbox"]),
+        "rules": RulesRepo(tables["rules"]),
+        "overrides": OverrideRepo(tables["overrides"]),
+        "waitlist": WaitlistRepo(tables["waitlist"]),
+        "relationships": RelationshipRepo(tables["relationships"]),
+        "invitations": InvitationRepo(tables["invitations"]),
+        "interests": InterestRepo(tables["interests"]),
+        "session_settings": _Repo(tables["session_settings"]),
+        "organizations": OrganizationRepo(tables["organizations"]),
+        "organization_memberships": OrganizationMembershipRepo(tables["organization_memberships"]),
+        "action_plans": ActionPlanRepo(tables["action_plans"]),
+        "action_items": ActionItemRepo(tables["action_items"]),
+        "quick_notes": QuickNoteRepo(tables["quick_notes"]),
+        "session_scores": SessionScoreRepo(tables["session_scores"]),
+        "audit": AuditRepo(tables["audit"]),
+        "documents": DocumentRepo(tables["documents"]),
+        "document_contents": DocumentContentRepo(tables["document_contents"]),
     }
 
 
 class MemoryUnitOfWork:
-    """A unit of work over the memory tables; created by :class:`MemoryStore`."""
+    """A unit of work over the memory tables; created by :class:`MemoryStore`.
 
-    def __init__(self, tables: dict[str, Table[Any]], journal: Journal) -> None:
+    It is its own context manager: entering takes the store's lock and starts
+    recording undo entries in the store's journal; leaving undoes whatever was
+    not committed and releases the lock. Setting one up costs no work per
+    table: the repositories are the store's, and the tables share one journal.
+    """
+
+    users: UserRepo
+    members: MemberRepo
+    coaches: CoachRepo
+    windows: WindowRepo
+    bookings: BookingRepo
+    sessions: SessionRepo
+    ratings: RatingRepo
+    calendar_events: _Repo
+    conversations: ConversationRepo
+    notifications: NotificationRepo
+    reminders: ReminderRepo
+    outbox: OutboxRepo
+    rules: RulesRepo
+    overrides: OverrideRepo
+    waitlist: WaitlistRepo
+    relationships: RelationshipRepo
+    invitations: InvitationRepo
+    interests: InterestRepo
+    session_settings: _Repo
+    organizations: OrganizationRepo
+    organization_memberships: OrganizationMembershipRepo
+    action_plans: ActionPlanRepo
+    action_items: ActionItemRepo
+    quick_notes: QuickNoteRepo
+    session_scores: SessionScoreRepo
+    audit: AuditRepo
+    documents: DocumentRepo
+    document_contents: DocumentContentRepo
+
+    def __init__(self, repos: dict[str, Any], journal: Journal, lock: threading.RLock) -> None:
+        self.__dict__.update(repos)
         self._journal = journal
-        self.users = UserRepo(tables["users"])
-        self.members = MemberRepo(tables["members"])
-        self.coaches = CoachRepo(tables["coaches"])
-        self.windows = WindowRepo(tables["windows"])
-        self.bookings = BookingRepo(tables["bookings"])
-        self.sessions = SessionRepo(tables["sessions"], tables["members"])
-        self.ratings = RatingRepo(tables["ratings"])
-        self.calendar_events = _Repo(tables["calendar_events"])
-        self.conversations = ConversationRepo(tables["conversations"])
-        self.notifications = NotificationRepo(tables["notifications"])
-        self.reminders = ReminderRepo(tables["reminders"])
-        self.outbox = OutboxRepo(tables["outbox"])
-        self.rules = RulesRepo(tables["rules"])
-        self.overrides = OverrideRepo(tables["overrides"])
-        self.waitlist = WaitlistRepo(tables["waitlist"])
-        self.relationships = RelationshipRepo(tables["relationships"])
-        self.invitations = InvitationRepo(tables["invitations"])
-        self.interests = InterestRepo(tables["interests"])
-        self.session_settings = _Repo(tables["session_settings"])
-        self.organizations = OrganizationRepo(tables["organizations"])
-        self.organization_memberships = OrganizationMembershipRepo(
-            tables["organization_memberships"]
-        )
-        self.action_plans = ActionPlanRepo(tables["action_plans"])
-        self.action_items = ActionItemRepo(tables["action_items"])
-        self.quick_notes = QuickNoteRepo(tables["quick_notes"])
-        self.session_scores = SessionScoreRepo(tables["session_scores"])
-        self.audit = AuditRepo(tables["audit"])
-        self.documents = DocumentRepo(tables["documents"])
-        self.document_contents = DocumentContentRepo(tables["document_contents"])
+        self._lock = lock
+        self._outer: list[Any] | None = None
+        self._entries: list[Any] = []
         self.committed = False
+
+    def __enter__(self) -> MemoryUnitOfWork:
+        self._lock.acquire()
+        self._outer = self._journal.begin()
+        entries = self._journal.entries
+        assert entries is not None
+        self._entries = entries
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._journal.end(self._outer)
+        finally:
+            self._lock.release()
 
     def lock_coach(self, coach_id: str) -> None:
         """Nothing to do: the store lock already serializes units of work."""
 
     def commit(self) -> None:
-        self._journal.entries.clear()
+        self._entries.clear()
         self.committed = True
 
     def rollback(self) -> None:
-        self._journal.undo()
+        Journal.undo_entries(self._entries)
 
 
 class MemoryStore:
@@ -712,20 +833,14 @@ class MemoryStore:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._tables = _tables()
+        self._journal = Journal()
+        for table in self._tables.values():
+            table.journal = self._journal
+        self._repos = _repos(self._tables)
 
-    @contextmanager
-    def unit_of_work(self, *, write: bool) -> Iterator[MemoryUnitOfWork]:
-        with self._lock:
-            journal = Journal()
-            for table in self._tables.values():
-                table.journal = journal
-            uow = MemoryUnitOfWork(self._tables, journal)
-            try:
-                yield uow
-            finally:
-                journal.undo()
-                for table in self._tables.values():
-                    table.journal = None
+    def unit_of_work(self, *, write: bool) -> MemoryUnitOfWork:
+        """A unit of work, to be used as a context manager (``with``)."""
+        return MemoryUnitOfWork(self._repos, self._journal, self._lock)
 
     def close(self) -> None:
         """Nothing to release."""

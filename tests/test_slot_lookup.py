@@ -1,0 +1,50 @@
+"""Booking's one-slot look-up over occupancy columns gives the listing's state.
+
+``slot_state_among`` (what booking uses: one pass over the occupied intervals
+near the slot, as the memory store hands them over) must agree with
+``slot_state_at`` over an ``OccupancyIndex`` and with ``slot_states`` on the
+reference test's random zones, windows, occupied intervals and ``now``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from hypothesis import given
+
+from coachcore.scheduling.slots import (
+    OccupancyIndex,
+    Occupied,
+    columns_of,
+    find_slot,
+    slot_state_among,
+    slot_state_at,
+    slot_states,
+    zone_of,
+)
+from test_slot_reference import scenarios
+
+
+@given(sc=scenarios())
+def test_lookup_over_columns_equals_the_listing(sc: dict[str, Any]) -> None:
+    zone = zone_of(sc["tz"])
+    occupied = [Occupied(start, length) for start, length in sc["occupied"]]
+    states = slot_states(
+        sc["windows"], zone, sc["first"], sc["last"], sc["duration"], sc["now"], occupied,
+        sc["interval"],
+    )  # fmt: skip
+    index = OccupancyIndex(occupied)
+    tally: dict[tuple[Any, int], int] = {}
+    for start, length in sc["occupied"]:
+        tally[(start, length)] = tally.get((start, length), 0) + 1
+    columns = columns_of(sorted((s, d, n) for (s, d), n in tally.items()))
+    args = (sc["windows"], zone)
+    tail = (sc["duration"], sc["now"])
+    for state in states:
+        for start in (state.start, state.start + timedelta(minutes=1)):
+            by_index = slot_state_at(*args, start, *tail, index, sc["interval"])
+            by_columns = slot_state_among(*args, start, *tail, columns, sc["interval"])
+            assert by_columns == by_index
+            if start == state.start:  # overlapping windows: the first one's slot
+                assert by_columns == find_slot(states, start)
