@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -40,7 +41,13 @@ def _stored_fields(cls: type) -> tuple[str, ...]:
     return names
 
 
+_AS_IS = frozenset({str, int, float, bool, bytes, type(None), datetime, date})
+"""Types stored as they are (checked by exact type: StrEnums are str subclasses)."""
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _AS_IS:
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, tuple):

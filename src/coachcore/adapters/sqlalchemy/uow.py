@@ -21,6 +21,13 @@ from coachcore.adapters.sqlalchemy import repos
 from coachcore.adapters.sqlalchemy.db import Db, translate
 from coachcore.adapters.sqlalchemy.sealing import Sealer
 from coachcore.adapters.sqlalchemy.tables import Tables
+from coachcore.errors import CoachCoreError
+
+
+def _build_lock() -> Any:
+    """``pg_advisory_xact_lock`` keyed by the coach id's 64-bit text hash."""
+    key = sa.func.hashtextextended(sa.bindparam("coach", type_=sa.Text), 0)
+    return sa.select(sa.func.pg_advisory_xact_lock(key))
 
 
 class SqlUnitOfWork:
@@ -89,21 +96,41 @@ class SqlUnitOfWork:
     def lock_coach(self, coach_id: str) -> None:
         """PostgreSQL: a transaction-scoped advisory lock keyed by the coach.
         SQLite: nothing to do, BEGIN IMMEDIATE already serializes writers."""
+        self._db.remembered.clear()
         if self._db.postgresql:
-            key = sa.func.hashtextextended(sa.literal(coach_id, sa.Text), 0)
-            self._db.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+            self._db.select_rows(self._db.cached("lock_coach", _build_lock), {"coach": coach_id})
+
+    def defer_inserts(self) -> None:
+        """From now on, rows added wait for the next statement or the commit and
+        go in one call per table (PostgreSQL: one round trip for all). A
+        duplicate key then raises Conflict there rather than from ``add``:
+        for units of work that do not go on after a Conflict (the use cases
+        of :meth:`Runtime.write <coachcore.services.context.Runtime.write>`)."""
+        self._db.deferring = True
 
     def commit(self) -> None:
-        tx, self._tx = self._tx, None
+        """Insert the waiting rows and commit; a failure rolls back."""
+        self._db.remembered.clear()
+        tx = self._tx
         if tx is None or not tx.is_active:
+            self._tx = None
+            self._db.discard()
             return
         try:
-            tx.commit()
+            self._db.flush_then_commit(tx.commit, together=not self._nested)
         except sa.exc.SQLAlchemyError as exc:
+            self._tx = None
             self._quiet_rollback(tx)
             raise translate(exc) from exc
+        except CoachCoreError:
+            self._tx = None
+            self._quiet_rollback(tx)
+            raise
+        self._tx = None
 
     def rollback(self) -> None:
+        self._db.remembered.clear()
+        self._db.discard()
         tx, self._tx = self._tx, None
         if tx is not None and tx.is_active:
             try:
@@ -113,6 +140,7 @@ class SqlUnitOfWork:
 
     def end(self) -> None:
         """Roll back whatever was not committed (called when the block exits)."""
+        self._db.discard()
         tx, self._tx = self._tx, None
         if tx is not None:
             self._quiet_rollback(tx)
