@@ -3,16 +3,20 @@ remembered within a unit of work, deliveries recorded in one statement."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import attrs
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import sqlite
 
 from backends import T0, BackendPool, BackendUnavailable, SqlBackend
 from coachcore import Role
+from coachcore.adapters.sqlalchemy.tables import UTCDateTime
 from coachcore.domain.entities import OutboxMessage, User
 from coachcore.domain.enums import OutboxChannel, OutboxStatus
 from coachcore.domain.rules import SchedulingRules
@@ -229,3 +233,24 @@ def test_followed_statements_all_go_through_sqlalchemy(
     with pytest.raises(NotFound):
         sql.store.record_deliveries([_message("gone", "k")], T0)
     assert followed[-1] == "UPDATE"
+
+
+def test_sqlite_datetimes_are_written_as_sqlalchemy_writes_them() -> None:
+    """The one-step SQLite bind processor of ``UTCDateTime`` gives the text that
+    ``process_bind_param`` followed by SQLite's DATETIME gives."""
+    rnd = random.Random(7)
+    dialect = sqlite.dialect()
+    fast = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    both = sa.types.TypeDecorator.bind_processor(UTCDateTime().dialect_impl(dialect), dialect)
+    assert fast is not None and both is not None and fast is not both
+    for _ in range(2000):
+        zone = timezone(timedelta(minutes=rnd.randint(-720, 720)))
+        moment = datetime(
+            rnd.randint(2, 9998), rnd.randint(1, 12), rnd.randint(1, 28), rnd.randint(0, 23),
+            rnd.randint(0, 59), rnd.randint(0, 59), rnd.choice([0, rnd.randint(0, 999_999)]),
+            tzinfo=rnd.choice([UTC, zone]),
+        )  # fmt: skip
+        assert fast(moment) == both(moment)
+    assert fast(None) is None
+    with pytest.raises(ValueError):
+        fast(datetime(2030, 1, 1))

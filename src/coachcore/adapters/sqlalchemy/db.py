@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Hashable, Sequence
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 import sqlalchemy as sa
@@ -25,6 +26,7 @@ from coachcore.errors import CoachCoreError, Conflict, NotFound, StoreError
 if TYPE_CHECKING:
     from coachcore.adapters.sqlalchemy.sealing import Sealer
 
+T = TypeVar("T")
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 BUSY_SQLITE = frozenset({"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_BUSY_SNAPSHOT"})
 log = logging.getLogger("coachcore.store")
@@ -116,6 +118,10 @@ class RawInsert:
         ]
         return tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
 
+    def all_params(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
+        """The DBAPI parameters of each row."""
+        return [self.params(row) for row in rows]
+
 
 class RawStatement:
     """A statement compiled once, run on the DBAPI cursor with SQLAlchemy's
@@ -191,11 +197,20 @@ def _raw(stmt: Any, dialect: Dialect) -> RawStatement | None:
         return None
 
 
+def bound(sql: str, convert: Callable[[], T]) -> T:
+    """Parameters converted by the bind processors; a value they refuse fails
+    as it does through SQLAlchemy (a StatementError, translated)."""
+    try:
+        return convert()
+    except Exception as exc:
+        raise translate(sa.exc.StatementError(str(exc), sql, None, exc)) from exc
+
+
 def watched(conn: Connection) -> bool:
-    """Whether anyone follows the statements run on ``conn``: cursor event
-    listeners, ``echo``, or the ``sqlalchemy.engine`` logger at INFO."""
+    """Whether anyone follows the statements run on ``conn``: cursor or commit
+    event listeners, ``echo``, or the ``sqlalchemy.engine`` logger at INFO."""
     dispatch = conn.dispatch
-    if dispatch.before_cursor_execute or dispatch.after_cursor_execute:
+    if dispatch.before_cursor_execute or dispatch.after_cursor_execute or dispatch.commit:
         return True
     return bool(conn.engine.echo) or ENGINE_LOG.isEnabledFor(logging.INFO)
 
@@ -271,7 +286,8 @@ class Db:
         )
         if raw is None:
             return [dict(row) for row in self.rows(stmt, params, flush=False)]
-        fetched, description = self._fetch_raw(raw.sql, raw.params(params))
+        values = bound(raw.sql, lambda: raw.params(params))
+        fetched, description = self._fetch_raw(raw.sql, values)
         return raw.rows(fetched, description)
 
     def first(self, stmt: Executable, params: Any = None) -> RowMapping | None:
@@ -357,7 +373,7 @@ class Db:
             ("raw_insert", table.name, columns),
             lambda: RawInsert(table, columns, self.conn.dialect),
         )
-        params = [raw.params(row) for row in rows]
+        params = bound(raw.sql, partial(raw.all_params, rows))
         if self._run_raw(raw.sql, params) != len(rows):
             raise Conflict(f"{what} {rows[0].get('id', '')} already exists or collides".strip())
 
@@ -365,8 +381,9 @@ class Db:
         self, groups: Sequence[_Pending], then: Callable[[], None] | None = None
     ) -> None:
         """PostgreSQL: plain INSERTs (a duplicate is an error that fails the
-        transaction) sent in one psycopg pipeline, with ``then`` (the commit)
-        queued behind them."""
+        transaction) sent in one psycopg pipeline, one round trip. With
+        ``then`` (SQLAlchemy's commit) a COMMIT goes behind them; ``then``
+        runs after it, finding the connection's transaction ended."""
         self._ensure()
         dbapi_error = self.conn.dialect.loaded_dbapi.Error
         raw_conn: Any = self.conn.connection.dbapi_connection
@@ -385,9 +402,14 @@ class Db:
                     sql = insert.sql
                     cursor = raw_conn.cursor()
                     cursors.append(cursor)
-                    cursor.executemany(sql, [insert.params(row) for row in group.rows])
+                    values = bound(sql, partial(insert.all_params, group.rows))
+                    cursor.executemany(sql, values)
                 if then is not None:
-                    then()
+                    sql = "COMMIT"
+                    cursors.append(raw_conn.cursor())
+                    cursors[-1].execute(sql)
+            if then is not None:
+                then()
         except dbapi_error as err:
             self._abandon(raw_conn, then)
             raise translate(sa.exc.DBAPIError.instance(sql, None, err, dbapi_error)) from err
@@ -413,15 +435,15 @@ class Db:
         raw: RawStatement = self.cached(
             ("raw_alone", id(stmt)), lambda: RawStatement(stmt, self.conn.dialect)
         )
-        values = raw.params(params)
+        values = bound(raw.sql, lambda: raw.params(params))
         dbapi_error = self.conn.dialect.loaded_dbapi.Error
         raw_conn: Any = self.conn.connection.dbapi_connection
         cursor = raw_conn.cursor()
         try:
             if self.postgresql:
-                with raw_conn.pipeline():
+                with raw_conn.pipeline(), raw_conn.cursor() as ending:
                     cursor.execute(raw.sql, values)
-                    raw_conn.commit()
+                    ending.execute("COMMIT")
             else:
                 cursor.execute(raw.sql, values)
             return int(cursor.rowcount)

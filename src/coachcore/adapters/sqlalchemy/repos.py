@@ -148,6 +148,10 @@ class _Repo(Generic[E]):
         return [self._load(row) for row in self._db.select_rows(stmt, params)]
 
 
+Repository = _Repo[Any]
+"""Any of the repositories below."""
+
+
 def _p(name: str) -> Any:
     return sa.bindparam(name)
 

@@ -62,7 +62,10 @@ def direct_key(participant_ids: Iterable[str]) -> str:
 
 def to_row(entity: Any) -> dict[str, Any]:
     """The column values of an entity (the stored fields, plus derived keys)."""
-    row = {name: _plain(getattr(entity, name)) for name in _stored_fields(type(entity))}
+    row = {}
+    for name in _stored_fields(type(entity)):
+        value = getattr(entity, name)
+        row[name] = value if type(value) in _AS_IS else _plain(value)
     if isinstance(entity, Conversation):
         direct = entity.kind == ConversationKind.DIRECT
         row["direct_key"] = direct_key(entity.participant_ids) if direct else None

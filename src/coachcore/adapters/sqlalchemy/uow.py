@@ -30,8 +30,71 @@ def _build_lock() -> Any:
     return sa.select(sa.func.pg_advisory_xact_lock(key))
 
 
+REPOSITORIES: dict[str, type[repos.Repository]] = {
+    "users": repos.UserRepo,
+    "members": repos.MemberRepo,
+    "coaches": repos.CoachRepo,
+    "windows": repos.WindowRepo,
+    "bookings": repos.BookingRepo,
+    "sessions": repos.SessionRepo,
+    "ratings": repos.RatingRepo,
+    "calendar_events": repos.CalendarEventRepo,
+    "conversations": repos.ConversationRepo,
+    "notifications": repos.NotificationRepo,
+    "reminders": repos.ReminderRepo,
+    "outbox": repos.OutboxRepo,
+    "rules": repos.RulesRepo,
+    "overrides": repos.OverrideRepo,
+    "waitlist": repos.WaitlistRepo,
+    "relationships": repos.RelationshipRepo,
+    "invitations": repos.InvitationRepo,
+    "interests": repos.InterestRepo,
+    "session_settings": repos.SessionSettingsRepo,
+    "organizations": repos.OrganizationRepo,
+    "organization_memberships": repos.OrganizationMembershipRepo,
+    "action_plans": repos.ActionPlanRepo,
+    "action_items": repos.ActionItemRepo,
+    "quick_notes": repos.QuickNoteRepo,
+    "session_scores": repos.SessionScoreRepo,
+    "audit": repos.AuditRepo,
+    "documents": repos.DocumentRepo,
+    "document_contents": repos.DocumentContentRepo,
+}
+"""The unit of work's repositories by attribute name."""
+
+
 class SqlUnitOfWork:
-    """The 15 repositories plus ``lock_coach``, ``commit`` and ``rollback``."""
+    """The repositories plus ``lock_coach``, ``commit`` and ``rollback``; a
+    repository is built when the unit of work first uses it."""
+
+    users: repos.UserRepo
+    members: repos.MemberRepo
+    coaches: repos.CoachRepo
+    windows: repos.WindowRepo
+    bookings: repos.BookingRepo
+    sessions: repos.SessionRepo
+    ratings: repos.RatingRepo
+    calendar_events: repos.CalendarEventRepo
+    conversations: repos.ConversationRepo
+    notifications: repos.NotificationRepo
+    reminders: repos.ReminderRepo
+    outbox: repos.OutboxRepo
+    rules: repos.RulesRepo
+    overrides: repos.OverrideRepo
+    waitlist: repos.WaitlistRepo
+    relationships: repos.RelationshipRepo
+    invitations: repos.InvitationRepo
+    interests: repos.InterestRepo
+    session_settings: repos.SessionSettingsRepo
+    organizations: repos.OrganizationRepo
+    organization_memberships: repos.OrganizationMembershipRepo
+    action_plans: repos.ActionPlanRepo
+    action_items: repos.ActionItemRepo
+    quick_notes: repos.QuickNoteRepo
+    session_scores: repos.SessionScoreRepo
+    audit: repos.AuditRepo
+    documents: repos.DocumentRepo
+    document_contents: repos.DocumentContentRepo
 
     def __init__(
         self,
@@ -47,34 +110,15 @@ class SqlUnitOfWork:
         self._tx: RootTransaction | NestedTransaction | None = None
         db = Db(conn, self._ensure_transaction, statements, sealer)
         self._db = db
-        self.users = repos.UserRepo(db, tables)
-        self.members = repos.MemberRepo(db, tables)
-        self.coaches = repos.CoachRepo(db, tables)
-        self.windows = repos.WindowRepo(db, tables)
-        self.bookings = repos.BookingRepo(db, tables)
-        self.sessions = repos.SessionRepo(db, tables)
-        self.ratings = repos.RatingRepo(db, tables)
-        self.calendar_events = repos.CalendarEventRepo(db, tables)
-        self.conversations = repos.ConversationRepo(db, tables)
-        self.notifications = repos.NotificationRepo(db, tables)
-        self.reminders = repos.ReminderRepo(db, tables)
-        self.outbox = repos.OutboxRepo(db, tables)
-        self.rules = repos.RulesRepo(db, tables)
-        self.overrides = repos.OverrideRepo(db, tables)
-        self.waitlist = repos.WaitlistRepo(db, tables)
-        self.relationships = repos.RelationshipRepo(db, tables)
-        self.invitations = repos.InvitationRepo(db, tables)
-        self.interests = repos.InterestRepo(db, tables)
-        self.session_settings = repos.SessionSettingsRepo(db, tables)
-        self.organizations = repos.OrganizationRepo(db, tables)
-        self.organization_memberships = repos.OrganizationMembershipRepo(db, tables)
-        self.action_plans = repos.ActionPlanRepo(db, tables)
-        self.action_items = repos.ActionItemRepo(db, tables)
-        self.quick_notes = repos.QuickNoteRepo(db, tables)
-        self.session_scores = repos.SessionScoreRepo(db, tables)
-        self.audit = repos.AuditRepo(db, tables)
-        self.documents = repos.DocumentRepo(db, tables)
-        self.document_contents = repos.DocumentContentRepo(db, tables)
+        self._tables = tables
+
+    def __getattr__(self, name: str) -> Any:
+        kind = REPOSITORIES.get(name)
+        if kind is None:
+            raise AttributeError(name)
+        repo = kind(self._db, self._tables)
+        setattr(self, name, repo)
+        return repo
 
     @property
     def db(self) -> Db:
