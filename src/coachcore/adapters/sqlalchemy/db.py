@@ -287,7 +287,7 @@ class Db:
         if raw is None:
             return [dict(row) for row in self.rows(stmt, params, flush=False)]
         values = bound(raw.sql, lambda: raw.params(params))
-        fetched, description = self._fetch_raw(raw.sql, values)
+        fetched, description = self._fetch_raw(raw.sql, values, describe=raw.results is None)
         return raw.rows(fetched, description)
 
     def first(self, stmt: Executable, params: Any = None) -> RowMapping | None:
@@ -455,8 +455,9 @@ class Db:
         finally:
             cursor.close()
 
-    def _fetch_raw(self, sql: str, params: Any) -> tuple[list[Any], Any]:
-        """The rows of one query run on the DBAPI cursor, and its description."""
+    def _fetch_raw(self, sql: str, params: Any, *, describe: bool) -> tuple[list[Any], Any]:
+        """The rows of one query run on the DBAPI cursor, and its description
+        if asked for (psycopg builds it anew each time it is read)."""
         self._ensure()
         try:
             cursor = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -465,7 +466,7 @@ class Db:
         dbapi_error = self.conn.dialect.loaded_dbapi.Error
         try:
             cursor.execute(sql, params)
-            return list(cursor.fetchall()), cursor.description
+            return list(cursor.fetchall()), cursor.description if describe else None
         except dbapi_error as err:
             wrapped = sa.exc.DBAPIError.instance(sql, params, err, dbapi_error)
             raise translate(wrapped) from err
