@@ -126,8 +126,10 @@ def book(
         _check_member_cap(tx, member.id, coach.id)
     except SlotFull as full:
         _reject(tx, booking, full.message)
+    # Read before writing: a store that holds inserts back sends them together.
+    entries = tx.uow.waitlist.for_slot(coach.id, start, duration)
     confirmed = _confirm(tx, booking, coach, member, state)
-    waitlist.mark_booked(tx, confirmed)
+    waitlist.mark_booked(tx, confirmed, entries)
     return confirmed
 
 

@@ -220,6 +220,7 @@ class Runtime:
         handover = None
         outbox = self.outbox if self.store.dispatch_on_commit else None
         with self.store.unit_of_work(write=True) as uow:
+            _defer_inserts(uow)
             tx = Tx(uow, self.actor(uow, actor_id), self.now())
             if outbox is not None:
                 tx.lease_until = outbox.lease_until(tx.now)
@@ -232,6 +233,15 @@ class Runtime:
                 handover = (tx.fresh, outbox.claim_others(uow, tx.now))
             uow.commit()
         return result, failure, handover
+
+
+def _defer_inserts(uow: UnitOfWork) -> None:
+    """Let a store that can (the SQL store) insert the use case's rows together:
+    a use case never goes on after a Conflict, so it may surface at the next
+    statement or the commit instead of at ``add``."""
+    defer = getattr(uow, "defer_inserts", None)
+    if defer is not None:
+        defer()
 
 
 class UseCases:

@@ -12,6 +12,7 @@ seat to the next member.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -65,9 +66,12 @@ def offer_freed(tx: Tx, coach_id: str, start: datetime, duration: int) -> int:
     return min(free, len(waiting))
 
 
-def mark_booked(tx: Tx, booking: Booking) -> None:
-    """The member booked the slot: their waiting or offered entry is done."""
-    for entry in tx.uow.waitlist.for_slot(booking.coach_id, booking.start, booking.duration):
+def mark_booked(tx: Tx, booking: Booking, entries: Sequence[WaitlistEntry] | None = None) -> None:
+    """The member booked the slot: their waiting or offered entry is done.
+    ``entries``: the slot's open entries, if the caller read them already."""
+    if entries is None:
+        entries = tx.uow.waitlist.for_slot(booking.coach_id, booking.start, booking.duration)
+    for entry in entries:
         if entry.member_id == booking.member_id:
             tx.uow.waitlist.update(
                 attrs.evolve(

@@ -15,7 +15,7 @@ import attrs
 import sqlalchemy as sa
 from sqlalchemy.sql import ColumnElement
 
-from coachcore.adapters.sqlalchemy.db import Db, insert_ignoring_duplicates
+from coachcore.adapters.sqlalchemy.db import Db
 from coachcore.adapters.sqlalchemy.rows import direct_key, from_row, from_rows, to_row
 from coachcore.adapters.sqlalchemy.tables import Tables
 from coachcore.domain.audit import AuditEntry
@@ -74,6 +74,9 @@ class _Repo(Generic[E]):
     what: str
     table: str
     key = "id"
+    remembered = False
+    """Whether ``get`` answers repeated look-ups of a key from the unit of
+    work's read cache (see :attr:`Db.remembered`)."""
 
     def __init__(self, db: Db, tables: Tables) -> None:
         self._db = db
@@ -91,17 +94,33 @@ class _Repo(Generic[E]):
         return from_row(row, self.entity)
 
     def add(self, entity: E) -> None:
-        stmt = self._stmt("insert", lambda: insert_ignoring_duplicates(self._t, self._db.dialect))
-        self._db.insert(stmt, self._row(entity), self.what)
+        row = self._row(entity)
+        self._forget(row[self.key])
+        self._db.insert_rows(self._t, [row], self.what)
 
     def update(self, entity: E) -> None:
         row = self._row(entity)
+        self._forget(row[self.key])
         key = self._t.c[self.key]
         stmt = self._stmt("update", lambda: sa.update(self._t).where(key == sa.bindparam("key_")))
         self._db.update(stmt, {**row, "key_": row[self.key]}, self.what)
 
     def get(self, key: str) -> E | None:
+        if not self.remembered:
+            return self._get(key)
+        cache = self._db.remembered
+        slot = (self.table, key)
+        if slot not in cache:
+            cache[slot] = self._get(key)
+        found: E | None = cache[slot]
+        return found
+
+    def _get(self, key: str) -> E | None:
         return self._one("get", lambda c: [c[self.key] == sa.bindparam("v")], v=key)
+
+    def _forget(self, key: Any) -> None:
+        if self.remembered:
+            self._db.remembered.pop((self.table, key), None)
 
     def _stmt(self, name: str, build: Callable[[], Any]) -> Any:
         return self._db.cached((self.table, name), build)
@@ -120,13 +139,17 @@ class _Repo(Generic[E]):
         return stmt.limit(sa.bindparam("limit_")) if limit else stmt
 
     def _one(self, name: str, where: Where, **params: Any) -> E | None:
-        row = self._db.first(self._stmt(name, lambda: self._select(where)), params)
-        return None if row is None else self._load(row)
+        rows = self._db.select_rows(self._stmt(name, lambda: self._select(where)), params)
+        return self._load(rows[0]) if rows else None
 
     def _many(self, name: str, where: Where, order: Sequence[str], **params: Any) -> list[E]:
         limit = "limit_" in params
         stmt = self._stmt(name, lambda: self._select(where, order, limit))
-        return [self._load(row) for row in self._db.rows(stmt, params)]
+        return [self._load(row) for row in self._db.select_rows(stmt, params)]
+
+
+Repository = _Repo[Any]
+"""Any of the repositories below."""
 
 
 def _p(name: str) -> Any:
@@ -139,6 +162,7 @@ FAILED_MESSAGE = OutboxStatus.FAILED.value
 
 class UserRepo(_Repo[User]):
     entity, what, table = User, "user", "users"
+    remembered = True
 
     def get_by_email(self, email: str) -> User | None:
         return self._one("by_email", lambda c: [c.email == _p("email")], email=email)
@@ -152,6 +176,7 @@ class UserRepo(_Repo[User]):
 
 class MemberRepo(_Repo[MemberProfile]):
     entity, what, table, key = MemberProfile, "member profile", "member_profiles", "user_id"
+    remembered = True
 
     def list(self, *, coach_id: str | None = None) -> Sequence[MemberProfile]:
         order = ("joined_at", "id")
@@ -173,6 +198,7 @@ class MemberRepo(_Repo[MemberProfile]):
 
 class CoachRepo(_Repo[CoachProfile]):
     entity, what, table, key = CoachProfile, "coach profile", "coach_profiles", "user_id"
+    remembered = True
 
     def list(self) -> Sequence[CoachProfile]:
         return self._many("all", lambda c: [], ("created_at", "id"))
@@ -283,7 +309,7 @@ class SessionRepo(_Repo[Session]):
             )
 
         params = {"coach": coach_id, "start": start, "end": end}
-        rows = self._db.rows(self._stmt("occupancy", build), params)
+        rows = self._db.select_rows(self._stmt("occupancy", build), params)
         return [(r["scheduled_at"], r["duration"], r["n"]) for r in rows]
 
     def count_upcoming(self, member_id: str, coach_id: str, after: datetime) -> int:
@@ -406,9 +432,16 @@ class OutboxRepo(_Repo[OutboxMessage]):
     ) -> Sequence[OutboxMessage]:
         """Due, unleased messages, leased to the caller; PostgreSQL skips rows
         another claimer holds (``FOR UPDATE SKIP LOCKED``), SQLite's write
-        transactions are serial anyway."""
+        transactions are serial anyway.
+
+        Waiting inserts (see ``Db.deferring``) need not go first when they are
+        all messages leased beyond ``now``: the claim would not take them."""
         stmt = self._stmt("claim_due", self._build_claim)
-        due = from_rows(self._db.rows(stmt, {"now": now, "limit_": limit}), OutboxMessage)
+        waiting = self._db.pending_rows(self._t)
+        leased = all(r["claimed_until"] is not None and r["claimed_until"] > now for r in waiting)
+        params = {"now": now, "limit_": limit}
+        rows = self._db.select_rows(stmt, params, flush=not leased)
+        due = from_rows(rows, OutboxMessage)
         if due:
             lease = self._stmt("lease", self._build_lease)
             self._db.execute(lease, {"ids": [m.id for m in due], "until": lease_until})
@@ -436,19 +469,7 @@ class OutboxRepo(_Repo[OutboxMessage]):
             self._db.update(self._stmt("delivered", self._build_delivered), params, self.what)
 
     def _build_delivered(self) -> Any:
-        c = self._t.c
-        ids: Any = sa.bindparam("ids", expanding=True)
-        return (
-            sa.update(self._t)
-            .where(c.id.in_(ids))
-            .values(
-                status=OutboxStatus.DELIVERED.value,
-                attempts=c.attempts + 1,
-                delivered_at=_p("at"),
-                claimed_until=None,
-                last_error=None,
-            )
-        )
+        return delivered_update(self._t, sa.bindparam("ids", expanding=True))
 
     def pending(self) -> Sequence[OutboxMessage]:
         return self._many("pending", lambda c: [c.status == PENDING_MESSAGE], ("created_at", "id"))
@@ -464,8 +485,26 @@ class OutboxRepo(_Repo[OutboxMessage]):
         return [m for m in rows if mentions(m.payload, text)]
 
 
+def delivered_update(outbox: sa.Table, ids: Any) -> Any:
+    """``UPDATE`` the messages ``id IN ids`` as delivered at ``:at`` (one more
+    attempt, no lease, no error)."""
+    c = outbox.c
+    return (
+        sa.update(outbox)
+        .where(c.id.in_(ids))
+        .values(
+            status=OutboxStatus.DELIVERED.value,
+            attempts=c.attempts + 1,
+            delivered_at=_p("at"),
+            claimed_until=None,
+            last_error=None,
+        )
+    )
+
+
 class RulesRepo(_Repo[SchedulingRules]):
     entity, what, table, key = SchedulingRules, "scheduling rules", "scheduling_rules", "coach_id"
+    remembered = True
 
     def put(self, rules: SchedulingRules) -> None:
         if self.get(rules.coach_id) is None:
@@ -505,7 +544,7 @@ class WaitlistRepo(_Repo[WaitlistEntry]):
                 c.coach_id == _p("coach"),
                 c.start == _p("start"),
                 c.duration == _p("duration"),
-                c.status.in_(OPEN_ENTRY),
+                sa.or_(*(c.status == status for status in OPEN_ENTRY)),
             ]
 
         params = {"coach": coach_id, "start": start, "duration": duration}

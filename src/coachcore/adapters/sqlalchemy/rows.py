@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -40,7 +41,13 @@ def _stored_fields(cls: type) -> tuple[str, ...]:
     return names
 
 
+_AS_IS = frozenset({str, int, float, bool, bytes, type(None), datetime, date})
+"""Types stored as they are (checked by exact type: StrEnums are str subclasses)."""
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _AS_IS:
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, tuple):
@@ -55,7 +62,10 @@ def direct_key(participant_ids: Iterable[str]) -> str:
 
 def to_row(entity: Any) -> dict[str, Any]:
     """The column values of an entity (the stored fields, plus derived keys)."""
-    row = {name: _plain(getattr(entity, name)) for name in _stored_fields(type(entity))}
+    row = {}
+    for name in _stored_fields(type(entity)):
+        value = getattr(entity, name)
+        row[name] = value if type(value) in _AS_IS else _plain(value)
     if isinstance(entity, Conversation):
         direct = entity.kind == ConversationKind.DIRECT
         row["direct_key"] = direct_key(entity.participant_ids) if direct else None

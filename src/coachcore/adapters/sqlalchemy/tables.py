@@ -8,6 +8,7 @@ fields (member count, capacity, rating average and count) are not stored.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +31,21 @@ NAMING = {
 }
 
 
+SQLITE_DATETIME_FORMAT = (
+    "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"
+)
+"""How SQLAlchemy's SQLite DATETIME writes a datetime (its default storage format)."""
+
+
+def _sqlite_utc_text(value: datetime | None) -> str | None:
+    """An aware datetime as SQLite's DATETIME text of its UTC time."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetimes are not stored")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
     """An aware datetime stored in UTC; comes back aware (UTC) on every backend.
 
@@ -39,6 +55,14 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
 
     impl = sa.DateTime(timezone=True)
     cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        """On SQLite, one function doing what ``process_bind_param`` and the
+        dialect's DATETIME do in turn (the same text, in half the time)."""
+        impl_format = getattr(self.impl_instance, "_storage_format", None)
+        if dialect.name == "sqlite" and impl_format == SQLITE_DATETIME_FORMAT:
+            return _sqlite_utc_text
+        return super().bind_processor(dialect)
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:

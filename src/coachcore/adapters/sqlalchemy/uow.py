@@ -21,10 +21,80 @@ from coachcore.adapters.sqlalchemy import repos
 from coachcore.adapters.sqlalchemy.db import Db, translate
 from coachcore.adapters.sqlalchemy.sealing import Sealer
 from coachcore.adapters.sqlalchemy.tables import Tables
+from coachcore.errors import CoachCoreError
+
+
+def _build_lock() -> Any:
+    """``pg_advisory_xact_lock`` keyed by the coach id's 64-bit text hash."""
+    key = sa.func.hashtextextended(sa.bindparam("coach", type_=sa.Text), 0)
+    return sa.select(sa.func.pg_advisory_xact_lock(key))
+
+
+REPOSITORIES: dict[str, type[repos.Repository]] = {
+    "users": repos.UserRepo,
+    "members": repos.MemberRepo,
+    "coaches": repos.CoachRepo,
+    "windows": repos.WindowRepo,
+    "bookings": repos.BookingRepo,
+    "sessions": repos.SessionRepo,
+    "ratings": repos.RatingRepo,
+    "calendar_events": repos.CalendarEventRepo,
+    "conversations": repos.ConversationRepo,
+    "notifications": repos.NotificationRepo,
+    "reminders": repos.ReminderRepo,
+    "outbox": repos.OutboxRepo,
+    "rules": repos.RulesRepo,
+    "overrides": repos.OverrideRepo,
+    "waitlist": repos.WaitlistRepo,
+    "relationships": repos.RelationshipRepo,
+    "invitations": repos.InvitationRepo,
+    "interests": repos.InterestRepo,
+    "session_settings": repos.SessionSettingsRepo,
+    "organizations": repos.OrganizationRepo,
+    "organization_memberships": repos.OrganizationMembershipRepo,
+    "action_plans": repos.ActionPlanRepo,
+    "action_items": repos.ActionItemRepo,
+    "quick_notes": repos.QuickNoteRepo,
+    "session_scores": repos.SessionScoreRepo,
+    "audit": repos.AuditRepo,
+    "documents": repos.DocumentRepo,
+    "document_contents": repos.DocumentContentRepo,
+}
+"""The unit of work's repositories by attribute name."""
 
 
 class SqlUnitOfWork:
-    """The 15 repositories plus ``lock_coach``, ``commit`` and ``rollback``."""
+    """The repositories plus ``lock_coach``, ``commit`` and ``rollback``; a
+    repository is built when the unit of work first uses it."""
+
+    users: repos.UserRepo
+    members: repos.MemberRepo
+    coaches: repos.CoachRepo
+    windows: repos.WindowRepo
+    bookings: repos.BookingRepo
+    sessions: repos.SessionRepo
+    ratings: repos.RatingRepo
+    calendar_events: repos.CalendarEventRepo
+    conversations: repos.ConversationRepo
+    notifications: repos.NotificationRepo
+    reminders: repos.ReminderRepo
+    outbox: repos.OutboxRepo
+    rules: repos.RulesRepo
+    overrides: repos.OverrideRepo
+    waitlist: repos.WaitlistRepo
+    relationships: repos.RelationshipRepo
+    invitations: repos.InvitationRepo
+    interests: repos.InterestRepo
+    session_settings: repos.SessionSettingsRepo
+    organizations: repos.OrganizationRepo
+    organization_memberships: repos.OrganizationMembershipRepo
+    action_plans: repos.ActionPlanRepo
+    action_items: repos.ActionItemRepo
+    quick_notes: repos.QuickNoteRepo
+    session_scores: repos.SessionScoreRepo
+    audit: repos.AuditRepo
+    documents: repos.DocumentRepo
+    document_contents: repos.DocumentContentRepo
 
     def __init__(
         self,
@@ -40,34 +110,15 @@ class SqlUnitOfWork:
         self._tx: RootTransaction | NestedTransaction | None = None
         db = Db(conn, self._ensure_transaction, statements, sealer)
         self._db = db
-        self.users = repos.UserRepo(db, tables)
-        self.members = repos.MemberRepo(db, tables)
-        self.coaches = repos.CoachRepo(db, tables)
-        self.windows = repos.WindowRepo(db, tables)
-        self.bookings = repos.BookingRepo(db, tables)
-        self.sessions = repos.SessionRepo(db, tables)
-        self.ratings = repos.RatingRepo(db, tables)
-        self.calendar_events = repos.CalendarEventRepo(db, tables)
-        self.conversations = repos.ConversationRepo(db, tables)
-        self.notifications = repos.NotificationRepo(db, tables)
-        self.reminders = repos.ReminderRepo(db, tables)
-        self.outbox = repos.OutboxRepo(db, tables)
-        self.rules = repos.RulesRepo(db, tables)
-        self.overrides = repos.OverrideRepo(db, tables)
-        self.waitlist = repos.WaitlistRepo(db, tables)
-        self.relationships = repos.RelationshipRepo(db, tables)
-        self.invitations = repos.InvitationRepo(db, tables)
-        self.interests = repos.InterestRepo(db, tables)
-        self.session_settings = repos.SessionSettingsRepo(db, tables)
-        self.organizations = repos.OrganizationRepo(db, tables)
-        self.organization_memberships = repos.OrganizationMembershipRepo(db, tables)
-        self.action_plans = repos.ActionPlanRepo(db, tables)
-        self.action_items = repos.ActionItemRepo(db, tables)
-        self.quick_notes = repos.QuickNoteRepo(db, tables)
-        self.session_scores = repos.SessionScoreRepo(db, tables)
-        self.audit = repos.AuditRepo(db, tables)
-        self.documents = repos.DocumentRepo(db, tables)
-        self.document_contents = repos.DocumentContentRepo(db, tables)
+        self._tables = tables
+
+    def __getattr__(self, name: str) -> Any:
+        kind = REPOSITORIES.get(name)
+        if kind is None:
+            raise AttributeError(name)
+        repo = kind(self._db, self._tables)
+        setattr(self, name, repo)
+        return repo
 
     @property
     def db(self) -> Db:
@@ -89,21 +140,41 @@ class SqlUnitOfWork:
     def lock_coach(self, coach_id: str) -> None:
         """PostgreSQL: a transaction-scoped advisory lock keyed by the coach.
         SQLite: nothing to do, BEGIN IMMEDIATE already serializes writers."""
+        self._db.remembered.clear()
         if self._db.postgresql:
-            key = sa.func.hashtextextended(sa.literal(coach_id, sa.Text), 0)
-            self._db.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+            self._db.select_rows(self._db.cached("lock_coach", _build_lock), {"coach": coach_id})
+
+    def defer_inserts(self) -> None:
+        """From now on, rows added wait for the next statement or the commit and
+        go in one call per table (PostgreSQL: one round trip for all). A
+        duplicate key then raises Conflict there rather than from ``add``:
+        for units of work that do not go on after a Conflict (the use cases
+        of :meth:`Runtime.write <coachcore.services.context.Runtime.write>`)."""
+        self._db.deferring = True
 
     def commit(self) -> None:
-        tx, self._tx = self._tx, None
+        """Insert the waiting rows and commit; a failure rolls back."""
+        self._db.remembered.clear()
+        tx = self._tx
         if tx is None or not tx.is_active:
+            self._tx = None
+            self._db.discard()
             return
         try:
-            tx.commit()
+            self._db.flush_then_commit(tx.commit, together=not self._nested)
         except sa.exc.SQLAlchemyError as exc:
+            self._tx = None
             self._quiet_rollback(tx)
             raise translate(exc) from exc
+        except CoachCoreError:
+            self._tx = None
+            self._quiet_rollback(tx)
+            raise
+        self._tx = None
 
     def rollback(self) -> None:
+        self._db.remembered.clear()
+        self._db.discard()
         tx, self._tx = self._tx, None
         if tx is not None and tx.is_active:
             try:
@@ -113,6 +184,7 @@ class SqlUnitOfWork:
 
     def end(self) -> None:
         """Roll back whatever was not committed (called when the block exits)."""
+        self._db.discard()
         tx, self._tx = self._tx, None
         if tx is not None:
             self._quiet_rollback(tx)
