@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 import coachcore
@@ -15,6 +16,13 @@ from coachcore.adapters.sqlalchemy.sealing import is_sealed, sensitive_columns
 
 KEY_A = FernetCipher.generate_key()
 KEY_B = FernetCipher.generate_key()
+
+
+def sql_only(backend: Backend) -> SqlBackend:
+    """The backend if it is a SQL one; the test is skipped on the memory store."""
+    if not isinstance(backend, SqlBackend):
+        pytest.skip("the memory store keeps nothing at rest")
+    return backend
 
 
 def open_with_keys(

@@ -149,9 +149,10 @@ def test_erasure_messages_are_a_no_op_for_adapters_without_erase_person(
     class PlainCalendar:
         def __init__(self) -> None:
             self.cancelled: list[str] = []
+            self.upserted: list[object] = []
 
         def upsert_event(self, event: object) -> None:
-            pass
+            self.upserted.append(event)
 
         def cancel_event(self, event_id: str) -> None:
             self.cancelled.append(event_id)

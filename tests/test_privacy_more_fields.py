@@ -6,15 +6,22 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 import coachcore
 from backends import Backend, SqlBackend
 from coachcore import Role
 from coachcore.adapters.crypto import FernetCipher
 from coachcore.adapters.sqlalchemy import SqlStore
 from coachcore.adapters.sqlalchemy.sealing import BINARY_PREFIX, PREFIX
-from privacy_kit import KEY_A, KEY_B, all_sealed, open_with_keys, raw_text, reopen, sensitive_values
+from privacy_kit import (
+    KEY_A,
+    KEY_B,
+    all_sealed,
+    open_with_keys,
+    raw_text,
+    reopen,
+    sensitive_values,
+    sql_only,
+)
 
 SEALED_HERE = {
     ("quick_notes", "body"),
@@ -30,12 +37,6 @@ def _values(backend: SqlBackend) -> list[tuple[str, str, Any]]:
     """``sensitive_values`` with the table names without their prefix."""
     prefix = backend.store.tables.prefix
     return [(t.removeprefix(prefix), c, v) for t, c, v in sensitive_values(backend)]
-
-
-def _sql(backend: Backend) -> SqlBackend:
-    if not isinstance(backend, SqlBackend):
-        pytest.skip("the memory store keeps nothing at rest")
-    return backend
 
 
 def _story(core: coachcore.Core, secret: str) -> dict[str, Any]:
@@ -92,7 +93,7 @@ def test_the_new_fields_read_back_plain_and_are_stored_as_ciphertext(backend: Ba
 
 
 def test_document_bytes_are_sealed_as_bytes_and_rotate(backend: Backend) -> None:
-    sql = _sql(backend)
+    sql = sql_only(backend)
     story = _story(open_with_keys(sql, [KEY_A]), "rot")
     data = [v for t, _, v in _values(sql) if t == "document_contents"]
     assert len(data) == 1 and isinstance(data[0], bytes) and data[0].startswith(BINARY_PREFIX)
@@ -110,7 +111,7 @@ def test_document_bytes_are_sealed_as_bytes_and_rotate(backend: Backend) -> None
 
 
 def test_legacy_plain_rows_are_encrypted_by_rotation(backend: Backend) -> None:
-    sql = _sql(backend)
+    sql = sql_only(backend)
     plain = sql.open()
     story = _story(plain, "legacy")
     assert "legacy" in raw_text(sql)

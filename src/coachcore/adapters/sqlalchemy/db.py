@@ -10,8 +10,8 @@ anything else a non-retryable ``StoreError``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Hashable, Sequence
-from contextlib import suppress
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -455,9 +455,10 @@ class Db:
         finally:
             cursor.close()
 
-    def _fetch_raw(self, sql: str, params: Any, *, describe: bool) -> tuple[list[Any], Any]:
-        """The rows of one query run on the DBAPI cursor, and its description
-        if asked for (psycopg builds it anew each time it is read)."""
+    @contextmanager
+    def _cursor(self, sql: str, params: Any) -> Iterator[Any]:
+        """A DBAPI cursor on the unit of work's connection; the DBAPI errors of
+        what runs on it are translated like SQLAlchemy's."""
         self._ensure()
         try:
             cursor = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -465,34 +466,29 @@ class Db:
             raise translate(exc) from exc
         dbapi_error = self.conn.dialect.loaded_dbapi.Error
         try:
-            cursor.execute(sql, params)
-            return list(cursor.fetchall()), cursor.description if describe else None
+            yield cursor
         except dbapi_error as err:
             wrapped = sa.exc.DBAPIError.instance(sql, params, err, dbapi_error)
             raise translate(wrapped) from err
         finally:
             cursor.close()
 
+    def _fetch_raw(self, sql: str, params: Any, *, describe: bool) -> tuple[list[Any], Any]:
+        """The rows of one query run on the DBAPI cursor, and its description
+        if asked for (psycopg builds it anew each time it is read)."""
+        with self._cursor(sql, params) as cursor:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall()), cursor.description if describe else None
+
     def _run_raw(self, sql: str, params: list[Any]) -> int:
         """Run one statement on the DBAPI cursor (many parameter sets: executemany);
         its row count. DBAPI errors are translated like SQLAlchemy's."""
-        self._ensure()
-        try:
-            cursor = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        except sa.exc.SQLAlchemyError as exc:
-            raise translate(exc) from exc
-        dbapi_error = self.conn.dialect.loaded_dbapi.Error
-        try:
+        with self._cursor(sql, params) as cursor:
             if len(params) == 1:
                 cursor.execute(sql, params[0])
             else:
                 cursor.executemany(sql, params)
             return int(cursor.rowcount)
-        except dbapi_error as err:
-            wrapped = sa.exc.DBAPIError.instance(sql, params, err, dbapi_error)
-            raise translate(wrapped) from err
-        finally:
-            cursor.close()
 
     def update(self, stmt: Executable, row: dict[str, Any], what: str) -> None:
         """Update one row by key; a missing row raises NotFound."""
