@@ -85,6 +85,10 @@ class _Log:
         os.write(self.fd, (json.dumps(fields) + "\n").encode())
 
 
+NAIVE_COMMIT_DELAY = 0.02
+"""Seconds the naive workers wait between their decision and COMMIT."""
+
+
 def _go_naive(mp: pytest.MonkeyPatch) -> None:
     """Take the store's serialisation away in this process: booking is count-then-insert."""
     from coachcore.adapters.sqlalchemy.engines import BEGIN_OPTION
@@ -102,7 +106,16 @@ def _go_naive(mp: pytest.MonkeyPatch) -> None:
             chosen[BEGIN_OPTION] = "DEFERRED"
         return chosen
 
+    commit = SqlUnitOfWork.commit
+
+    def slow_commit(self: SqlUnitOfWork) -> None:
+        """A transaction as slow as one over a network: the others count meanwhile
+        (the store's own writes are too quick on an idle machine to race every time)."""
+        time.sleep(NAIVE_COMMIT_DELAY)
+        commit(self)
+
     mp.setattr(SqlUnitOfWork, "lock_coach", no_lock)
+    mp.setattr(SqlUnitOfWork, "commit", slow_commit)
     mp.setattr(SqlStore, "_options", deferred)
 
 
