@@ -87,18 +87,12 @@ def occupancy_index(
     member_id: str | None = None,
     leaving_out: tuple[datetime, int] | None = None,
 ) -> OccupancyIndex:
-    """:func:`occupancy`, indexed for the slot engine. A store that keeps its
-    occupancy as columns with starts in microseconds (``occupancy_arrays``: the
-    memory store) hands them over as they are when nothing is added or left out."""
-    arrays = getattr(uow.sessions, "occupancy_arrays", None)
-    if (
-        arrays is None
-        or leaving_out is not None
-        or _holds(uow, coach_id, low, high, now, member_id)
-    ):
+    """:func:`occupancy`, indexed for the slot engine."""
+    kept = _kept_columns(uow, coach_id, low, high, now, member_id, leaving_out)
+    if kept is None:
         rows = occupancy(uow, coach_id, low, high, now, member_id, leaving_out)
         return OccupancyIndex.from_counts(rows)
-    return OccupancyIndex.from_arrays(*arrays(coach_id, low, high))
+    return OccupancyIndex.from_arrays(*kept)
 
 
 def occupancy_columns(
@@ -112,13 +106,29 @@ def occupancy_columns(
 ) -> Columns:
     """:func:`occupancy` as columns (starts in microseconds since the epoch,
     durations, counts), as a store that keeps them so hands them over."""
-    arrays = getattr(uow.sessions, "occupancy_arrays", None)
-    if (
-        arrays is None
-        or leaving_out is not None
-        or _holds(uow, coach_id, low, high, now, member_id)
-    ):
+    kept = _kept_columns(uow, coach_id, low, high, now, member_id, leaving_out)
+    if kept is None:
         return columns_of(occupancy(uow, coach_id, low, high, now, member_id, leaving_out))
+    return kept
+
+
+def _kept_columns(
+    uow: UnitOfWork,
+    coach_id: str,
+    low: datetime,
+    high: datetime,
+    now: datetime,
+    member_id: str | None,
+    leaving_out: tuple[datetime, int] | None,
+) -> Columns | None:
+    """The store's own occupancy columns (``occupancy_arrays``: the memory store)
+    when they can be handed over as they are: nothing left out, no waitlist hold
+    to add; otherwise None."""
+    arrays = getattr(uow.sessions, "occupancy_arrays", None)
+    if arrays is None or leaving_out is not None:
+        return None
+    if _holds(uow, coach_id, low, high, now, member_id):
+        return None
     columns: Columns = arrays(coach_id, low, high)
     return columns
 
