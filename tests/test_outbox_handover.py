@@ -33,18 +33,10 @@ class Notifier:
         self.sent[notification.id] = notification
 
 
-def _book(world: World) -> tuple[Any, Any, Any]:
-    coach = world.coach()
-    member = world.member(coach)
-    world.window(coach, 1, "09:00", "12:00")
-    start = world.slots(member, coach, MONDAY)[0].start
-    return coach, member, world.book(member, coach, start)
-
-
 def test_a_write_delivers_its_own_messages_and_leaves_none_pending(backend: Backend) -> None:
     clock, notifier = FixedClock(T0), Notifier()
     world = World(backend.open(clock, notifier=notifier), clock)
-    _, member, booking = _book(world)
+    _, member, booking = world.first_booking(MONDAY)
     assert booking.status == "confirmed"
     assert world.sys.outbox.pending() == []
     stored = world.sys.notifications.list(member.id)
@@ -83,7 +75,7 @@ def test_another_dispatcher_on_the_same_clock_does_not_take_the_hand_over() -> N
     )
     Dispatcher(core.store, core._runtime.now, deliveries)  # type: ignore[attr-defined]
     world = World(core, clock)
-    _, member, _ = _book(world)
+    _, member, _ = world.first_booking(MONDAY)
     assert world.sys.outbox.pending() == []
     kinds = core.notifier.kinds_for(member.id)  # type: ignore[attr-defined]
     assert "booking_confirmed" in kinds

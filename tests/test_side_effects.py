@@ -31,19 +31,11 @@ class FlakyNotifier:
         self.sent[notification.id] = notification
 
 
-def _booked(world: World) -> tuple[Any, Any, Any]:
-    coach = world.coach()
-    member = world.member(coach)
-    world.window(coach, 1, "09:00", "12:00")
-    start = world.slots(member, coach, MONDAY)[0].start
-    return coach, member, world.book(member, coach, start)
-
-
 def test_failing_notifier_loses_nothing_and_retries_with_backoff() -> None:
     clock = FixedClock(T0)
     notifier = FlakyNotifier(failures=1000)
     world = World(coachcore.open("memory://", clock=clock, notifier=notifier), clock)
-    _, member, booking = _booked(world)
+    _, member, booking = world.first_booking(MONDAY)
     assert booking.status == "confirmed"  # the booking survived the failing adapter
     pending = world.sys.outbox.pending()
     assert pending and all(m.attempts >= 1 for m in pending if m.channel == "notification")
@@ -63,7 +55,7 @@ def test_message_parks_as_failed_after_max_attempts_and_can_be_retried() -> None
     world = World(coachcore.open("memory://", clock=clock, notifier=notifier), clock)
     world.member()
     world.coach()
-    _booked(world)
+    world.first_booking(MONDAY)
     for _ in range(12):
         world.advance(hours=12)
         world.sys.outbox.dispatch()
@@ -78,7 +70,7 @@ def test_message_parks_as_failed_after_max_attempts_and_can_be_retried() -> None
 
 
 def test_reminders_go_out_once_per_session_and_kind(world: World) -> None:
-    coach, member, booking = _booked(world)  # session Monday 09:00, now Tuesday before
+    coach, member, booking = world.first_booking(MONDAY)  # session Monday 09:00, now Tuesday before
     session_at = world.core.acting_as(member.id).sessions.get(booking.session_id).scheduled_at
     assert world.sys.reminders.send_due() == 0
     world.clock.set(session_at - timedelta(hours=23))
@@ -93,7 +85,7 @@ def test_reminders_go_out_once_per_session_and_kind(world: World) -> None:
 
 
 def test_cancelled_session_gets_no_reminder_and_reschedule_rearms(world: World) -> None:
-    coach, _, booking = _booked(world)
+    coach, _, booking = world.first_booking(MONDAY)
     scope = world.core.acting_as(coach.id).sessions
     session = scope.get(booking.session_id)
     new_time = session.scheduled_at + timedelta(days=7)
@@ -138,7 +130,7 @@ def test_plugins_provide_adapters_and_receive_broadcasts() -> None:
     plugin = Collector()
     clock = FixedClock(T0)
     world = World(coachcore.open("memory://", clock=clock, plugins=[plugin]), clock)
-    _, member, booking = _booked(world)
+    _, member, booking = world.first_booking(MONDAY)
     assert world.core.notifier is plugin.notifier
     assert any(n.kind == NotificationKind.BOOKING_CONFIRMED for n in plugin.notifier.sent.values())
     booked = [e for e in plugin.events if e["type"] == "slot_changed"]

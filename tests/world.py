@@ -64,6 +64,15 @@ class World:
             coach.id, start_date=first, end_date=last or first, duration=duration
         )
 
+    def first_booking(self, day: date) -> tuple[coachcore.User, coachcore.User, coachcore.Booking]:
+        """A coach with a 09:00-12:00 window on ``day``'s weekday, a member of
+        theirs, and the member's booking of the first slot that day."""
+        coach = self.coach()
+        member = self.member(coach)
+        self.window(coach, day.isoweekday() % 7, "09:00", "12:00")  # 0 is Sunday
+        start = self.slots(member, coach, day)[0].start
+        return coach, member, self.book(member, coach, start)
+
     def book(
         self, member: coachcore.User, coach: coachcore.User, start: datetime, duration: int = 60
     ) -> coachcore.Booking:
