@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, NoReturn
 
@@ -10,8 +11,10 @@ import attrs
 from coachcore.domain import checks
 from coachcore.domain.entities import Booking, User
 from coachcore.domain.enums import BookingStatus, NotificationKind
+from coachcore.domain.rules import WaitlistEntry
 from coachcore.errors import SLOT_FULL_MESSAGE, BusinessRuleViolation, Conflict, Forbidden, SlotFull
 from coachcore.policies.roles import Actor
+from coachcore.ports.storage import UnitOfWork
 from coachcore.scheduling.calendar import DAY_FULL
 from coachcore.scheduling.slots import SlotState, zone_of
 from coachcore.services import effects, lookups, sessions, waitlist
@@ -101,6 +104,7 @@ def book(
     key: str | None,
 ) -> Booking:
     """The booking decision, under the coach's lock: the same rules as the listing."""
+    uow = tx.uow
     profile = lookups.member(tx.uow, member_id)
     check_booker(tx, profile, checks.identifier("coach_id", coach_id))
     if key is not None:
@@ -119,7 +123,11 @@ def book(
     if start <= tx.now:
         raise BusinessRuleViolation("The requested time is in the past")
     tx.uow.lock_coach(coach.id)
-    check = slot_at(tx.uow, coach, start, duration, tx.now, member.id)
+
+    def waiting() -> Sequence[WaitlistEntry]:
+        return uow.waitlist.for_slot(coach.id, start, duration)
+
+    check = slot_at(uow, coach, start, duration, tx.now, member.id, along=(waiting,))
     booking = _new_booking(tx, member, coach, start, duration, notes, key)
     try:
         state = _require_seat(check, start, duration)
@@ -127,7 +135,7 @@ def book(
     except SlotFull as full:
         _reject(tx, booking, full.message)
     # Read before writing: a store that holds inserts back sends them together.
-    entries = tx.uow.waitlist.for_slot(coach.id, start, duration)
+    entries = waiting()
     confirmed = _confirm(tx, booking, coach, member, state)
     waitlist.mark_booked(tx, confirmed, entries)
     return confirmed
@@ -185,10 +193,21 @@ class Bookings(UseCases):
         checks.identifier("coach_id", coach_id)
         member = checks.optional_identifier("member_id", member_id)
 
-        def run(tx: Tx) -> Booking:
-            return book(tx, coach_id, member or tx.actor.user_id, moment, minutes, notes, key)
+        member_id = member or self._actor
 
-        return self._rt.write(self._actor, run)
+        def run(tx: Tx) -> Booking:
+            return book(tx, coach_id, member_id, moment, minutes, notes, key)
+
+        def first_reads(uow: UnitOfWork) -> Sequence[Callable[[], object]]:
+            return (
+                lambda: uow.members.get(member_id),
+                lambda: uow.users.get(member_id),
+                lambda: uow.users.get(coach_id),
+                lambda: uow.coaches.get(coach_id),
+                lambda: key is not None and uow.bookings.get_by_idempotency_key(member_id, key),
+            )
+
+        return self._rt.write(self._actor, run, first_reads)
 
     def get(self, booking_id: Any) -> Booking:
         def run(tx: Tx) -> Booking:

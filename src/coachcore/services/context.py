@@ -34,6 +34,9 @@ def new_id() -> str:
 _VARIANT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
 
 Fresh = tuple[OutboxMessage, Any]
+FirstReads = Callable[[UnitOfWork], Sequence[Callable[[], object]]]
+"""The look-ups a write use case starts with, given its unit of work (see
+:meth:`Runtime.write`)."""
 """An outbox message written by the running use case, with the entity its
 payload was made from (or None when the payload is the whole message)."""
 
@@ -176,7 +179,9 @@ class Runtime:
                 uow.commit()
         return result
 
-    def write(self, actor_id: str, use_case: Callable[[Tx], T]) -> T:
+    def write(
+        self, actor_id: str, use_case: Callable[[Tx], T], ahead: FirstReads | None = None
+    ) -> T:
         """Run a command in one unit of work, commit, then deliver side effects.
 
         A unit of work the store reports as retryable (a serialization failure
@@ -189,10 +194,13 @@ class Runtime:
         other due ones (retries) are claimed just before commit, and both are
         handed to the dispatcher, which delivers them after commit and records
         the outcome.
+
+        ``ahead`` names the look-ups the use case starts with: a store that can
+        reads them in one round trip with the actor (see :func:`read_ahead`).
         """
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
-                result, failure, handover = self._write_once(actor_id, use_case)
+                result, failure, handover = self._write_once(actor_id, use_case, ahead)
                 break
             except StoreError as error:
                 retryable = isinstance(error.details, dict) and error.details.get("retryable")
@@ -213,7 +221,7 @@ class Runtime:
         return result  # type: ignore[no-any-return]
 
     def _write_once(
-        self, actor_id: str, use_case: Callable[[Tx], T]
+        self, actor_id: str, use_case: Callable[[Tx], T], ahead: FirstReads | None
     ) -> tuple[Any, CoachCoreError | None, tuple[list[Fresh], list[OutboxMessage]] | None]:
         failure: CoachCoreError | None = None
         result: Any = None
@@ -221,6 +229,8 @@ class Runtime:
         outbox = self.outbox if self.store.dispatch_on_commit else None
         with self.store.unit_of_work(write=True) as uow:
             _defer_inserts(uow)
+            if ahead is not None:
+                read_ahead(uow, lambda: uow.users.get(actor_id), *ahead(uow))
             tx = Tx(uow, self.actor(uow, actor_id), self.now())
             if outbox is not None:
                 tx.lease_until = outbox.lease_until(tx.now)
@@ -233,6 +243,15 @@ class Runtime:
                 handover = (tx.fresh, outbox.claim_others(uow, tx.now))
             uow.commit()
         return result, failure, handover
+
+
+def read_ahead(uow: UnitOfWork, *reads: Callable[[], object]) -> None:
+    """Name the repository look-ups a use case makes next, so that a store
+    that can (PostgreSQL) sends them together, in one round trip; the
+    look-ups are then made as usual. Elsewhere nothing happens."""
+    ahead = getattr(uow, "read_ahead", None)
+    if ahead is not None:
+        ahead(*reads)
 
 
 def _defer_inserts(uow: UnitOfWork) -> None:

@@ -33,6 +33,7 @@ from coachcore.scheduling.slots import (
     slot_states_indexed,
     zone_of,
 )
+from coachcore.services.context import read_ahead
 
 # Sessions last at most a day (``Session.duration`` is validated to 1..1440
 # minutes), so one that starts earlier than this before a slot cannot reach it.
@@ -65,6 +66,11 @@ def occupancy(
     """Seats taken by intervals starting in ``[low, high)``: non-cancelled
     sessions, plus seats the waitlist holds for anyone but ``member_id``, less
     one seat of ``leaving_out`` (the session being moved)."""
+    read_ahead(
+        uow,
+        lambda: uow.sessions.occupancy(coach_id, low, high),
+        lambda: uow.waitlist.holds(coach_id, low, high, now),
+    )
     rows = list(uow.sessions.occupancy(coach_id, low, high))
     holds = _holds(uow, coach_id, low, high, now, member_id)
     if not holds and leaving_out is None:
@@ -316,6 +322,7 @@ def slot_at(
     now: datetime,
     member_id: str | None = None,
     leaving_out: tuple[datetime, int] | None = None,
+    along: Sequence[Callable[[], object]] = (),
 ) -> SlotCheck:
     """The coach's grid slot starting exactly at ``start`` (state None if there is none).
 
@@ -324,10 +331,18 @@ def slot_at(
     ``LONGEST_SESSION`` + buffer before it, up to its end + buffer), and the
     whole local day's sessions when a daily limit is set. ``leaving_out`` is
     the ``(start, duration)`` of a session being moved: its seat is not counted.
+    ``along``: look-ups the caller makes next, read ahead with the slot's own.
     """
     zone = zone_of(coach.timezone)
-    rules = rules_of(uow, coach.id)
     day = start.astimezone(zone).date()
+    read_ahead(
+        uow,
+        lambda: uow.rules.get(coach.id),
+        lambda: uow.overrides.for_coach(coach.id, day, day),
+        lambda: uow.windows.for_coach(coach.id),
+        *along,
+    )
+    rules = rules_of(uow, coach.id)
     calendar = BookingCalendar(zone, rules, now, uow.overrides.for_coach(coach.id, day, day))
     if rules.max_sessions_per_day is not None:
         low, high = _local_day(day, zone), _local_day(day + timedelta(days=1), zone)

@@ -206,6 +206,21 @@ def bound(sql: str, convert: Callable[[], T]) -> T:
         raise translate(sa.exc.StatementError(str(exc), sql, None, exc)) from exc
 
 
+class _NotAhead(Exception):
+    """A read that cannot be sent ahead (it does not run on the DBAPI cursor)."""
+
+
+def _memo_key(sql: str, values: Any) -> Hashable | None:
+    """How a read sent ahead is found again: its SQL and bound values (None
+    when a value is not hashable)."""
+    key = (sql, tuple(values.items()) if isinstance(values, dict) else tuple(values))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
 def watched(conn: Connection) -> bool:
     """Whether anyone follows the statements run on ``conn``: cursor or commit
     event listeners, ``echo``, or the ``sqlalchemy.engine`` logger at INFO."""
@@ -243,6 +258,18 @@ class Db:
         """Rows read by key in this unit of work (users, profiles, rules), kept
         until the unit of work writes that row or takes a coach's lock: a lock
         makes the next look-up read what its holder may have committed."""
+        self._lock: tuple[str, Any] | None = None
+        """A coach lock (SQL and values) waiting to go first with the next statement."""
+        self._ahead: dict[Hashable, tuple[list[Any], Any]] = {}
+        """Rows (and description) of reads sent ahead, by :func:`_memo_key`,
+        until read or until the unit of work writes."""
+        self.recording: list[tuple[RawStatement, Any]] | None = None
+        """While :meth:`read_ahead` learns the reads: their statements and values."""
+
+    @property
+    def waiting(self) -> bool:
+        """Whether inserts or a lock wait for the next statement."""
+        return bool(self._pending) or self._lock is not None
 
     def cached(self, key: Hashable, build: Callable[[], Any]) -> Any:
         """The statement built once per store under ``key``."""
@@ -255,7 +282,10 @@ class Db:
         self, stmt: Executable, params: Any = None, *, flush: bool = True
     ) -> sa.CursorResult[Any]:
         """Run a statement (the waiting inserts first, unless ``flush`` is off)."""
-        if flush and self._pending:
+        if self.recording is not None:
+            raise _NotAhead
+        self._ahead.clear()
+        if flush and self.waiting:
             self.flush()
         self._ensure()
         try:
@@ -276,26 +306,81 @@ class Db:
         self, stmt: Any, params: dict[str, Any], *, flush: bool = True
     ) -> list[dict[str, Any]]:
         """The rows of ``stmt``, a ``SELECT`` built once per store (``cached``),
-        as dicts by column key, run on the DBAPI cursor (see :class:`RawStatement`)."""
-        if flush and self._pending:
-            self.flush()
-        if self.watched:
-            return [dict(row) for row in self.rows(stmt, params, flush=False)]
-        raw: RawStatement | None = self.cached(
-            ("raw_select", id(stmt)), lambda: _raw(stmt, self.conn.dialect)
-        )
+        as dicts by column key, run on the DBAPI cursor (see :class:`RawStatement`),
+        or taken from the rows :meth:`read_ahead` fetched for the same values."""
+        raw: RawStatement | None = None
+        if not self.watched:
+            raw = self.cached(("raw_select", id(stmt)), lambda: _raw(stmt, self.conn.dialect))
         if raw is None:
+            if self.recording is not None:
+                raise _NotAhead
+            if flush and self.waiting:
+                self.flush()
             return [dict(row) for row in self.rows(stmt, params, flush=False)]
         values = bound(raw.sql, lambda: raw.params(params))
+        if self.recording is not None:
+            self.recording.append((raw, values))
+            return []
+        if self._ahead:
+            key = _memo_key(raw.sql, values)
+            hit = self._ahead.pop(key, None) if key is not None else None
+            if hit is not None:
+                return raw.rows(*hit)
+        if flush and self.waiting:
+            self.flush()
         fetched, description = self._fetch_raw(raw.sql, values, describe=raw.results is None)
         return raw.rows(fetched, description)
+
+    def read_ahead(self, reads: Sequence[Callable[[], object]]) -> None:
+        """PostgreSQL: send the queries ``reads`` will make (repository
+        look-ups; their answers are thrown away) in one round trip, behind
+        the waiting lock and inserts, and keep their rows: the same look-ups
+        made next are answered from them. A read that runs through
+        SQLAlchemy is left to run when it is made. Elsewhere: nothing to do."""
+        if not self.postgresql or self.watched or self.recording is not None:
+            return
+        recorded: list[tuple[RawStatement, Any]] = []
+        self.recording = recorded
+        try:
+            for read in reads:
+                with suppress(_NotAhead):
+                    read()
+        finally:
+            self.recording = None
+        if not recorded:
+            return
+        groups = list(self._pending.values())
+        self._pending.clear()
+        sent = [(raw.sql, values, raw.results is None) for raw, values in recorded]
+        results = self._pipelined(groups, sent)
+        for (raw, values), result in zip(recorded, results, strict=True):
+            key = _memo_key(raw.sql, values)
+            if key is not None:
+                self._ahead[key] = result
+
+    def lock(self, stmt: Any, params: dict[str, Any]) -> None:
+        """Take a lock with ``stmt``, a ``SELECT`` built once per store. While
+        deferring on PostgreSQL with nothing else waiting, it waits for the
+        next statement and goes first in that statement's round trip."""
+        self._ahead.clear()
+        if self.deferring and self.postgresql and not self.watched and not self.waiting:
+            raw: RawStatement | None = self.cached(
+                ("raw_select", id(stmt)), lambda: _raw(stmt, self.conn.dialect)
+            )
+            if raw is not None:
+                self._ensure()
+                self._lock = (raw.sql, bound(raw.sql, lambda: raw.params(params)))
+                return
+        self.select_rows(stmt, params)
 
     def first(self, stmt: Executable, params: Any = None) -> RowMapping | None:
         rows = self.rows(stmt, params)
         return rows[0] if rows else None
 
     def scalar(self, stmt: Executable, params: Any = None) -> Any:
-        if self._pending:
+        if self.recording is not None:
+            raise _NotAhead
+        if self.waiting:
             self.flush()
         self._ensure()
         try:
@@ -314,8 +399,11 @@ class Db:
         ``deferring``, the rows wait for the next statement or the commit."""
         if not rows:
             return
+        if self.recording is not None:
+            raise _NotAhead
+        self._ahead.clear()
         if not self.deferring:
-            if self._pending:
+            if self.waiting:
                 self.flush()
             self._insert_now(table, rows, what)
             return
@@ -332,12 +420,15 @@ class Db:
         return [row for p in self._pending.values() if p.table is table for row in p.rows]
 
     def discard(self) -> None:
-        """Forget the waiting inserts (the transaction is being rolled back)."""
+        """Forget the waiting inserts, lock and reads sent ahead (the transaction
+        is being rolled back or has ended)."""
         self._pending.clear()
+        self._lock = None
+        self._ahead.clear()
 
     def flush(self) -> None:
-        """Insert the waiting rows, one DBAPI call per table (PostgreSQL: all in
-        one round trip); a duplicate key raises Conflict."""
+        """Take the waiting lock and insert the waiting rows, one DBAPI call per
+        table (PostgreSQL: all in one round trip); a duplicate key raises Conflict."""
         groups = list(self._pending.values())
         self._pending.clear()
         if self.postgresql and not self.watched:
@@ -350,12 +441,13 @@ class Db:
         """Insert the waiting rows, then ``commit``. ``together`` (a root
         transaction on PostgreSQL): the inserts and the COMMIT go in one round
         trip, and a duplicate key fails the commit."""
-        if self._pending and self.postgresql and together and not self.watched:
+        self._ahead.clear()
+        if self.waiting and self.postgresql and together and not self.watched:
             groups = list(self._pending.values())
             self._pending.clear()
-            self._pipelined(groups, commit)
+            self._pipelined(groups, then=commit)
             return
-        if self._pending:
+        if self.waiting:
             self.flush()
         commit()
 
@@ -378,38 +470,50 @@ class Db:
             raise Conflict(f"{what} {rows[0].get('id', '')} already exists or collides".strip())
 
     def _pipelined(
-        self, groups: Sequence[_Pending], then: Callable[[], None] | None = None
-    ) -> None:
-        """PostgreSQL: plain INSERTs (a duplicate is an error that fails the
-        transaction) sent in one psycopg pipeline, one round trip. With
-        ``then`` (SQLAlchemy's commit) a COMMIT goes behind them; ``then``
-        runs after it, finding the connection's transaction ended."""
+        self,
+        groups: Sequence[_Pending],
+        reads: Sequence[tuple[str, Any, bool]] = (),
+        then: Callable[[], None] | None = None,
+    ) -> list[tuple[list[Any], Any]]:
+        """PostgreSQL, one psycopg pipeline, one round trip: the waiting lock,
+        plain INSERTs (a duplicate is an error that fails the transaction),
+        then ``reads`` (SQL, values, whether to describe the result: psycopg
+        builds a description anew each time it is read); their rows and
+        descriptions come back.
+        With ``then`` (SQLAlchemy's commit) a COMMIT goes last; ``then`` runs
+        after it, finding the connection's transaction ended."""
         self._ensure()
         dbapi_error = self.conn.dialect.loaded_dbapi.Error
         raw_conn: Any = self.conn.connection.dbapi_connection
         cursors: list[Any] = []
+        lock, self._lock = self._lock, None
         sql = ""
+
+        def send(statement: str, values: Any = None, many: bool = False) -> Any:
+            nonlocal sql
+            sql = statement
+            cursor = raw_conn.cursor()
+            cursors.append(cursor)
+            if many:
+                cursor.executemany(statement, values)
+            else:
+                cursor.execute(statement, values)
+            return cursor
+
         try:
             with raw_conn.pipeline():
+                if lock is not None:
+                    send(*lock)
                 for group in groups:
-                    columns = tuple(group.rows[0])
-                    insert: RawInsert = self.cached(
-                        ("plain_insert", group.table.name, columns),
-                        lambda g=group, c=columns: RawInsert(  # type: ignore[misc]
-                            g.table, c, self.conn.dialect, ignoring=False
-                        ),
-                    )
-                    sql = insert.sql
-                    cursor = raw_conn.cursor()
-                    cursors.append(cursor)
-                    values = bound(sql, partial(insert.all_params, group.rows))
-                    cursor.executemany(sql, values)
+                    insert = self._plain_insert(group)
+                    values = bound(insert.sql, partial(insert.all_params, group.rows))
+                    send(insert.sql, values, many=True)
+                fetching = [(send(sql_, values), describe) for sql_, values, describe in reads]
                 if then is not None:
-                    sql = "COMMIT"
-                    cursors.append(raw_conn.cursor())
-                    cursors[-1].execute(sql)
+                    send("COMMIT")
             if then is not None:
                 then()
+            return [(list(c.fetchall()), c.description if d else None) for c, d in fetching]
         except dbapi_error as err:
             self._abandon(raw_conn, then)
             raise translate(sa.exc.DBAPIError.instance(sql, None, err, dbapi_error)) from err
@@ -419,6 +523,15 @@ class Db:
         finally:
             for cursor in cursors:
                 cursor.close()
+
+    def _plain_insert(self, group: _Pending) -> RawInsert:
+        """The plain INSERT (no ON CONFLICT) of ``group``'s table and columns."""
+        columns = tuple(group.rows[0])
+        insert: RawInsert = self.cached(
+            ("plain_insert", group.table.name, columns),
+            lambda: RawInsert(group.table, columns, self.conn.dialect, ignoring=False),
+        )
+        return insert
 
     def _abandon(self, raw_conn: Any, commit: Callable[[], None] | None) -> None:
         """After a failed commit the transaction is over for SQLAlchemy: roll

@@ -9,7 +9,7 @@ rolls back.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from contextlib import suppress
 from typing import Any
 
@@ -139,10 +139,18 @@ class SqlUnitOfWork:
 
     def lock_coach(self, coach_id: str) -> None:
         """PostgreSQL: a transaction-scoped advisory lock keyed by the coach.
-        SQLite: nothing to do, BEGIN IMMEDIATE already serializes writers."""
+        SQLite: nothing to do, BEGIN IMMEDIATE already serializes writers.
+        In a write use case (see :meth:`defer_inserts`) the lock goes in the
+        round trip of the next statement, first."""
         self._db.remembered.clear()
         if self._db.postgresql:
-            self._db.select_rows(self._db.cached("lock_coach", _build_lock), {"coach": coach_id})
+            self._db.lock(self._db.cached("lock_coach", _build_lock), {"coach": coach_id})
+
+    def read_ahead(self, *reads: Callable[[], object]) -> None:
+        """Let PostgreSQL answer these repository look-ups in one round trip
+        (with the waiting lock and inserts): each is run once to learn its
+        query, and made again for real right after (see :meth:`Db.read_ahead`)."""
+        self._db.read_ahead(reads)
 
     def defer_inserts(self) -> None:
         """From now on, rows added wait for the next statement or the commit and
