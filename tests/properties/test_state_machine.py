@@ -162,7 +162,9 @@ class CoachingMachine(RuleBasedStateMachine):
         return self.world.sys.availability.list(coach_id)
 
     def grid(self, coach_id: str, duration: int) -> list[Any]:
-        """The reference slots of a coach, with seats taken by its live sessions."""
+        """The reference slots of a coach, with seats taken by its live sessions,
+        on every local date a start drawn by ``book`` (up to ``HORIZON`` days
+        after now, in UTC) can fall on in the coach's zone (UTC-12 to UTC+14)."""
         w = self.world
         coach = self.coach_user(coach_id)
         first = utc(w.now).date() - timedelta(days=1)
@@ -175,7 +177,7 @@ class CoachingMachine(RuleBasedStateMachine):
             self.window_list(coach_id),
             coach.timezone,
             first,
-            first + timedelta(days=HORIZON),
+            first + timedelta(days=HORIZON + 2),
             duration,
             w.now,
             occupied,
