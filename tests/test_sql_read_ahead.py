@@ -172,7 +172,7 @@ def round_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return made
 
 
-def test_a_booking_takes_six_round_trips(pg: SqlBackend, round_trips: list[str]) -> None:
+def test_a_booking_takes_five_round_trips(pg: SqlBackend, round_trips: list[str]) -> None:
     """The actor and the booking's first look-ups; the lock and the slot's
     look-ups; the seats taken; the outbox claim; the inserts with COMMIT;
     the deliveries recorded after commit."""
@@ -188,4 +188,4 @@ def test_a_booking_takes_six_round_trips(pg: SqlBackend, round_trips: list[str])
     round_trips.clear()
     booking = scope.bookings.create(coach_id=coach.id, start=start)
     assert booking.status.value == "confirmed"
-    assert len(round_trips) == 6, round_trips
+    assert len(round_trips) == 5, round_trips

@@ -239,9 +239,11 @@ class Runtime:
             except CommitThenRaise as keep:
                 failure = keep.error
             audit_call(tx, use_case, result, failure)
-            if outbox is not None:
-                handover = (tx.fresh, outbox.claim_others(uow, tx.now))
-            uow.commit()
+            if outbox is None:
+                uow.commit()
+            else:
+                others = commit_after(uow, lambda: outbox.claim_others(uow, tx.now))
+                handover = (tx.fresh, others)
         return result, failure, handover
 
 
@@ -252,6 +254,17 @@ def read_ahead(uow: UnitOfWork, *reads: Callable[[], object]) -> None:
     ahead = getattr(uow, "read_ahead", None)
     if ahead is not None:
         ahead(*reads)
+
+
+def commit_after(uow: UnitOfWork, last: Callable[[], T]) -> T:
+    """``last()``, then commit: a store that can (PostgreSQL) sends both in one
+    round trip (``last`` is then a claim of a single statement)."""
+    together = getattr(uow, "commit_after", None)
+    if together is not None:
+        return together(last)  # type: ignore[no-any-return]
+    answer = last()
+    uow.commit()
+    return answer
 
 
 def _defer_inserts(uow: UnitOfWork) -> None:

@@ -126,8 +126,8 @@ class RawInsert:
 class RawStatement:
     """A statement compiled once, run on the DBAPI cursor with SQLAlchemy's
     bind processors (UTC datetimes, JSON, dates, booleans) and, for a
-    ``SELECT``, its columns' result processors (rows come back as dicts by
-    column key). Statements with expanding parameters are refused
+    ``SELECT`` (or ``UPDATE ... RETURNING``), its columns' result processors
+    (rows come back as dicts by column key). Statements with expanding parameters are refused
     (``ValueError``): SQLAlchemy runs those."""
 
     def __init__(self, stmt: Any, dialect: Dialect) -> None:
@@ -143,7 +143,9 @@ class RawStatement:
         self.processors: tuple[Processor, ...] = tuple(
             b.type.dialect_impl(dialect).bind_processor(dialect) for b in binds
         )
-        columns = tuple(stmt.selected_columns) if isinstance(stmt, sa.Select) else ()
+        self.writes = not isinstance(stmt, sa.Select)
+        """An ``UPDATE ... RETURNING`` rather than a ``SELECT``."""
+        columns = tuple(stmt.exported_columns) if isinstance(stmt, sa.Select | sa.Update) else ()
         self.columns = tuple(str(c.key) for c in columns)
         self._types = tuple(c.type.dialect_impl(dialect) for c in columns)
         self._dialect = dialect
@@ -326,33 +328,62 @@ class Db:
             hit = self._ahead.pop(key, None) if key is not None else None
             if hit is not None:
                 return raw.rows(*hit)
+        if raw.writes:
+            self._ahead.clear()
         if flush and self.waiting:
             self.flush()
         fetched, description = self._fetch_raw(raw.sql, values, describe=raw.results is None)
         return raw.rows(fetched, description)
 
     def read_ahead(self, reads: Sequence[Callable[[], object]]) -> None:
-        """PostgreSQL: send the queries ``reads`` will make (repository
-        look-ups; their answers are thrown away) in one round trip, behind
-        the waiting lock and inserts, and keep their rows: the same look-ups
-        made next are answered from them. A read that runs through
-        SQLAlchemy is left to run when it is made. Elsewhere: nothing to do."""
+        """PostgreSQL: send the statements ``reads`` will run (repository
+        look-ups; their answers are thrown away) in one round trip, behind the
+        waiting lock and inserts, and keep their rows: the same calls made
+        next are answered from them. A read that runs through SQLAlchemy is
+        left to run when it is made. Elsewhere: nothing to do."""
+        recorded, _ = self._record(reads)
+        if recorded:
+            self._send_ahead(recorded)
+
+    def commit_after(self, last: Callable[[], T], commit: Callable[[], None]) -> T:
+        """``last()``, then ``commit`` (SQLAlchemy's, of a root transaction).
+        PostgreSQL: ``last``'s statements (a claim: ``UPDATE ... RETURNING``)
+        go with the waiting lock and inserts and the COMMIT in one round
+        trip, and ``last()`` is answered from their rows after it."""
+        recorded, complete = self._record([last])
+        if not (recorded and complete):
+            answer = last()
+            self.flush_then_commit(commit, together=True)
+            return answer
+        self._ahead.clear()
+        self._send_ahead(recorded, then=commit)
+        return last()
+
+    def _record(self, reads: Sequence[Callable[[], object]]) -> tuple[list[Any], bool]:
+        """The statements (and values) ``reads`` run, learned without running
+        them, on PostgreSQL only; and whether all of them could be learned."""
         if not self.postgresql or self.watched or self.recording is not None:
-            return
+            return [], False
         recorded: list[tuple[RawStatement, Any]] = []
+        complete = True
         self.recording = recorded
         try:
             for read in reads:
-                with suppress(_NotAhead):
+                try:
                     read()
+                except _NotAhead:
+                    complete = False
         finally:
             self.recording = None
-        if not recorded:
-            return
+        return recorded, complete
+
+    def _send_ahead(
+        self, recorded: list[tuple[RawStatement, Any]], then: Callable[[], None] | None = None
+    ) -> None:
         groups = list(self._pending.values())
         self._pending.clear()
         sent = [(raw.sql, values, raw.results is None) for raw, values in recorded]
-        results = self._pipelined(groups, sent)
+        results = self._pipelined(groups, sent, then)
         for (raw, values), result in zip(recorded, results, strict=True):
             key = _memo_key(raw.sql, values)
             if key is not None:

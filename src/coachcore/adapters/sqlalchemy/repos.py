@@ -432,35 +432,29 @@ class OutboxRepo(_Repo[OutboxMessage]):
     def claim_due(
         self, now: datetime, lease_until: datetime, limit: int
     ) -> Sequence[OutboxMessage]:
-        """Due, unleased messages, leased to the caller; PostgreSQL skips rows
-        another claimer holds (``FOR UPDATE SKIP LOCKED``), SQLite's write
-        transactions are serial anyway.
+        """Due, unleased messages, leased to the caller by one ``UPDATE ...
+        RETURNING``; PostgreSQL skips rows another claimer holds (``FOR UPDATE
+        SKIP LOCKED``), SQLite's write transactions are serial anyway.
 
         Waiting inserts (see ``Db.deferring``) need not go first when they are
         all messages leased beyond ``now``: the claim would not take them."""
         stmt = self._stmt("claim_due", self._build_claim)
         waiting = self._db.pending_rows(self._t)
         leased = all(r["claimed_until"] is not None and r["claimed_until"] > now for r in waiting)
-        params = {"now": now, "limit_": limit}
+        params = {"now": now, "until": lease_until, "limit_": limit}
         rows = self._db.select_rows(stmt, params, flush=not leased)
-        due = from_rows(rows, OutboxMessage)
-        if due:
-            lease = self._stmt("lease", self._build_lease)
-            self._db.execute(lease, {"ids": [m.id for m in due], "until": lease_until})
-        return [attrs.evolve(m, claimed_until=lease_until) for m in due]
+        return sorted(from_rows(rows, OutboxMessage), key=lambda m: (m.created_at, m.id))
 
     def _build_claim(self) -> Any:
         def where(c: Any) -> list[ColumnElement[bool]]:
             unleased = sa.or_(c.claimed_until.is_(None), c.claimed_until <= _p("now"))
             return [c.status == PENDING_MESSAGE, c.next_attempt_at <= _p("now"), unleased]
 
-        stmt = self._select(where, ("created_at", "id"), limit=True)
-        return stmt.with_for_update(skip_locked=True) if self._db.postgresql else stmt
-
-    def _build_lease(self) -> Any:
-        c = self._t.c
-        ids: Any = sa.bindparam("ids", expanding=True)
-        return sa.update(self._t).where(c.id.in_(ids)).values(claimed_until=_p("until"))
+        due = self._select(where, ("created_at", "id"), limit=True).with_only_columns(self._t.c.id)
+        if self._db.postgresql:
+            due = due.with_for_update(skip_locked=True)
+        claim = sa.update(self._t).where(self._t.c.id.in_(due)).values(claimed_until=_p("until"))
+        return claim.returning(*self._t.c)
 
     def mark_delivered(self, messages: Sequence[OutboxMessage], at: datetime) -> None:
         """Record successful deliveries in one statement: what ``update`` of each

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from contextlib import suppress
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RootTransaction
@@ -22,6 +22,8 @@ from coachcore.adapters.sqlalchemy.db import Db, translate
 from coachcore.adapters.sqlalchemy.sealing import Sealer
 from coachcore.adapters.sqlalchemy.tables import Tables
 from coachcore.errors import CoachCoreError
+
+T = TypeVar("T")
 
 
 def _build_lock() -> Any:
@@ -168,8 +170,26 @@ class SqlUnitOfWork:
             self._tx = None
             self._db.discard()
             return
+        self._ending(tx, lambda: self._db.flush_then_commit(tx.commit, together=not self._nested))
+
+    def commit_after(self, last: Callable[[], T]) -> T:
+        """``last()`` (a statement whose answer is needed after the commit, such
+        as the outbox claim), then :meth:`commit`; on PostgreSQL in the
+        commit's round trip (see :meth:`Db.commit_after`)."""
+        tx = self._tx
+        if tx is None or not tx.is_active or self._nested:
+            answer = last()
+            self.commit()
+            return answer
+        self._db.remembered.clear()
+        answers: list[T] = []
+        self._ending(tx, lambda: answers.append(self._db.commit_after(last, tx.commit)))
+        return answers[0]
+
+    def _ending(self, tx: RootTransaction | NestedTransaction, commit: Callable[[], None]) -> None:
+        """Run ``commit``; on failure roll back and raise our error."""
         try:
-            self._db.flush_then_commit(tx.commit, together=not self._nested)
+            commit()
         except sa.exc.SQLAlchemyError as exc:
             self._tx = None
             self._quiet_rollback(tx)
