@@ -177,3 +177,19 @@ def make_backend(name: str, tmp_dir: Any) -> Iterator[Backend]:
         yield pool.get(name)
     finally:
         pool.close()
+
+
+def emptied_sql_backend(pool: BackendPool, name: str) -> Iterator[SqlBackend]:
+    """The pool's SQL backend ``name``, emptied, for a fixture to yield from
+    (the test is skipped, with the reason, where it is unavailable)."""
+    import pytest
+
+    try:
+        chosen = pool.get(name)
+    except BackendUnavailable as why:
+        pytest.skip(str(why))
+    assert isinstance(chosen, SqlBackend)
+    chosen.release()
+    chosen.reset()
+    yield chosen
+    chosen.release()

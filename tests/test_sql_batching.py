@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import sqlite
 
-from backends import T0, BackendPool, BackendUnavailable, SqlBackend
+from backends import T0, BackendPool, SqlBackend, emptied_sql_backend
 from coachcore import Role
 from coachcore.adapters.sqlalchemy.tables import UTCDateTime
 from coachcore.domain.entities import OutboxMessage, User
@@ -26,15 +26,7 @@ from coachcore.errors import Conflict, NotFound
 @pytest.fixture(params=["sqlite", "postgresql"])
 def sql(request: pytest.FixtureRequest, backend_pool: BackendPool) -> Iterator[SqlBackend]:
     """Each SQL backend, emptied."""
-    try:
-        chosen = backend_pool.get(request.param)
-    except BackendUnavailable as why:
-        pytest.skip(str(why))
-    assert isinstance(chosen, SqlBackend)
-    chosen.release()
-    chosen.reset()
-    yield chosen
-    chosen.release()
+    yield from emptied_sql_backend(backend_pool, request.param)
 
 
 def _user(uid: str, email: str) -> User:

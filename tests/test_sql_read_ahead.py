@@ -11,36 +11,24 @@ from typing import Any
 
 import pytest
 
-from backends import T0, BackendPool, BackendUnavailable, SqlBackend
+from backends import T0, BackendPool, SqlBackend, emptied_sql_backend
 from coachcore import Role
 from coachcore.adapters.sqlalchemy.db import Db
 from coachcore.domain.entities import AvailabilityWindow, User
 from coachcore.domain.rules import SchedulingRules
 
 
-def _backend(request: pytest.FixtureRequest, pool: BackendPool, name: str) -> Iterator[SqlBackend]:
-    try:
-        chosen = pool.get(name)
-    except BackendUnavailable as why:
-        pytest.skip(str(why))
-    assert isinstance(chosen, SqlBackend)
-    chosen.release()
-    chosen.reset()
-    yield chosen
-    chosen.release()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def sql(request: pytest.FixtureRequest, backend_pool: BackendPool) -> Iterator[SqlBackend]:
     """Each SQL backend, emptied (on SQLite reading ahead does nothing: the
     answers must be the same anyway)."""
-    yield from _backend(request, backend_pool, request.param)
+    yield from emptied_sql_backend(backend_pool, request.param)
 
 
 @pytest.fixture
-def pg(request: pytest.FixtureRequest, backend_pool: BackendPool) -> Iterator[SqlBackend]:
+def pg(backend_pool: BackendPool) -> Iterator[SqlBackend]:
     """PostgreSQL only: round trips and the lock's place in them."""
-    yield from _backend(request, backend_pool, "postgresql")
+    yield from emptied_sql_backend(backend_pool, "postgresql")
 
 
 def _user(uid: str, role: str = "coach") -> User:
