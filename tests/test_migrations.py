@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -168,7 +169,7 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (root / "versions" / "0002_scheduling_rules.py").is_file()
     assert (root / "versions" / "0003_sister_systems.py").is_file()
     assert (root / "versions" / "0004_privacy.py").is_file()
-    assert head_revision() == "0004"
+    assert head_revision() == "0005"
 
 
 def test_a_database_downgraded_to_base_is_migrated_again_on_open(tmp_path: Path) -> None:
@@ -177,3 +178,51 @@ def test_a_database_downgraded_to_base_is_migrated_again_on_open(tmp_path: Path)
     downgrade(url, revision="base")
     SqlStore.from_url(url).close()
     assert current_revision(url) == head_revision()
+
+
+def test_0005_numbers_stored_waitlist_entries_in_their_order(empty_db: dict[str, Any]) -> None:
+    """Entries stored before ``position`` existed keep the order they were offered in:
+    per slot, by the time of joining, then id (the old tie-break)."""
+    url, schema, prefix = empty_db["url"], empty_db["schema"], empty_db["prefix"]
+    assert migrate(url, revision="0004", schema=schema, table_prefix=prefix) == "0004"
+    at, later = datetime(2030, 1, 1, tzinfo=UTC), datetime(2030, 1, 2, tzinfo=UTC)
+    slot_a, slot_b = datetime(2030, 2, 1, 9, tzinfo=UTC), datetime(2030, 2, 1, 10, tzinfo=UTC)
+    rows = [  # id, start, created_at: "b" and "a" joined at the same instant
+        ("b", slot_a, later),
+        ("a", slot_a, later),
+        ("c", slot_a, at),
+        ("d", slot_b, later),
+    ]
+    engine = create_store_engine(url)
+    try:
+        with engine.begin() as conn:
+            meta = sa.MetaData(schema=schema)
+            users = sa.Table(f"{prefix}users", meta, autoload_with=conn)
+            entries = sa.Table(f"{prefix}waitlist_entries", meta, autoload_with=conn)
+            person = {"role": "member", "timezone": "UTC", "is_active": True}
+            conn.execute(
+                users.insert(),
+                [
+                    {"id": u, "name": u, "email": f"{u}@example.com", **person}
+                    | {"created_at": at, "updated_at": at}
+                    for u in ("coach", "member")
+                ],
+            )
+            conn.execute(
+                entries.insert(),
+                [
+                    {"id": i, "coach_id": "coach", "member_id": "member", "start": start}
+                    | {"duration": 60, "status": "waiting", "created_at": made}
+                    | {"updated_at": made}
+                    for i, start, made in rows
+                ],
+            )
+        assert migrate(url, schema=schema, table_prefix=prefix) == head_revision()
+        with engine.connect() as conn:
+            entries = sa.Table(
+                f"{prefix}waitlist_entries", sa.MetaData(schema=schema), autoload_with=conn
+            )
+            got = dict(conn.execute(sa.select(entries.c.id, entries.c.position)).all())
+    finally:
+        engine.dispose()
+    assert got == {"c": 1, "a": 2, "b": 3, "d": 1}

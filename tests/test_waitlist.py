@@ -136,3 +136,21 @@ def test_members_see_only_their_own_entries(world: World) -> None:
     stranger = world.member(world.coach())
     with pytest.raises(Forbidden):
         world.core.acting_as(stranger.id).waitlist.join(coach_id=coach.id, start=NINE)
+
+
+def test_members_joining_at_the_same_instant_are_offered_seats_in_joining_order(
+    world: World,
+) -> None:
+    coach, first, booking = full_slot(world)
+    queue = [world.member(coach) for _ in range(5)]
+    as_member = [world.core.acting_as(m.id).waitlist for m in queue]
+    entries = [w.join(coach_id=coach.id, start=NINE) for w in as_member]  # no time passes
+    assert [e.position for e in entries] == [1, 2, 3, 4, 5]
+    world.core.acting_as(first.id).bookings.cancel(booking.id)
+    offered = []
+    for _ in queue:
+        held = [e for e in entries if status(world, e) == WaitlistStatus.OFFERED]
+        assert len(held) == 1
+        offered.append(held[0].id)
+        as_member[entries.index(held[0])].leave(held[0].id)  # the seat passes on
+    assert offered == [e.id for e in entries]

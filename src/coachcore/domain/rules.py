@@ -154,5 +154,9 @@ class WaitlistEntry:
     status: WaitlistStatus = WaitlistStatus.WAITING
     hold_until: datetime | None = attrs.field(default=None, validator=_optional_aware)
     booking_id: str | None = None
+    #: place in the slot's queue (1, 2, ...): seats are offered in this order.
+    #: Joins queue on the coach's lock, so it is the order of joining, even
+    #: for joins at the same instant.
+    position: int = 0
     created_at: datetime = attrs.field(validator=_aware)
     updated_at: datetime = attrs.field(validator=_aware)

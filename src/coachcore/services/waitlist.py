@@ -103,7 +103,10 @@ def release_expired(tx: Tx) -> int:
     return ended
 
 
-def _check_joinable(tx: Tx, coach_id: str, member_id: str, start: datetime, duration: int) -> None:
+def _check_joinable(
+    tx: Tx, coach_id: str, member_id: str, start: datetime, duration: int
+) -> Sequence[WaitlistEntry]:
+    """Refuse a join that cannot be taken; the slot's open entries otherwise."""
     if rules_of(tx.uow, coach_id).waitlist_hold_minutes is None:
         raise BusinessRuleViolation("This coach does not keep a waitlist")
     coach = lookups.active_user(tx.uow, coach_id, "coach_id")
@@ -117,11 +120,13 @@ def _check_joinable(tx: Tx, coach_id: str, member_id: str, start: datetime, dura
         )
     if check.state.available_capacity > 0:
         raise BusinessRuleViolation("The slot has a free seat: book it instead")
-    if any(e.member_id == member_id for e in tx.uow.waitlist.for_slot(coach_id, start, duration)):
+    queue = tx.uow.waitlist.for_slot(coach_id, start, duration)
+    if any(e.member_id == member_id for e in queue):
         raise Conflict("You are already on the waitlist of this slot")
     for session in tx.uow.sessions.occupying(coach_id, start, start + timedelta(microseconds=1)):
         if session.member_id == member_id:
             raise Conflict("You already have a session in this slot")
+    return queue
 
 
 def _check_entry(tx: Tx, entry: WaitlistEntry) -> None:
@@ -148,13 +153,14 @@ class Waitlist(UseCases):
             if moment <= tx.now:
                 raise BusinessRuleViolation("The requested time is in the past")
             tx.uow.lock_coach(coach)
-            _check_joinable(tx, coach, profile.user_id, moment, minutes)
+            queue = _check_joinable(tx, coach, profile.user_id, moment, minutes)
             entry = WaitlistEntry(
                 id=new_id(),
                 coach_id=coach,
                 member_id=profile.user_id,
                 start=moment,
                 duration=minutes,
+                position=max((e.position for e in queue), default=0) + 1,
                 created_at=tx.now,
                 updated_at=tx.now,
             )

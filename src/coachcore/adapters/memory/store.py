@@ -348,8 +348,8 @@ class OverrideRepo(_Repo):
         return sorted(rows, key=lambda o: (o.date, o.start_time or "", o.id))
 
 
-def _waitlist_order(entry: WaitlistEntry) -> tuple[datetime, datetime, str]:
-    return (entry.start, entry.created_at, entry.id)
+def _waitlist_order(entry: WaitlistEntry) -> tuple[datetime, int, datetime, str]:
+    return (entry.start, entry.position, entry.created_at, entry.id)
 
 
 class WaitlistRepo(_Repo):

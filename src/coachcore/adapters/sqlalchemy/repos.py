@@ -528,7 +528,7 @@ class OverrideRepo(_Repo[DateOverride]):
 
 OPEN_ENTRY = [status.value for status in OPEN_WAITLIST]
 OFFERED_ENTRY = WaitlistStatus.OFFERED.value
-WAITLIST_ORDER = ("start", "created_at", "id")
+WAITLIST_ORDER = ("start", "position", "created_at", "id")
 
 
 class WaitlistRepo(_Repo[WaitlistEntry]):

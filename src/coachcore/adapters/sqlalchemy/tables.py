@@ -364,6 +364,7 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         sa.Column("status", WORD, nullable=False),
         _when("hold_until", nullable=True),
         sa.Column("booking_id", ID),
+        sa.Column("position", sa.Integer(), nullable=False),
         _when("created_at"),
         _when("updated_at"),
         sa.Index(None, "coach_id", "start"),
