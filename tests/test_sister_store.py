@@ -219,3 +219,33 @@ def test_organizations_hub_audit_and_documents(backend: Backend) -> None:
         )
         assert score.change == pytest.approx(99.89)
         uow.commit()
+
+
+def test_audit_about_many_entities_reads_every_batch_oldest_first(backend: Backend) -> None:
+    """``audit.about`` (the export's trail) finds the entries about any of the
+    ids, across more ids than one ``IN`` list holds, oldest first, once each."""
+    core = backend.open()
+    about = [f"e{n:04d}" for n in range(1_200)]  # more than two IN batches
+    with core.store.unit_of_work(write=True) as uow:
+        _people(uow)
+        for n, entity in enumerate([*about, "elsewhere"]):
+            for k in range(2):
+                uow.audit.add(
+                    AuditEntry(
+                        id=f"{entity}-{k}",
+                        actor_id="coach",
+                        action="x.y",
+                        entity_type="thing",
+                        entity_id=entity,
+                        details={},
+                        created_at=T0 + timedelta(seconds=(n * 7) % 100),
+                    )
+                )
+        uow.commit()
+    kept = [x for n, x in enumerate(about) if n % 5]  # 960 ids: two IN lists
+    wanted = [*kept, "unknown"]
+    with core.store.unit_of_work(write=False) as uow:
+        found = list(uow.audit.about(wanted + wanted[:5]))  # duplicates are harmless
+    assert sorted(e.id for e in found) == sorted(f"{x}-{k}" for x in kept for k in range(2))
+    assert [(e.created_at, e.id) for e in found] == sorted((e.created_at, e.id) for e in found)
+    core.close()

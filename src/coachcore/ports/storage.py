@@ -15,7 +15,7 @@ Contract shared by every store (the memory store is the executable spec):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Protocol
@@ -385,6 +385,10 @@ class AuditRepository(Protocol):
     ) -> Sequence[AuditEntry]:
         """Entries with ``since <= created_at < until``, newest first (created_at,
         then id, descending), at most ``limit``."""
+        ...
+
+    def about(self, entity_ids: Collection[str]) -> Sequence[AuditEntry]:
+        """Every entry about any of ``entity_ids``, oldest first (created_at, then id)."""
         ...
 
 

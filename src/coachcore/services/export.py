@@ -64,9 +64,8 @@ def _with_audit(tx: Tx, export: MemberExport) -> MemberExport:
     member = export.user.id
     for entry in tx.uow.audit.list(actor_id=member, limit=ALL):
         entries[entry.id] = entry
-    for entity_id in (member, *_record_ids(export)):
-        for entry in tx.uow.audit.list(entity_id=entity_id, limit=ALL):
-            entries[entry.id] = entry
+    for entry in tx.uow.audit.about({member, *_record_ids(export)}):
+        entries[entry.id] = entry
     trail = sorted(entries.values(), key=lambda e: (e.created_at, e.id))
     return attrs.evolve(export, audit=trail)
 

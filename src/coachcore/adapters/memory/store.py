@@ -8,7 +8,7 @@ everything a unit of work wrote when it ends without ``commit()``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from operator import attrgetter
 from typing import Any
@@ -560,6 +560,10 @@ class AuditRepo(_Repo):
             and (until is None or e.created_at < until)
         ]
         return sorted(kept, key=lambda e: (e.created_at, e.id), reverse=True)[:limit]
+
+    def about(self, entity_ids: Collection[str]) -> Sequence[AuditEntry]:
+        found = {e.id: e for i in set(entity_ids) for e in self._t.by("entity", i)}
+        return sorted(found.values(), key=lambda e: (e.created_at, e.id))
 
 
 class DocumentRepo(_Repo):

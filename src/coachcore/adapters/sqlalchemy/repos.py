@@ -7,7 +7,7 @@ PostgreSQL, SQLite's default BINARY), as Python compares ``str``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
@@ -158,6 +158,8 @@ def _p(name: str) -> Any:
     return sa.bindparam(name)
 
 
+IN_BATCH = 500
+"""Values per ``IN (...)`` list: well inside every backend's parameter limit."""
 PENDING_MESSAGE = OutboxStatus.PENDING.value
 FAILED_MESSAGE = OutboxStatus.FAILED.value
 
@@ -774,6 +776,17 @@ class AuditRepo(_Repo[AuditEntry]):
         stmt = self._stmt(f"list:{sorted(params)}", build)
         rows = self._db.rows(stmt, {**params, "limit_": limit})
         return from_rows(rows, AuditEntry)
+
+    def about(self, entity_ids: Collection[str]) -> Sequence[AuditEntry]:
+        ids, found = sorted(set(entity_ids)), []
+        for first in range(0, len(ids), IN_BATCH):
+            batch = ids[first : first + IN_BATCH]
+            found += self._many("about", _entity_in, ("created_at", "id"), ids=batch)
+        return sorted(found, key=lambda e: (e.created_at, e.id))
+
+
+def _entity_in(c: Any) -> list[ColumnElement[bool]]:
+    return [c.entity_id.in_(sa.bindparam("ids", expanding=True))]
 
 
 class DocumentRepo(_Repo[Document]):
