@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
+import coachcore
 from backends import T0, BackendPool, SqlBackend, emptied_sql_backend
 from coachcore import Role
+from coachcore.adapters.clock import FixedClock
 from coachcore.adapters.sqlalchemy.db import Db
 from coachcore.domain.entities import AvailabilityWindow, User
 from coachcore.domain.rules import SchedulingRules
@@ -177,3 +179,30 @@ def test_a_booking_takes_five_round_trips(pg: SqlBackend, round_trips: list[str]
     booking = scope.bookings.create(coach_id=coach.id, start=start)
     assert booking.status.value == "confirmed"
     assert len(round_trips) == 5, round_trips
+
+
+def test_a_slot_listing_takes_two_round_trips(pg: SqlBackend, round_trips: list[str]) -> None:
+    """The actor, the coach, their profile, rules, windows and date overrides;
+    then the seats taken with the waitlist's holds. The slots are those the
+    memory store lists for the same calls."""
+
+    def listing(core: Any, count: bool) -> list[Any]:
+        coach = core.system.users.create(name="Cleo", email="cleo@example.com", role=Role.COACH)
+        member = core.system.signup_member(name="Mo", email="mo@example.com", coach_id=coach.id)
+        as_coach = core.acting_as(coach.id)
+        as_coach.availability.create(
+            day_of_week=1, start_time="09:00", end_time="12:00", max_sessions_per_slot=1
+        )
+        as_coach.scheduling.add_override(date=date(2030, 1, 14), kind="block")
+        scope = core.acting_as(member.id)
+        scope.bookings.create(coach_id=coach.id, start=datetime(2030, 1, 7, 10, tzinfo=UTC))
+        round_trips.clear()
+        slots = scope.availability.available_slots(
+            coach.id, start_date=date(2030, 1, 7), end_date=date(2030, 1, 21)
+        )
+        if count:
+            assert len(round_trips) == 2, round_trips
+        return [s.start for s in slots]
+
+    memory = coachcore.open("memory://", clock=FixedClock(T0))
+    assert listing(pg.open(), count=True) == listing(memory, count=False)

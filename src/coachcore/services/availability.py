@@ -19,7 +19,7 @@ from coachcore.scheduling.slots import (
 from coachcore.services import effects, lookups
 from coachcore.services.context import Tx, UseCases, new_id
 from coachcore.services.sessions import duration_of
-from coachcore.services.slots import coach_available_slots
+from coachcore.services.slots import coach_available_slots, listing_reads
 
 _UNSET: Any = object()
 MAX_RANGE_DAYS = 366
@@ -194,6 +194,7 @@ class Availability(UseCases):
         viewer_timezone: Any = None,
     ) -> SlotList:
         """Bookable slots between two coach-local dates (inclusive), sorted by start."""
+        owner = checks.identifier("coach_id", coach_id)
         first = checks.calendar_date("start_date", start_date)
         last = checks.calendar_date("end_date", end_date)
         minutes = duration_of(duration)
@@ -208,10 +209,10 @@ class Availability(UseCases):
 
         def run(tx: Tx) -> SlotList:
             tx.actor.require("availability:read")
-            coach = lookups.active_user(tx.uow, coach_id, "coach_id")
+            coach = lookups.active_user(tx.uow, owner, "coach_id")
             lookups.coach(tx.uow, coach.id)
             return coach_available_slots(
                 tx.uow, coach, first, last, minutes, tx.now, step, viewer, tx.actor.user_id
             )
 
-        return self._rt.read(self._actor, run)
+        return self._rt.read(self._actor, run, lambda uow: listing_reads(uow, owner, first, last))

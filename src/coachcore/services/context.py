@@ -166,10 +166,15 @@ class Runtime:
             raise Forbidden("This user is deactivated")
         return Actor(user.id, user.role, self.roles.permissions(user.role))
 
-    def read(self, actor_id: str, use_case: Callable[[Tx], T]) -> T:
+    def read(
+        self, actor_id: str, use_case: Callable[[Tx], T], ahead: FirstReads | None = None
+    ) -> T:
         """Run a query in a read-only unit of work; the sensitive reads it noted
-        (``Tx.reads``) are then appended to the audit log in a short write."""
+        (``Tx.reads``) are then appended to the audit log in a short write.
+        ``ahead``: as for :meth:`write`."""
         with self.store.unit_of_work(write=False) as uow:
+            if ahead is not None:
+                read_ahead(uow, lambda: uow.users.get(actor_id), *ahead(uow))
             tx = Tx(uow, self.actor(uow, actor_id), self.now())
             result = use_case(tx)
         if tx.reads:

@@ -166,6 +166,21 @@ class _Plan:
     last: date
 
 
+def listing_reads(
+    uow: UnitOfWork, coach_id: str, first: date, last: date
+) -> Sequence[Callable[[], object]]:
+    """The look-ups a listing of ``coach_id``'s slots between two local dates
+    starts with (the coach, their profile, then what :func:`_plan` loads before
+    the seats taken), for :func:`~coachcore.services.context.read_ahead`."""
+    return (
+        lambda: uow.users.get(coach_id),
+        lambda: uow.coaches.get(coach_id),
+        lambda: uow.rules.get(coach_id),
+        lambda: uow.windows.for_coach(coach_id),
+        lambda: uow.overrides.for_coach(coach_id, first, last),
+    )
+
+
 def _plan(
     uow: UnitOfWork,
     coach: User,
