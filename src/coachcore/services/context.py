@@ -173,8 +173,7 @@ class Runtime:
         (``Tx.reads``) are then appended to the audit log in a short write.
         ``ahead``: as for :meth:`write`."""
         with self.store.unit_of_work(write=False) as uow:
-            if ahead is not None:
-                read_ahead(uow, lambda: uow.users.get(actor_id), *ahead(uow))
+            _read_first(uow, actor_id, ahead)
             tx = Tx(uow, self.actor(uow, actor_id), self.now())
             result = use_case(tx)
         if tx.reads:
@@ -234,8 +233,7 @@ class Runtime:
         outbox = self.outbox if self.store.dispatch_on_commit else None
         with self.store.unit_of_work(write=True) as uow:
             _defer_inserts(uow)
-            if ahead is not None:
-                read_ahead(uow, lambda: uow.users.get(actor_id), *ahead(uow))
+            _read_first(uow, actor_id, ahead)
             tx = Tx(uow, self.actor(uow, actor_id), self.now())
             if outbox is not None:
                 tx.lease_until = outbox.lease_until(tx.now)
@@ -250,6 +248,12 @@ class Runtime:
                 others = commit_after(uow, lambda: outbox.claim_others(uow, tx.now))
                 handover = (tx.fresh, others)
         return result, failure, handover
+
+
+def _read_first(uow: UnitOfWork, actor_id: str, ahead: FirstReads | None) -> None:
+    """Read the acting user ahead with the look-ups ``ahead`` names, if any."""
+    if ahead is not None:
+        read_ahead(uow, lambda: uow.users.get(actor_id), *ahead(uow))
 
 
 def read_ahead(uow: UnitOfWork, *reads: Callable[[], object]) -> None:

@@ -166,6 +166,18 @@ class _Plan:
     last: date
 
 
+def _calendar_reads(
+    uow: UnitOfWork, coach_id: str, first: date, last: date
+) -> tuple[Callable[[], object], ...]:
+    """The look-ups that build a coach's calendar between two local dates
+    (rules, date overrides, windows), for :func:`read_ahead`."""
+    return (
+        lambda: uow.rules.get(coach_id),
+        lambda: uow.overrides.for_coach(coach_id, first, last),
+        lambda: uow.windows.for_coach(coach_id),
+    )
+
+
 def listing_reads(
     uow: UnitOfWork, coach_id: str, first: date, last: date
 ) -> Sequence[Callable[[], object]]:
@@ -175,9 +187,7 @@ def listing_reads(
     return (
         lambda: uow.users.get(coach_id),
         lambda: uow.coaches.get(coach_id),
-        lambda: uow.rules.get(coach_id),
-        lambda: uow.windows.for_coach(coach_id),
-        lambda: uow.overrides.for_coach(coach_id, first, last),
+        *_calendar_reads(uow, coach_id, first, last),
     )
 
 
@@ -350,13 +360,7 @@ def slot_at(
     """
     zone = zone_of(coach.timezone)
     day = start.astimezone(zone).date()
-    read_ahead(
-        uow,
-        lambda: uow.rules.get(coach.id),
-        lambda: uow.overrides.for_coach(coach.id, day, day),
-        lambda: uow.windows.for_coach(coach.id),
-        *along,
-    )
+    read_ahead(uow, *_calendar_reads(uow, coach.id, day, day), *along)
     rules = rules_of(uow, coach.id)
     calendar = BookingCalendar(zone, rules, now, uow.overrides.for_coach(coach.id, day, day))
     if rules.max_sessions_per_day is not None:

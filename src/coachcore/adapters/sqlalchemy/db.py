@@ -310,9 +310,7 @@ class Db:
         """The rows of ``stmt``, a ``SELECT`` built once per store (``cached``),
         as dicts by column key, run on the DBAPI cursor (see :class:`RawStatement`),
         or taken from the rows :meth:`read_ahead` fetched for the same values."""
-        raw: RawStatement | None = None
-        if not self.watched:
-            raw = self.cached(("raw_select", id(stmt)), lambda: _raw(stmt, self.conn.dialect))
+        raw = None if self.watched else self._raw_select(stmt)
         if raw is None:
             if self.recording is not None:
                 raise _NotAhead
@@ -334,6 +332,13 @@ class Db:
             self.flush()
         fetched, description = self._fetch_raw(raw.sql, values, describe=raw.results is None)
         return raw.rows(fetched, description)
+
+    def _raw_select(self, stmt: Any) -> RawStatement | None:
+        """``stmt`` (built once per store) for the DBAPI cursor, compiled once."""
+        raw: RawStatement | None = self.cached(
+            ("raw_select", id(stmt)), lambda: _raw(stmt, self.conn.dialect)
+        )
+        return raw
 
     def read_ahead(self, reads: Sequence[Callable[[], object]]) -> None:
         """PostgreSQL: send the statements ``reads`` will run (repository
@@ -395,9 +400,7 @@ class Db:
         next statement and goes first in that statement's round trip."""
         self._ahead.clear()
         if self.deferring and self.postgresql and not self.watched and not self.waiting:
-            raw: RawStatement | None = self.cached(
-                ("raw_select", id(stmt)), lambda: _raw(stmt, self.conn.dialect)
-            )
+            raw = self._raw_select(stmt)
             if raw is not None:
                 self._ensure()
                 self._lock = (raw.sql, bound(raw.sql, lambda: raw.params(params)))
