@@ -35,9 +35,8 @@ def view(store: MemoryStore) -> dict[str, Any]:
     """Everything a reader can see of the coach's sessions."""
     with store.unit_of_work(write=False) as uow:
         low, high = T0 - timedelta(days=1), T0 + timedelta(days=1)
-        rows = list(uow.sessions.occupancy("c1", low, high))
-        micros, lengths, counts = uow.sessions.occupancy_arrays("c1", low, high)
-        assert rows == [
+        micros, lengths, counts = uow.sessions.occupancy("c1", low, high)
+        rows = [
             (EPOCH + timedelta(microseconds=us), n, c)
             for us, n, c in zip(micros, lengths, counts, strict=True)
         ]
@@ -170,4 +169,4 @@ def test_mark_delivered_writes_what_the_dispatcher_would() -> None:
             taken, claimed_until=lease + timedelta(minutes=5)
         )
         assert uow.outbox.get("c") is None
-        assert [m.id for m in uow.outbox.pending()] == ["b"]
+        assert [m.id for m in uow.outbox.list(status=OutboxStatus.PENDING)] == ["b"]

@@ -11,7 +11,7 @@ import coachcore
 from backends import Backend, SqlBackend
 from coachcore import SessionStatus
 from coachcore.adapters.clock import FixedClock
-from coachcore.domain.enums import OutboxChannel
+from coachcore.domain.enums import OutboxChannel, OutboxStatus
 from coachcore.errors import Forbidden, NotFound
 from privacy_kit import KEY_A, open_with_keys, raw_text
 from world import World
@@ -110,14 +110,16 @@ def test_erasure_is_idempotent(world: World) -> None:
     first = world.sys.privacy.erase(h["member"])
     calls = list(world.core.calendar.calls)  # type: ignore[attr-defined]
     with world.core.store.unit_of_work(write=False) as uow:
-        queued = len(uow.outbox.pending()) + len(uow.notifications.for_recipient(h["coach"]))
+        queued = len(uow.outbox.list(status=OutboxStatus.PENDING)) + len(
+            uow.notifications.list(recipient_id=h["coach"])
+        )
     world.clock.set(world.clock.now() + timedelta(days=1))
     assert world.sys.privacy.erase(h["member"]) == first
     assert world.core.calendar.calls == calls  # type: ignore[attr-defined]
     with world.core.store.unit_of_work(write=False) as uow:
-        assert len(uow.outbox.pending()) + len(uow.notifications.for_recipient(h["coach"])) == (
-            queued
-        )
+        assert len(uow.outbox.list(status=OutboxStatus.PENDING)) + len(
+            uow.notifications.list(recipient_id=h["coach"])
+        ) == (queued)
 
 
 def test_only_privacy_admins_erase_members(world: World) -> None:
@@ -165,7 +167,7 @@ def test_erasure_messages_are_a_no_op_for_adapters_without_erase_person(
     assert w.sys.outbox.pending() == [] and w.sys.outbox.failed() == []
     assert len(calendar.cancelled) == 1
     with w.core.store.unit_of_work(write=False) as uow:
-        channels = {m.channel for m in uow.outbox.pending()}
+        channels = {m.channel for m in uow.outbox.list(status=OutboxStatus.PENDING)}
     assert OutboxChannel.CALENDAR_ERASE not in channels
 
 

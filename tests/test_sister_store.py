@@ -102,8 +102,8 @@ def test_relationships_invitations_and_settings(backend: Backend) -> None:
         assert [r.id for r in uow.relationships.list(coach_id="coach")] == sorted(IDS)
         assert uow.relationships.list(coach_id="member") == []
         assert [i.id for i in uow.invitations.list(email="x@example.com")] == sorted(IDS[:3])
-        assert uow.invitations.get_by_token_hash("h1").id == IDS[1]  # type: ignore[union-attr]
-        assert uow.invitations.get_by_token_hash("nope") is None
+        assert uow.invitations.find(token_hash="h1").id == IDS[1]  # type: ignore[union-attr]
+        assert uow.invitations.find(token_hash="nope") is None
         settings = uow.session_settings.get("member")
         assert settings is not None and settings.shared_context == "ctx"
         assert settings.share_context_with_coach is False
@@ -181,9 +181,9 @@ def test_organizations_hub_audit_and_documents(backend: Backend) -> None:
     with core.store.unit_of_work(write=True) as uow:
         stored = uow.organizations.get("org")
         assert stored == org
-        assert uow.organization_memberships.find("org", "member").id == "m2"  # type: ignore[union-attr]
+        assert uow.organization_memberships.find(organization_id="org", user_id="member").id == "m2"  # type: ignore[union-attr]
         uow.organization_memberships.delete("m2")
-        assert uow.organization_memberships.find("org", "member") is None
+        assert uow.organization_memberships.find(organization_id="org", user_id="member") is None
         assert [m.id for m in uow.organization_memberships.list(user_id="coach")] == ["m1"]
         items = uow.action_items.list(member_id="member")
         assert [i.id for i in items] == sorted(IDS)
@@ -192,13 +192,13 @@ def test_organizations_hub_audit_and_documents(backend: Backend) -> None:
             (i for i in items if i.due_date < date(2030, 1, 1)), key=lambda i: (i.due_date, i.id)
         )
         assert [i.id for i in overdue] == [i.id for i in expected]
-        entries = uow.audit.list(entity_id="e")
+        entries = uow.audit.newest(entity_id="e")
         later = sorted((i for n, i in enumerate(IDS) if n % 2), reverse=True)
         earlier = sorted((i for n, i in enumerate(IDS) if not n % 2), reverse=True)
         assert [e.id for e in entries] == later + earlier
         first = next(e for e in entries if e.id == IDS[0])
         assert first.details == {"n": 0, "tags": ["a"], "nested": {"k": None}}
-        assert [e.id for e in uow.audit.list(since=T0 + timedelta(seconds=1), limit=2)] == later[:2]
+        assert [e.id for e in uow.audit.newest(since=T0 + timedelta(seconds=1), limit=2)] == later[:2]
         assert uow.document_contents.get("d1") == DocumentContent(
             document_id="d1", data=b"\x00\xff\x01"
         )

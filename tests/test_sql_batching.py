@@ -1,5 +1,5 @@
-"""The SQL store's fast paths: inserts held back and sent together, look-ups
-remembered within a unit of work, deliveries recorded in one statement."""
+"""The SQL unit of work: inserts held back and sent together, updates that
+compare and set the row's version, deliveries recorded by their lease."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from coachcore import Role
 from coachcore.adapters.sqlalchemy.tables import UTCDateTime
 from coachcore.domain.entities import OutboxMessage, User
 from coachcore.domain.enums import OutboxChannel, OutboxStatus
-from coachcore.domain.rules import SchedulingRules
 from coachcore.errors import Conflict, NotFound
 
 
@@ -52,7 +51,7 @@ def _user_ids(sql: SqlBackend) -> list[str]:
 
 def test_held_back_inserts_land_at_commit_in_order(sql: SqlBackend) -> None:
     with sql.store.unit_of_work(write=True) as uow:
-        uow.defer_inserts()
+        uow.hold_inserts()
         for uid in ("b", "a", "c"):
             uow.users.add(_user(uid, f"{uid}@example.com"))
         uow.outbox.add(_message("m1", "k1"))
@@ -64,9 +63,9 @@ def test_held_back_inserts_land_at_commit_in_order(sql: SqlBackend) -> None:
 
 def test_a_statement_sends_the_held_back_rows_first(sql: SqlBackend) -> None:
     with sql.store.unit_of_work(write=True) as uow:
-        uow.defer_inserts()
+        uow.hold_inserts()
         uow.users.add(_user("a", "a@example.com"))
-        assert uow.users.get_by_email("a@example.com") == _user("a", "a@example.com")
+        assert uow.users.find(email="a@example.com") == _user("a", "a@example.com")
         assert uow.members.count_for_coach("nobody", active_only=False) == 0
         uow.users.add(_user("b", "b@example.com"))
         assert [u.id for u in uow.users.list()] == ["a", "b"]
@@ -81,7 +80,7 @@ def test_a_held_back_duplicate_is_a_conflict_and_nothing_is_written(
         uow.users.add(_user("a", "a@example.com"))
         uow.commit()
     with pytest.raises(Conflict), sql.store.unit_of_work(write=True) as uow:
-        uow.defer_inserts()
+        uow.hold_inserts()
         uow.users.add(_user("b", "b@example.com"))
         uow.users.add(_user("a", "other@example.com"))  # reported later, not here
         if where == "statement":
@@ -92,7 +91,7 @@ def test_a_held_back_duplicate_is_a_conflict_and_nothing_is_written(
 
 def test_rolled_back_inserts_are_forgotten(sql: SqlBackend) -> None:
     with sql.store.unit_of_work(write=True) as uow:
-        uow.defer_inserts()
+        uow.hold_inserts()
         uow.users.add(_user("a", "a@example.com"))
         uow.rollback()
         uow.users.add(_user("b", "b@example.com"))
@@ -106,7 +105,7 @@ def test_the_claim_leaves_messages_leased_beyond_now_waiting(sql: SqlBackend) ->
         uow.outbox.add(_message("due", "k0"))
         uow.commit()
     with sql.store.unit_of_work(write=True) as uow:
-        uow.defer_inserts()
+        uow.hold_inserts()
         uow.outbox.add(_message("mine", "k1", lease))
         claimed = uow.outbox.claim_due(T0, lease, 10)
         assert [m.id for m in claimed] == ["due"]
@@ -115,69 +114,71 @@ def test_the_claim_leaves_messages_leased_beyond_now_waiting(sql: SqlBackend) ->
         assert [m.id for m in claimed] == ["unleased"]
         uow.commit()
     with sql.store.unit_of_work(write=False) as uow:
-        assert {m.id: m.claimed_until for m in uow.outbox.pending()} == {
+        assert {m.id: m.claimed_until for m in uow.outbox.list(status=OutboxStatus.PENDING)} == {
             "due": lease,
             "mine": lease,
             "unleased": lease,
         }
 
 
-def test_look_ups_are_remembered_until_a_write_or_a_lock(sql: SqlBackend) -> None:
-    with sql.store.unit_of_work(write=True) as uow:
-        uow.users.add(_user("coach", "c@example.com"))
-        assert uow.rules.get("coach") is None
-        uow.rules.put(SchedulingRules(coach_id="coach", max_sessions_per_day=3))
-        rules = uow.rules.get("coach")
-        assert rules is not None and rules.max_sessions_per_day == 3
-        assert uow.rules.get("coach") is rules
-        uow.rules.put(attrs.evolve(rules, max_sessions_per_day=4))
-        again = uow.rules.get("coach")
-        assert again is not None and again.max_sessions_per_day == 4
-        uow.lock_coach("coach")
-        assert uow.rules.get("coach") == again and uow.rules.get("coach") is not again
-        uow.commit()
-
-
-def test_a_lock_rereads_what_another_transaction_committed(sql: SqlBackend) -> None:
-    """PostgreSQL writes run at READ COMMITTED: after the coach's lock, a look-up
-    sees what the lock's previous holder committed."""
+def test_an_update_of_a_row_changed_meanwhile_is_a_conflict(sql: SqlBackend) -> None:
+    """Two units of work read one row; the second to write it gets Conflict and
+    writes nothing (PostgreSQL: READ COMMITTED writers run side by side)."""
     if sql.name != "postgresql":
         pytest.skip("SQLite write transactions are serial: nothing commits meanwhile")
     with sql.store.unit_of_work(write=True) as uow:
-        uow.users.add(_user("coach", "c@example.com"))
+        uow.users.add(_user("u", "u@example.com"))
         uow.commit()
+    with sql.store.unit_of_work(write=True) as late:
+        read = late.users.get("u")
+        assert read is not None
+        with sql.store.unit_of_work(write=True) as first:
+            mine = first.users.get("u")
+            assert mine is not None
+            first.users.update(attrs.evolve(mine, name="first"))
+            first.users.update(attrs.evolve(mine, name="first again"))  # its own write: fine
+            first.commit()
+        with pytest.raises(Conflict, match="changed meanwhile"):
+            late.users.update(attrs.evolve(read, name="late"))
+    with sql.store.unit_of_work(write=False) as uow:
+        kept = uow.users.get("u")
+        assert kept is not None and kept.name == "first again"
+
+
+def test_an_update_of_a_row_never_read_is_plain_and_a_missing_one_not_found(
+    sql: SqlBackend,
+) -> None:
     with sql.store.unit_of_work(write=True) as uow:
-        assert uow.rules.get("coach") is None
-        with sql.store.unit_of_work(write=True) as other:
-            other.rules.put(SchedulingRules(coach_id="coach", max_sessions_per_day=2))
-            other.commit()
-        assert uow.rules.get("coach") is None  # remembered
-        uow.lock_coach("coach")
-        fresh = uow.rules.get("coach")
-        assert fresh is not None and fresh.max_sessions_per_day == 2
+        uow.users.add(_user("u", "u@example.com"))
+        uow.users.update(attrs.evolve(_user("u", "u@example.com"), name="renamed"))
+        with pytest.raises(NotFound):
+            uow.users.update(_user("nobody", "n@example.com"))
+        uow.commit()
+    with sql.store.unit_of_work(write=False) as uow:
+        assert uow.users.get("u") == attrs.evolve(_user("u", "u@example.com"), name="renamed")
 
 
-def test_deliveries_are_recorded_in_one_statement(sql: SqlBackend) -> None:
+def test_deliveries_are_recorded_under_their_lease(sql: SqlBackend) -> None:
     lease = T0 + timedelta(minutes=5)
     with sql.store.unit_of_work(write=True) as uow:
         for i in range(3):
             uow.outbox.add(_message(f"m{i}", f"k{i}", lease))
         uow.commit()
-    sent = [_message("m0", "k0", lease), _message("m2", "k2", lease)]
+    sent = [_message("m0", "k0", lease), _message("m2", "k2", T0)]  # m2: another lease
     at = T0 + timedelta(seconds=1)
-    sql.store.record_deliveries(sent, at)
+    with sql.store.unit_of_work(write=True) as uow:
+        uow.outbox.mark_delivered(sent, at)
+        uow.commit()
     with sql.store.unit_of_work(write=False) as uow:
         done = [uow.outbox.get(f"m{i}") for i in range(3)]
     assert [m.status if m else None for m in done] == [
         OutboxStatus.DELIVERED,
         OutboxStatus.PENDING,
-        OutboxStatus.DELIVERED,
+        OutboxStatus.PENDING,
     ]
     assert done[0] == attrs.evolve(
         sent[0], status=OutboxStatus.DELIVERED, attempts=1, delivered_at=at, claimed_until=None
     )
-    with pytest.raises(NotFound):
-        sql.store.record_deliveries([_message("gone", "kx")], at)
 
 
 def test_a_booking_through_the_core_writes_everything_once(sql: SqlBackend) -> None:
@@ -192,9 +193,9 @@ def test_a_booking_through_the_core_writes_everything_once(sql: SqlBackend) -> N
     with sql.store.unit_of_work(write=False) as uow:
         assert uow.bookings.get(booking.id) == booking
         assert booking.session_id is not None and uow.sessions.get(booking.session_id)
-        assert len(uow.reminders.for_session(booking.session_id)) == 2
-        assert uow.outbox.pending() == []
-        assert len(uow.audit.list(entity_id=booking.id)) == 1
+        assert len(uow.reminders.list(session_id=booking.session_id)) == 2
+        assert uow.outbox.list(status=OutboxStatus.PENDING) == []
+        assert len(uow.audit.newest(entity_id=booking.id)) == 1
 
 
 @pytest.fixture
@@ -214,7 +215,7 @@ def test_followed_statements_all_go_through_sqlalchemy(
     sql: SqlBackend, followed: list[str]
 ) -> None:
     with pytest.raises(Conflict), sql.store.unit_of_work(write=True) as uow:
-        uow.defer_inserts()
+        uow.hold_inserts()
         uow.users.add(_user("a", "a@example.com"))
         assert uow.users.get("a") == _user("a", "a@example.com")
         uow.users.add(_user("b", "b@example.com"))
@@ -222,9 +223,6 @@ def test_followed_statements_all_go_through_sqlalchemy(
         uow.commit()
     assert followed.count("INSERT") == 2 and "SELECT" in followed
     assert _user_ids(sql) == []
-    with pytest.raises(NotFound):
-        sql.store.record_deliveries([_message("gone", "k")], T0)
-    assert followed[-1] == "UPDATE"
 
 
 def test_sqlite_datetimes_are_written_as_sqlalchemy_writes_them() -> None:

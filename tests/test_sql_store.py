@@ -15,7 +15,7 @@ from backends import T0, Backend, BackendPool, BackendUnavailable
 from coachcore import BookingStatus, Role, SessionStatus
 from coachcore.adapters.clock import FixedClock
 from coachcore.domain.entities import OutboxMessage, User
-from coachcore.domain.enums import OutboxChannel
+from coachcore.domain.enums import OutboxChannel, OutboxStatus
 from coachcore.errors import Conflict, SlotFull, StoreError
 from coachcore.plugins.hookspecs import hookimpl
 
@@ -166,7 +166,7 @@ def test_repositories_agree_on_order_and_duplicates(backend: Backend) -> None:
         listed = [u.id for u in uow.users.list()]
         assert listed == ["later", *sorted(ids)]
         assert uow.users.get("fresh") is None
-        assert uow.users.get_by_email("3@example.com").id == "_x"  # type: ignore[union-attr]
+        assert uow.users.find(email="3@example.com").id == "_x"  # type: ignore[union-attr]
 
 
 def test_leaving_without_commit_rolls_back(backend: Backend) -> None:
@@ -276,7 +276,7 @@ def test_unique_outbox_key_is_conflict_and_uow_stays_usable(backend: Backend) ->
         uow.outbox.add(attrs.evolve(message, id="m3", idempotency_key="k3"))
         uow.commit()
     with core.store.unit_of_work(write=False) as uow:
-        assert [m.id for m in uow.outbox.pending()] == ["m1", "m3"]
+        assert [m.id for m in uow.outbox.list(status=OutboxStatus.PENDING)] == ["m1", "m3"]
         assert uow.outbox.get("m1") == message
 
 
@@ -299,7 +299,7 @@ def test_host_connection_rollback_discards_coachcore_writes(sql_url: str) -> Non
             core.close()
         check = SqlStore(engine)
         with check.unit_of_work(write=False) as uow:
-            assert uow.users.get_by_email("host-tx@example.com") is None
+            assert uow.users.find(email="host-tx@example.com") is None
     finally:
         engine.dispose()
 
@@ -313,7 +313,7 @@ def test_host_connection_commit_keeps_coachcore_writes(sql_url: str) -> None:
             core = coachcore.open(sql_url, plugins=[UseStore(SqlStore(conn))])
             core.system.users.create(name="Kept", email="host-kept@example.com", role=Role.COACH)
         with SqlStore(engine).unit_of_work(write=False) as uow:
-            assert uow.users.get_by_email("host-kept@example.com") is not None
+            assert uow.users.find(email="host-kept@example.com") is not None
     finally:
         engine.dispose()
 
@@ -350,7 +350,7 @@ def test_sqlite_pragmas_and_begin_immediate(tmp_path: Path) -> None:
     store = SqlStore.from_url(f"sqlite:///{tmp_path / 'p.db'}")
     try:
         with store.unit_of_work(write=True) as uow:
-            raw = uow._db.conn
+            raw = uow.db.conn
             assert raw.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert raw.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert raw.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000

@@ -1,6 +1,7 @@
 """The storage port: a unit of work holding one repository per entity.
 
-Contract shared by every store (the memory store is the executable spec):
+Contract shared by every store (the memory store is the executable spec, and
+:mod:`coachcore.testing.conformance` checks any store against it):
 
 - ``store.unit_of_work(write=...)`` returns a context manager; nothing is
   visible to others until ``commit()``; leaving the block without commit
@@ -8,17 +9,30 @@ Contract shared by every store (the memory store is the executable spec):
 - A write unit of work serializes booking decisions per coach: once
   ``lock_coach(coach_id)`` returns, no other unit of work can change that
   coach's sessions until this one ends.
-- ``get`` returns None for unknown ids; ``add`` of a duplicate unique key
-  raises ``coachcore.errors.Conflict``; stores translate their own errors.
-- Lists come back in a stable order (documented per method).
+- Every repository is described once, in :class:`UnitOfWork`'s annotations
+  (:class:`Described`: entity, key, list filters, order, unique keys); a store
+  builds its plain repositories (:class:`Repository`) from those descriptions
+  and writes by hand only the queries a description cannot express (the
+  Protocols below that extend :class:`Repository`).
+- ``get`` returns None for unknown keys; ``add`` of a duplicate unique key
+  raises ``coachcore.errors.Conflict`` (at ``add``, or at the next statement
+  or ``commit`` where the store holds inserts back, see :meth:`UnitOfWork.flush`).
+- ``update`` is a compare-and-set: it writes only if the stored item is still
+  the one this unit of work read, else raises ``Conflict`` ("changed
+  meanwhile") and writes nothing; so two concurrent transitions of one item
+  never both succeed.
 """
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
-from typing import Protocol
+from functools import cache
+from typing import Annotated, Protocol, TypeVar
+
+import attrs
 
 from coachcore.domain.audit import AuditEntry
 from coachcore.domain.documents import Document, DocumentContent
@@ -46,95 +60,86 @@ from coachcore.domain.relations import (
 )
 from coachcore.domain.rules import DateOverride, SchedulingRules, WaitlistEntry
 
+E = typing.TypeVar("E")
+T = TypeVar("T")
 
-class UserRepository(Protocol):
-    def add(self, user: User) -> None: ...
-    def update(self, user: User) -> None: ...
-    def get(self, user_id: str) -> User | None: ...
-    def get_by_email(self, email: str) -> User | None: ...
-    def list(self, *, role: str | None = None) -> Sequence[User]:
-        """Users ordered by creation time, then id."""
+Occupancy = tuple[Sequence[int], Sequence[int], Sequence[int]]
+"""A coach's occupied intervals as three columns in (start, duration) order:
+starts in microseconds since the epoch, durations in minutes, and how many
+non-cancelled sessions hold each interval."""
+
+
+@attrs.frozen
+class Described:
+    """How a repository stores and lists its entity.
+
+    :param entity: the attrs class stored.
+    :param table: the stored name (the SQL table's name without prefix).
+    :param key: the field ``get``, ``update`` and ``delete`` look up.
+    :param filters: the fields ``list`` may filter on by equality.
+    :param order: the fields ``list`` sorts by (strings compared byte-wise).
+    :param unique: the field groups that identify at most one item (``find``).
+    """
+
+    entity: type
+    table: str
+    key: str = "id"
+    filters: tuple[str, ...] = ()
+    order: tuple[str, ...] = ("created_at", "id")
+    unique: tuple[tuple[str, ...], ...] = ()
+
+
+class Repository(Protocol[E]):
+    """The plain operations every repository has, driven by its :class:`Described`."""
+
+    def add(self, item: E) -> None:
+        """Store a new item; a taken key or unique key is a ``Conflict``."""
+        ...
+
+    def update(self, item: E) -> None:
+        """Replace the stored item with the same key (compare-and-set, see the
+        module docstring); ``NotFound`` if there is none."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove the item with this key (nothing if there is none)."""
+        ...
+
+    def get(self, key: str) -> E | None: ...
+
+    def find(self, **unique: object) -> E | None:
+        """The item whose fields equal ``unique``, one of the declared unique keys."""
+        ...
+
+    def list(self, **filters: object) -> Sequence[E]:
+        """Items whose declared filter fields equal the given values (a None
+        value filters nothing), in the declared order."""
         ...
 
 
-class MemberRepository(Protocol):
-    def add(self, profile: MemberProfile) -> None: ...
-    def update(self, profile: MemberProfile) -> None: ...
-    def get(self, user_id: str) -> MemberProfile | None:
-        """The profile of the member with this user id."""
-        ...
-
-    def list(self, *, coach_id: str | None = None) -> Sequence[MemberProfile]:
-        """Profiles ordered by ``joined_at``, then id; all when coach_id is None."""
-        ...
-
+class MemberRepository(Repository[MemberProfile], Protocol):
     def count_for_coach(self, coach_id: str, *, active_only: bool) -> int: ...
 
 
-class CoachRepository(Protocol):
-    def add(self, profile: CoachProfile) -> None: ...
-    def update(self, profile: CoachProfile) -> None: ...
-    def get(self, user_id: str) -> CoachProfile | None: ...
-    def list(self) -> Sequence[CoachProfile]:
-        """Profiles ordered by creation time, then id."""
-        ...
-
-
-class WindowRepository(Protocol):
-    def add(self, window: AvailabilityWindow) -> None: ...
-    def update(self, window: AvailabilityWindow) -> None: ...
-    def delete(self, window_id: str) -> None: ...
-    def get(self, window_id: str) -> AvailabilityWindow | None: ...
-    def for_coach(self, coach_id: str) -> Sequence[AvailabilityWindow]:
-        """The coach's windows ordered by day_of_week, start_time."""
-        ...
-
-
-class BookingRepository(Protocol):
-    def add(self, booking: Booking) -> None: ...
-    def update(self, booking: Booking) -> None: ...
-    def get(self, booking_id: str) -> Booking | None: ...
-    def get_by_session(self, session_id: str) -> Booking | None: ...
-    def get_by_idempotency_key(self, member_id: str, key: str) -> Booking | None: ...
-    def list(
-        self, *, member_id: str | None = None, coach_id: str | None = None
-    ) -> Sequence[Booking]:
-        """Bookings ordered by start, then id, filtered by the given ids."""
-        ...
-
+class BookingRepository(Repository[Booking], Protocol):
     def confirmed_for_window(self, window_id: str, after: datetime) -> Sequence[Booking]:
-        """Confirmed bookings from this window starting after ``after``."""
+        """Confirmed bookings from this window starting after ``after``, by start, id."""
         ...
 
 
-class SessionRepository(Protocol):
-    def add(self, session: Session) -> None: ...
-    def update(self, session: Session) -> None: ...
-    def get(self, session_id: str) -> Session | None: ...
-    def list(
-        self,
-        *,
-        member_id: str | None = None,
-        coach_id: str | None = None,
-        coach_of_member: str | None = None,
-    ) -> Sequence[Session]:
-        """Sessions ordered by scheduled_at, then id.
-
-        ``coach_of_member`` keeps the sessions of members whose profile names
-        that coach, whoever the session's coach is.
-        """
+class SessionRepository(Repository[Session], Protocol):
+    def of_members_coached_by(self, coach_id: str) -> Sequence[Session]:
+        """Sessions of the members whose profile names this coach, whoever the
+        session's coach is, by scheduled_at, then id."""
         ...
 
     def occupying(self, coach_id: str, start: datetime, end: datetime) -> Sequence[Session]:
         """The coach's non-cancelled sessions starting in ``[start, end)``, by start."""
         ...
 
-    def occupancy(
-        self, coach_id: str, start: datetime, end: datetime
-    ) -> Sequence[tuple[datetime, int, int]]:
-        """``(scheduled_at, duration, how many)`` of the coach's non-cancelled
-        sessions starting in ``[start, end)``, one row per distinct pair, by
-        start then duration (what the slot engine needs, pre-counted)."""
+    def occupancy(self, coach_id: str, start: datetime, end: datetime) -> Occupancy:
+        """:data:`Occupancy` of the coach's non-cancelled sessions starting in
+        ``[start, end)``: what the slot engine indexes."""
         ...
 
     def count_upcoming(self, member_id: str, coach_id: str, after: datetime) -> int:
@@ -147,40 +152,14 @@ class SessionRepository(Protocol):
         ...
 
 
-class RatingRepository(Protocol):
-    def add(self, rating: Rating) -> None: ...
-    def update(self, rating: Rating) -> None: ...
-    def get_for_session(self, session_id: str) -> Rating | None: ...
-    def for_coach(self, coach_id: str) -> Sequence[Rating]: ...
-
-
-class CalendarEventRepository(Protocol):
-    def add(self, event: CalendarEvent) -> None: ...
-    def update(self, event: CalendarEvent) -> None: ...
-    def get(self, event_id: str) -> CalendarEvent | None: ...
-
-
-class ConversationRepository(Protocol):
-    def add(self, conversation: Conversation) -> None: ...
-    def get(self, conversation_id: str) -> Conversation | None: ...
+class ConversationRepository(Repository[Conversation], Protocol):
     def find_direct(self, user_a: str, user_b: str) -> Conversation | None: ...
     def for_user(self, user_id: str) -> Sequence[Conversation]:
         """Conversations the user takes part in, oldest first."""
         ...
 
 
-class NotificationRepository(Protocol):
-    def add(self, notification: Notification) -> None: ...
-    def update(self, notification: Notification) -> None: ...
-    def for_recipient(self, user_id: str) -> Sequence[Notification]:
-        """The user's notifications, oldest first."""
-        ...
-
-
-class ReminderRepository(Protocol):
-    def add(self, reminder: Reminder) -> None: ...
-    def update(self, reminder: Reminder) -> None: ...
-    def for_session(self, session_id: str) -> Sequence[Reminder]: ...
+class ReminderRepository(Repository[Reminder], Protocol):
     def due(self, now: datetime, limit: int) -> Sequence[Reminder]:
         """Pending reminders with ``due_at <= now``, oldest due first."""
         ...
@@ -190,48 +169,35 @@ class ReminderRepository(Protocol):
         ...
 
 
-class OutboxRepository(Protocol):
-    def add(self, message: OutboxMessage) -> None: ...
-    def update(self, message: OutboxMessage) -> None: ...
-    def get(self, message_id: str) -> OutboxMessage | None: ...
+class OutboxRepository(Repository[OutboxMessage], Protocol):
     def claim_due(
         self, now: datetime, lease_until: datetime, limit: int
     ) -> Sequence[OutboxMessage]:
-        """Pending messages due at ``now`` and not leased, leased until ``lease_until``.
-
-        Two concurrent callers never receive the same message.
-        """
+        """Pending messages due at ``now`` and not leased, leased until
+        ``lease_until``, oldest first. Two concurrent callers never receive the
+        same message."""
         ...
 
-    def pending(self) -> Sequence[OutboxMessage]: ...
-    def failed(self) -> Sequence[OutboxMessage]: ...
+    def mark_delivered(self, messages: Sequence[OutboxMessage], at: datetime) -> None:
+        """Record these claimed messages as delivered at ``at`` (one more attempt,
+        no lease, no error); a message another dispatcher claimed since, or
+        that is no longer pending, is left alone."""
+        ...
+
     def mentioning(self, text: str) -> Sequence[OutboxMessage]:
         """Messages of any status with ``text`` inside a string value of their
         payload, oldest first (erasure rewrites them; a rare, scanning call)."""
         ...
 
 
-class SchedulingRulesRepository(Protocol):
-    def get(self, coach_id: str) -> SchedulingRules | None: ...
-    def put(self, rules: SchedulingRules) -> None:
-        """Insert or replace the coach's rules."""
-        ...
-
-
-class DateOverrideRepository(Protocol):
-    def add(self, override: DateOverride) -> None: ...
-    def get(self, override_id: str) -> DateOverride | None: ...
-    def delete(self, override_id: str) -> None: ...
+class DateOverrideRepository(Repository[DateOverride], Protocol):
     def for_coach(self, coach_id: str, first: date, last: date) -> Sequence[DateOverride]:
         """The coach's overrides dated ``first`` .. ``last`` (inclusive), by date,
         start time, then id (whole-day blocks first)."""
         ...
 
 
-class WaitlistRepository(Protocol):
-    def add(self, entry: WaitlistEntry) -> None: ...
-    def update(self, entry: WaitlistEntry) -> None: ...
-    def get(self, entry_id: str) -> WaitlistEntry | None: ...
+class WaitlistRepository(Repository[WaitlistEntry], Protocol):
     def for_slot(self, coach_id: str, start: datetime, duration: int) -> Sequence[WaitlistEntry]:
         """Open (waiting or offered) entries of one slot, first come first."""
         ...
@@ -246,134 +212,15 @@ class WaitlistRepository(Protocol):
         """Offered entries whose hold ended at or before ``now``, oldest hold first."""
         ...
 
-    def list(
-        self, *, member_id: str | None = None, coach_id: str | None = None
-    ) -> Sequence[WaitlistEntry]:
-        """Entries by slot start, then joining time, then id."""
-        ...
 
-
-class RelationshipRepository(Protocol):
-    def add(self, relationship: CoachingRelationship) -> None: ...
-    def update(self, relationship: CoachingRelationship) -> None: ...
-    def get(self, relationship_id: str) -> CoachingRelationship | None: ...
-    def list(
-        self, *, coach_id: str | None = None, member_id: str | None = None
-    ) -> Sequence[CoachingRelationship]:
-        """Relationships ordered by created_at, then id, filtered by the given ids."""
-        ...
-
-
-class InvitationRepository(Protocol):
-    def add(self, invitation: Invitation) -> None: ...
-    def update(self, invitation: Invitation) -> None: ...
-    def get(self, invitation_id: str) -> Invitation | None: ...
-    def get_by_token_hash(self, token_hash: str) -> Invitation | None: ...
-    def list(
-        self, *, coach_id: str | None = None, email: str | None = None
-    ) -> Sequence[Invitation]:
-        """Invitations ordered by created_at, then id, filtered by coach and email."""
-        ...
-
-
-class InterestRepository(Protocol):
-    def add(self, interest: CoachingInterest) -> None: ...
-    def update(self, interest: CoachingInterest) -> None: ...
-    def get(self, interest_id: str) -> CoachingInterest | None: ...
-    def list(
-        self, *, member_id: str | None = None, status: str | None = None
-    ) -> Sequence[CoachingInterest]:
-        """Submissions ordered by created_at, then id, filtered by member and status."""
-        ...
-
-
-class SessionSettingsRepository(Protocol):
-    def add(self, settings: MemberSessionSettings) -> None: ...
-    def update(self, settings: MemberSessionSettings) -> None: ...
-    def get(self, member_id: str) -> MemberSessionSettings | None:
-        """The stored settings of the member with this user id (None: defaults)."""
-        ...
-
-
-class OrganizationRepository(Protocol):
-    def add(self, organization: Organization) -> None: ...
-    def update(self, organization: Organization) -> None: ...
-    def get(self, organization_id: str) -> Organization | None: ...
-    def list(self) -> Sequence[Organization]:
-        """Organizations ordered by created_at, then id."""
-        ...
-
-
-class OrganizationMembershipRepository(Protocol):
-    def add(self, membership: OrganizationMembership) -> None:
-        """A second membership of the same user in the same organization is a Conflict."""
-        ...
-
-    def update(self, membership: OrganizationMembership) -> None: ...
-    def delete(self, membership_id: str) -> None: ...
-    def get(self, membership_id: str) -> OrganizationMembership | None: ...
-    def find(self, organization_id: str, user_id: str) -> OrganizationMembership | None: ...
-    def list(
-        self, *, organization_id: str | None = None, user_id: str | None = None
-    ) -> Sequence[OrganizationMembership]:
-        """Memberships ordered by created_at, then id, filtered by the given ids."""
-        ...
-
-
-class ActionPlanRepository(Protocol):
-    def add(self, plan: ActionPlan) -> None: ...
-    def update(self, plan: ActionPlan) -> None: ...
-    def get(self, plan_id: str) -> ActionPlan | None: ...
-    def list(
-        self, *, member_id: str | None = None, coach_id: str | None = None
-    ) -> Sequence[ActionPlan]:
-        """Plans ordered by created_at, then id, filtered by the given ids."""
-        ...
-
-
-class ActionItemRepository(Protocol):
-    def add(self, item: ActionItem) -> None: ...
-    def update(self, item: ActionItem) -> None: ...
-    def get(self, item_id: str) -> ActionItem | None: ...
-    def list(
-        self,
-        *,
-        member_id: str | None = None,
-        coach_id: str | None = None,
-        plan_id: str | None = None,
-    ) -> Sequence[ActionItem]:
-        """Items ordered by created_at, then id, filtered by the given ids."""
-        ...
-
+class ActionItemRepository(Repository[ActionItem], Protocol):
     def overdue(self, today: date, *, member_id: str | None = None) -> Sequence[ActionItem]:
         """Open items due before ``today``, ordered by due_date, then id."""
         ...
 
 
-class QuickNoteRepository(Protocol):
-    def add(self, note: QuickNote) -> None: ...
-    def update(self, note: QuickNote) -> None: ...
-    def delete(self, note_id: str) -> None: ...
-    def get(self, note_id: str) -> QuickNote | None: ...
-    def list(
-        self, *, coach_id: str | None = None, member_id: str | None = None
-    ) -> Sequence[QuickNote]:
-        """Notes ordered by created_at, then id, filtered by the given ids."""
-        ...
-
-
-class SessionScoreRepository(Protocol):
-    def add(self, score: SessionScore) -> None: ...
-    def update(self, score: SessionScore) -> None: ...
-    def get(self, session_id: str) -> SessionScore | None: ...
-    def for_member(self, member_id: str) -> Sequence[SessionScore]:
-        """The member's scores ordered by scored_at, then session_id."""
-        ...
-
-
-class AuditRepository(Protocol):
-    def add(self, entry: AuditEntry) -> None: ...
-    def list(
+class AuditRepository(Repository[AuditEntry], Protocol):
+    def newest(
         self,
         *,
         entity_type: str | None = None,
@@ -392,60 +239,176 @@ class AuditRepository(Protocol):
         ...
 
 
-class DocumentRepository(Protocol):
-    def add(self, document: Document) -> None: ...
-    def update(self, document: Document) -> None: ...
-    def delete(self, document_id: str) -> None: ...
-    def get(self, document_id: str) -> Document | None: ...
-    def list(
-        self,
-        *,
-        member_id: str | None = None,
-        owner_id: str | None = None,
-        organization_id: str | None = None,
-    ) -> Sequence[Document]:
-        """Documents ordered by created_at, then id, filtered by the given ids."""
-        ...
-
-
-class DocumentContentRepository(Protocol):
-    def add(self, content: DocumentContent) -> None: ...
-    def get(self, document_id: str) -> DocumentContent | None: ...
-    def delete(self, document_id: str) -> None: ...
+_TIMES = ("created_at", "id")
 
 
 class UnitOfWork(Protocol):
-    users: UserRepository
-    members: MemberRepository
-    coaches: CoachRepository
-    windows: WindowRepository
-    bookings: BookingRepository
-    sessions: SessionRepository
-    ratings: RatingRepository
-    calendar_events: CalendarEventRepository
-    conversations: ConversationRepository
-    notifications: NotificationRepository
-    reminders: ReminderRepository
-    outbox: OutboxRepository
-    rules: SchedulingRulesRepository
-    overrides: DateOverrideRepository
-    waitlist: WaitlistRepository
-    relationships: RelationshipRepository
-    invitations: InvitationRepository
-    interests: InterestRepository
-    session_settings: SessionSettingsRepository
-    organizations: OrganizationRepository
-    organization_memberships: OrganizationMembershipRepository
-    action_plans: ActionPlanRepository
-    action_items: ActionItemRepository
-    quick_notes: QuickNoteRepository
-    session_scores: SessionScoreRepository
-    audit: AuditRepository
-    documents: DocumentRepository
-    document_contents: DocumentContentRepository
+    """The repositories, each described once, and the transaction's controls."""
+
+    users: Annotated[
+        Repository[User], Described(User, "users", filters=("role",), unique=(("email",),))
+    ]
+    members: Annotated[
+        MemberRepository,
+        Described(
+            MemberProfile,
+            "member_profiles",
+            key="user_id",
+            filters=("coach_id",),
+            order=("joined_at", "id"),
+        ),
+    ]
+    coaches: Annotated[
+        Repository[CoachProfile], Described(CoachProfile, "coach_profiles", key="user_id")
+    ]
+    windows: Annotated[
+        Repository[AvailabilityWindow],
+        Described(
+            AvailabilityWindow,
+            "availability_windows",
+            filters=("coach_id",),
+            order=("day_of_week", "start_time", "id"),
+        ),
+    ]
+    bookings: Annotated[
+        BookingRepository,
+        Described(
+            Booking,
+            "bookings",
+            filters=("member_id", "coach_id"),
+            order=("start", "id"),
+            unique=(("session_id",), ("member_id", "idempotency_key")),
+        ),
+    ]
+    sessions: Annotated[
+        SessionRepository,
+        Described(
+            Session, "sessions", filters=("member_id", "coach_id"), order=("scheduled_at", "id")
+        ),
+    ]
+    ratings: Annotated[
+        Repository[Rating],
+        Described(Rating, "ratings", filters=("coach_id",), unique=(("session_id",),)),
+    ]
+    calendar_events: Annotated[
+        Repository[CalendarEvent],
+        Described(CalendarEvent, "calendar_events", unique=(("session_id",),)),
+    ]
+    conversations: Annotated[ConversationRepository, Described(Conversation, "conversations")]
+    notifications: Annotated[
+        Repository[Notification],
+        Described(Notification, "notifications", filters=("recipient_id",)),
+    ]
+    reminders: Annotated[
+        ReminderRepository,
+        Described(Reminder, "reminders", filters=("session_id",), order=("due_at", "id")),
+    ]
+    outbox: Annotated[
+        OutboxRepository,
+        Described(OutboxMessage, "outbox", filters=("status",), unique=(("idempotency_key",),)),
+    ]
+    rules: Annotated[
+        Repository[SchedulingRules],
+        Described(SchedulingRules, "scheduling_rules", key="coach_id", order=("coach_id",)),
+    ]
+    overrides: Annotated[
+        DateOverrideRepository,
+        Described(DateOverride, "date_overrides", filters=("coach_id",), order=("date", "id")),
+    ]
+    waitlist: Annotated[
+        WaitlistRepository,
+        Described(
+            WaitlistEntry,
+            "waitlist_entries",
+            filters=("member_id", "coach_id"),
+            order=("start", "position", "created_at", "id"),
+        ),
+    ]
+    relationships: Annotated[
+        Repository[CoachingRelationship],
+        Described(
+            CoachingRelationship, "coaching_relationships", filters=("coach_id", "member_id")
+        ),
+    ]
+    invitations: Annotated[
+        Repository[Invitation],
+        Described(
+            Invitation, "invitations", filters=("coach_id", "email"), unique=(("token_hash",),)
+        ),
+    ]
+    interests: Annotated[
+        Repository[CoachingInterest],
+        Described(CoachingInterest, "coaching_interests", filters=("member_id", "status")),
+    ]
+    session_settings: Annotated[
+        Repository[MemberSessionSettings],
+        Described(
+            MemberSessionSettings,
+            "member_session_settings",
+            key="member_id",
+            order=("member_id",),
+        ),
+    ]
+    organizations: Annotated[Repository[Organization], Described(Organization, "organizations")]
+    organization_memberships: Annotated[
+        Repository[OrganizationMembership],
+        Described(
+            OrganizationMembership,
+            "organization_memberships",
+            filters=("organization_id", "user_id"),
+            unique=(("organization_id", "user_id"),),
+        ),
+    ]
+    action_plans: Annotated[
+        Repository[ActionPlan],
+        Described(ActionPlan, "action_plans", filters=("member_id", "coach_id")),
+    ]
+    action_items: Annotated[
+        ActionItemRepository,
+        Described(ActionItem, "action_items", filters=("member_id", "coach_id", "plan_id")),
+    ]
+    quick_notes: Annotated[
+        Repository[QuickNote],
+        Described(QuickNote, "quick_notes", filters=("coach_id", "member_id")),
+    ]
+    session_scores: Annotated[
+        Repository[SessionScore],
+        Described(
+            SessionScore,
+            "session_scores",
+            key="session_id",
+            filters=("member_id",),
+            order=("scored_at", "session_id"),
+        ),
+    ]
+    audit: Annotated[
+        AuditRepository,
+        Described(AuditEntry, "audit_log", filters=("entity_id", "actor_id", "entity_type")),
+    ]
+    documents: Annotated[
+        Repository[Document],
+        Described(Document, "documents", filters=("member_id", "owner_id", "organization_id")),
+    ]
+    document_contents: Annotated[
+        Repository[DocumentContent],
+        Described(DocumentContent, "document_contents", key="document_id", order=("document_id",)),
+    ]
 
     def lock_coach(self, coach_id: str) -> None:
         """Serialize this coach's booking decisions until the unit of work ends."""
+        ...
+
+    def hold_inserts(self) -> None:
+        """Allow the store to hold the rows added from now on back until the
+        next statement, :meth:`flush` or :meth:`commit`, to insert them
+        together; a duplicate key then raises ``Conflict`` there rather than
+        from ``add`` (for units of work that never go on after a Conflict).
+        A store that writes at once does nothing."""
+        ...
+
+    def flush(self) -> None:
+        """Send the rows held back (see :meth:`hold_inserts`) now, so that a
+        ``Conflict`` they cause is raised here."""
         ...
 
     def commit(self) -> None: ...
@@ -460,3 +423,16 @@ class Store(Protocol):
 
     def unit_of_work(self, *, write: bool) -> AbstractContextManager[UnitOfWork]: ...
     def close(self) -> None: ...
+
+
+@cache
+def repositories() -> dict[str, tuple[Described, type]]:
+    """Each repository's name, description and Protocol, read from
+    :class:`UnitOfWork`'s annotations (the one list of repositories)."""
+    found: dict[str, tuple[Described, type]] = {}
+    hints = typing.get_type_hints(UnitOfWork, include_extras=True)
+    for name, hint in hints.items():
+        if typing.get_origin(hint) is Annotated:
+            protocol, described = typing.get_args(hint)[:2]
+            found[name] = (described, protocol)
+    return found

@@ -97,7 +97,7 @@ class Audit(UseCases):
         def run(tx: Tx) -> list[AuditEntry]:
             tx.actor.require("audit:read")
             return list(
-                tx.uow.audit.list(
+                tx.uow.audit.newest(
                     entity_type=etype,
                     entity_id=eid,
                     actor_id=actor,

@@ -19,7 +19,7 @@ from coachcore.scheduling.slots import (
 from coachcore.services import effects, lookups
 from coachcore.services.context import Tx, UseCases, new_id
 from coachcore.services.sessions import duration_of
-from coachcore.services.slots import coach_available_slots, listing_reads
+from coachcore.services.slots import coach_available_slots
 
 _UNSET: Any = object()
 MAX_RANGE_DAYS = 366
@@ -35,7 +35,7 @@ def _validated(window: AvailabilityWindow) -> AvailabilityWindow:
 
 
 def _check_overlap(tx: Tx, window: AvailabilityWindow) -> None:
-    for other in tx.uow.windows.for_coach(window.coach_id):
+    for other in tx.uow.windows.list(coach_id=window.coach_id):
         if other.id != window.id and other.is_active and window.overlaps(other):
             raise Conflict(
                 "This window overlaps another window of the coach",
@@ -179,7 +179,7 @@ class Availability(UseCases):
         def run(tx: Tx) -> list[AvailabilityWindow]:
             tx.actor.require("availability:read")
             coach = lookups.coach(tx.uow, owner or tx.actor.user_id)
-            return list(tx.uow.windows.for_coach(coach.user_id))
+            return list(tx.uow.windows.list(coach_id=coach.user_id))
 
         return self._rt.read(self._actor, run)
 
@@ -215,4 +215,4 @@ class Availability(UseCases):
                 tx.uow, coach, first, last, minutes, tx.now, step, viewer, tx.actor.user_id
             )
 
-        return self._rt.read(self._actor, run, lambda uow: listing_reads(uow, owner, first, last))
+        return self._rt.read(self._actor, run)

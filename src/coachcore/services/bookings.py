@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, NoReturn
 
@@ -11,10 +10,8 @@ import attrs
 from coachcore.domain import checks
 from coachcore.domain.entities import Booking, User
 from coachcore.domain.enums import BookingStatus, NotificationKind
-from coachcore.domain.rules import WaitlistEntry
 from coachcore.errors import SLOT_FULL_MESSAGE, BusinessRuleViolation, Conflict, Forbidden, SlotFull
 from coachcore.policies.roles import Actor
-from coachcore.ports.storage import UnitOfWork
 from coachcore.scheduling.calendar import DAY_FULL
 from coachcore.scheduling.slots import SlotState, zone_of
 from coachcore.services import effects, lookups, sessions, waitlist
@@ -108,7 +105,7 @@ def book(
     profile = lookups.member(tx.uow, member_id)
     check_booker(tx, profile, checks.identifier("coach_id", coach_id))
     if key is not None:
-        existing = tx.uow.bookings.get_by_idempotency_key(profile.user_id, key)
+        existing = tx.uow.bookings.find(member_id=profile.user_id, idempotency_key=key)
         if existing is not None:
             if (existing.coach_id, existing.start, existing.duration) != (
                 coach_id,
@@ -123,11 +120,7 @@ def book(
     if start <= tx.now:
         raise BusinessRuleViolation("The requested time is in the past")
     tx.uow.lock_coach(coach.id)
-
-    def waiting() -> Sequence[WaitlistEntry]:
-        return uow.waitlist.for_slot(coach.id, start, duration)
-
-    check = slot_at(uow, coach, start, duration, tx.now, member.id, along=(waiting,))
+    check = slot_at(uow, coach, start, duration, tx.now, member.id)
     booking = _new_booking(tx, member, coach, start, duration, notes, key)
     try:
         state = _require_seat(check, start, duration)
@@ -135,7 +128,7 @@ def book(
     except SlotFull as full:
         _reject(tx, booking, full.message)
     # Read before writing: a store that holds inserts back sends them together.
-    entries = waiting()
+    entries = uow.waitlist.for_slot(coach.id, start, duration)
     confirmed = _confirm(tx, booking, coach, member, state)
     waitlist.mark_booked(tx, confirmed, entries)
     return confirmed
@@ -198,16 +191,7 @@ class Bookings(UseCases):
         def run(tx: Tx) -> Booking:
             return book(tx, coach_id, member_id, moment, minutes, notes, key)
 
-        def first_reads(uow: UnitOfWork) -> Sequence[Callable[[], object]]:
-            return (
-                lambda: uow.members.get(member_id),
-                lambda: uow.users.get(member_id),
-                lambda: uow.users.get(coach_id),
-                lambda: uow.coaches.get(coach_id),
-                lambda: key is not None and uow.bookings.get_by_idempotency_key(member_id, key),
-            )
-
-        return self._rt.write(self._actor, run, first_reads)
+        return self._rt.write(self._actor, run)
 
     def get(self, booking_id: Any) -> Booking:
         def run(tx: Tx) -> Booking:

@@ -19,7 +19,7 @@ _UNSET: Any = object()
 def with_stats(uow: UnitOfWork, profile: CoachProfile) -> CoachProfile:
     """The profile with member count, free capacity and average rating filled in."""
     count = uow.members.count_for_coach(profile.user_id, active_only=True)
-    ratings = [r.rating for r in uow.ratings.for_coach(profile.user_id)]
+    ratings = [r.rating for r in uow.ratings.list(coach_id=profile.user_id)]
     return attrs.evolve(
         profile,
         current_member_count=count,

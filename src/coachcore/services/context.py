@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
@@ -22,21 +22,11 @@ WRITE_ATTEMPTS = 3
 
 
 def new_id() -> str:
-    """A fresh entity id or idempotency key (UUID4, never derived from data).
+    """A fresh entity id or idempotency key (UUID4, never derived from data)."""
+    return str(uuid.uuid4())
 
-    The same text as ``str(uuid.uuid4())`` (122 random bits from ``os.urandom``,
-    version 4, RFC 4122 variant), made without the ``UUID`` object.
-    """
-    h = os.urandom(16).hex()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
-
-
-_VARIANT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
 
 Fresh = tuple[OutboxMessage, Any]
-FirstReads = Callable[[UnitOfWork], Sequence[Callable[[], object]]]
-"""The look-ups a write use case starts with, given its unit of work (see
-:meth:`Runtime.write`)."""
 """An outbox message written by the running use case, with the entity its
 payload was made from (or None when the payload is the whole message)."""
 
@@ -166,14 +156,10 @@ class Runtime:
             raise Forbidden("This user is deactivated")
         return Actor(user.id, user.role, self.roles.permissions(user.role))
 
-    def read(
-        self, actor_id: str, use_case: Callable[[Tx], T], ahead: FirstReads | None = None
-    ) -> T:
+    def read(self, actor_id: str, use_case: Callable[[Tx], T]) -> T:
         """Run a query in a read-only unit of work; the sensitive reads it noted
-        (``Tx.reads``) are then appended to the audit log in a short write.
-        ``ahead``: as for :meth:`write`."""
+        (``Tx.reads``) are then appended to the audit log in a short write."""
         with self.store.unit_of_work(write=False) as uow:
-            _read_first(uow, actor_id, ahead)
             tx = Tx(uow, self.actor(uow, actor_id), self.now())
             result = use_case(tx)
         if tx.reads:
@@ -183,9 +169,7 @@ class Runtime:
                 uow.commit()
         return result
 
-    def write(
-        self, actor_id: str, use_case: Callable[[Tx], T], ahead: FirstReads | None = None
-    ) -> T:
+    def write(self, actor_id: str, use_case: Callable[[Tx], T]) -> T:
         """Run a command in one unit of work, commit, then deliver side effects.
 
         A unit of work the store reports as retryable (a serialization failure
@@ -198,13 +182,10 @@ class Runtime:
         other due ones (retries) are claimed just before commit, and both are
         handed to the dispatcher, which delivers them after commit and records
         the outcome.
-
-        ``ahead`` names the look-ups the use case starts with: a store that can
-        reads them in one round trip with the actor (see :func:`read_ahead`).
         """
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
-                result, failure, handover = self._write_once(actor_id, use_case, ahead)
+                result, failure, handover = self._write_once(actor_id, use_case)
                 break
             except StoreError as error:
                 retryable = isinstance(error.details, dict) and error.details.get("retryable")
@@ -225,15 +206,14 @@ class Runtime:
         return result  # type: ignore[no-any-return]
 
     def _write_once(
-        self, actor_id: str, use_case: Callable[[Tx], T], ahead: FirstReads | None
+        self, actor_id: str, use_case: Callable[[Tx], T]
     ) -> tuple[Any, CoachCoreError | None, tuple[list[Fresh], list[OutboxMessage]] | None]:
         failure: CoachCoreError | None = None
         result: Any = None
         handover = None
         outbox = self.outbox if self.store.dispatch_on_commit else None
         with self.store.unit_of_work(write=True) as uow:
-            _defer_inserts(uow)
-            _read_first(uow, actor_id, ahead)
+            uow.hold_inserts()
             tx = Tx(uow, self.actor(uow, actor_id), self.now())
             if outbox is not None:
                 tx.lease_until = outbox.lease_until(tx.now)
@@ -245,44 +225,10 @@ class Runtime:
             if outbox is None:
                 uow.commit()
             else:
-                others = commit_after(uow, lambda: outbox.claim_others(uow, tx.now))
+                others = outbox.claim_others(uow, tx.now)
+                uow.commit()
                 handover = (tx.fresh, others)
         return result, failure, handover
-
-
-def _read_first(uow: UnitOfWork, actor_id: str, ahead: FirstReads | None) -> None:
-    """Read the acting user ahead with the look-ups ``ahead`` names, if any."""
-    if ahead is not None:
-        read_ahead(uow, lambda: uow.users.get(actor_id), *ahead(uow))
-
-
-def read_ahead(uow: UnitOfWork, *reads: Callable[[], object]) -> None:
-    """Name the repository look-ups a use case makes next, so that a store
-    that can (PostgreSQL) sends them together, in one round trip; the
-    look-ups are then made as usual. Elsewhere nothing happens."""
-    ahead = getattr(uow, "read_ahead", None)
-    if ahead is not None:
-        ahead(*reads)
-
-
-def commit_after(uow: UnitOfWork, last: Callable[[], T]) -> T:
-    """``last()``, then commit: a store that can (PostgreSQL) sends both in one
-    round trip (``last`` is then a claim of a single statement)."""
-    together = getattr(uow, "commit_after", None)
-    if together is not None:
-        return together(last)  # type: ignore[no-any-return]
-    answer = last()
-    uow.commit()
-    return answer
-
-
-def _defer_inserts(uow: UnitOfWork) -> None:
-    """Let a store that can (the SQL store) insert the use case's rows together:
-    a use case never goes on after a Conflict, so it may surface at the next
-    statement or the commit instead of at ``add``."""
-    defer = getattr(uow, "defer_inserts", None)
-    if defer is not None:
-        defer()
 
 
 class UseCases:

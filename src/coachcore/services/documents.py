@@ -34,7 +34,8 @@ def _facts(tx: Tx, member_id: str | None, organization_id: str | None) -> dict[s
         profile = tx.uow.members.get(member_id)
         coached = profile is not None and coaches(tx.uow, actor, profile)
     joined = organization_id is not None and (
-        tx.uow.organization_memberships.find(organization_id, actor) is not None
+        tx.uow.organization_memberships.find(organization_id=organization_id, user_id=actor)
+        is not None
     )
     return {"coaches": coached, "in_organization": joined}
 

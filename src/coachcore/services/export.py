@@ -24,7 +24,7 @@ def member_export(tx: Tx, member_id: str) -> MemberExport:
     profile = lookups.member(uow, user.id)
     coach = None if profile.coach_id is None else uow.users.get(profile.coach_id)
     sessions = list(uow.sessions.list(member_id=user.id))
-    ratings = [r for r in (uow.ratings.get_for_session(s.id) for s in sessions) if r is not None]
+    ratings = [r for r in (uow.ratings.find(session_id=s.id) for s in sessions) if r is not None]
     documents = {d.id: d for d in uow.documents.list(member_id=user.id)}
     documents.update({d.id: d for d in uow.documents.list(owner_id=user.id)})
     export = MemberExport(
@@ -37,7 +37,7 @@ def member_export(tx: Tx, member_id: str) -> MemberExport:
         bookings=list(uow.bookings.list(member_id=user.id)),
         ratings=ratings,
         waitlist=list(uow.waitlist.list(member_id=user.id)),
-        notifications=list(uow.notifications.for_recipient(user.id)),
+        notifications=list(uow.notifications.list(recipient_id=user.id)),
         conversations=list(uow.conversations.for_user(user.id)),
         relationships=list(uow.relationships.list(member_id=user.id)),
         invitations=list(uow.invitations.list(email=user.email)),
@@ -46,7 +46,7 @@ def member_export(tx: Tx, member_id: str) -> MemberExport:
         organizations=list(uow.organization_memberships.list(user_id=user.id)),
         action_plans=list(uow.action_plans.list(member_id=user.id)),
         action_items=list(uow.action_items.list(member_id=user.id)),
-        scores=list(uow.session_scores.for_member(user.id)),
+        scores=list(uow.session_scores.list(member_id=user.id)),
         # a member never sees a coach's private notes, not even in their export
         quick_notes=[]
         if tx.actor.user_id == user.id
@@ -62,7 +62,7 @@ def _with_audit(tx: Tx, export: MemberExport) -> MemberExport:
     record it holds, oldest first."""
     entries: dict[str, AuditEntry] = {}
     member = export.user.id
-    for entry in tx.uow.audit.list(actor_id=member, limit=ALL):
+    for entry in tx.uow.audit.newest(actor_id=member, limit=ALL):
         entries[entry.id] = entry
     for entry in tx.uow.audit.about({member, *_record_ids(export)}):
         entries[entry.id] = entry

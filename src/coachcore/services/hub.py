@@ -451,7 +451,7 @@ class Scores(UseCases):
             elif previous is _UNSET:
                 earlier = [
                     s
-                    for s in tx.uow.session_scores.for_member(session.member_id)
+                    for s in tx.uow.session_scores.list(member_id=session.member_id)
                     if (s.scored_at, s.session_id) < (session.scheduled_at, session.id)
                 ]
                 before = earlier[-1].current_score if earlier else None
@@ -506,6 +506,6 @@ class Scores(UseCases):
             who = member or tx.actor.user_id
             lookups.member(tx.uow, who)
             policy.check_view_member_records(tx.actor, who, _coaches(tx, who))
-            return Progress(member_id=who, scores=tuple(tx.uow.session_scores.for_member(who)))
+            return Progress(member_id=who, scores=tuple(tx.uow.session_scores.list(member_id=who)))
 
         return self._rt.read(self._actor, run)

@@ -48,6 +48,6 @@ class Notifications(UseCases):
             tx.actor.require("notifications:read")
             if wanted not in (None, tx.actor.user_id) and not tx.actor.sees_all:
                 raise Forbidden("You may only read your own notifications")
-            return list(tx.uow.notifications.for_recipient(wanted or tx.actor.user_id))
+            return list(tx.uow.notifications.list(recipient_id=wanted or tx.actor.user_id))
 
         return self._rt.read(self._actor, run)

@@ -67,7 +67,7 @@ def _token(value: Any) -> str:
 
 
 def _by_token(tx: Tx, token: str) -> Invitation:
-    found = tx.uow.invitations.get_by_token_hash(token_digest(token))
+    found = tx.uow.invitations.find(token_hash=token_digest(token))
     if found is None:
         raise NotFound("Invitation not found")
     return found
@@ -82,7 +82,7 @@ def _check_answerer(tx: Tx, invitation: Invitation) -> None:
 
 def _send(tx: Tx, invitation: Invitation, token: str, coach: User) -> None:
     """The invitation email, through the notifier (outbox), to the invitee's address."""
-    existing = tx.uow.users.get_by_email(invitation.email)
+    existing = tx.uow.users.find(email=invitation.email)
     lines = [
         f"{coach.name} invites you to coaching.",
         f"Your invitation code: {token}",
@@ -105,7 +105,7 @@ def _send(tx: Tx, invitation: Invitation, token: str, coach: User) -> None:
 
 def _member_for(tx: Tx, invitation: Invitation, name: Any, timezone: Any) -> User:
     """The invitee's user: the existing one with that address (a member), or a new member."""
-    existing = tx.uow.users.get_by_email(invitation.email)
+    existing = tx.uow.users.find(email=invitation.email)
     if existing is None:
         fallback = invitation.name or invitation.email.split("@", 1)[0]
         return new_user(

@@ -33,7 +33,9 @@ def _organization(uow: UnitOfWork, organization_id: Any) -> Organization:
 
 
 def _membership(tx: Tx, organization_id: str) -> OrganizationMembership | None:
-    return tx.uow.organization_memberships.find(organization_id, tx.actor.user_id)
+    return tx.uow.organization_memberships.find(
+        organization_id=organization_id, user_id=tx.actor.user_id
+    )
 
 
 def _admins(uow: UnitOfWork, organization_id: str) -> list[OrganizationMembership]:
@@ -259,7 +261,7 @@ class Organizations(UseCases):
     @staticmethod
     def _member(tx: Tx, organization_id: str, user_id: Any) -> OrganizationMembership:
         key = checks.identifier("user_id", user_id)
-        found = tx.uow.organization_memberships.find(organization_id, key)
+        found = tx.uow.organization_memberships.find(organization_id=organization_id, user_id=key)
         if found is None:
             raise NotFound(
                 "This user is not a member of the organization", details={"user_id": key}
@@ -278,7 +280,10 @@ class Organizations(UseCases):
         tx: Tx, organization_id: str, user_id: Any, role: OrganizationRole
     ) -> OrganizationMembership:
         user = lookups.active_user(tx.uow, user_id, "user_id")
-        if tx.uow.organization_memberships.find(organization_id, user.id) is not None:
+        if (
+            tx.uow.organization_memberships.find(organization_id=organization_id, user_id=user.id)
+            is not None
+        ):
             raise Conflict(
                 "This user already belongs to the organization", details={"user_id": user.id}
             )

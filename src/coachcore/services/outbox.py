@@ -193,18 +193,10 @@ class Dispatcher:
     def _record(self, outcomes: list[tuple[OutboxMessage, str | None]]) -> None:
         if not outcomes:
             return
-        # A store may record a batch of successes as one statement of its own.
-        record = getattr(self.store, "record_deliveries", None)
-        if record is not None and all(error is None for _, error in outcomes):
-            record([message for message, _ in outcomes], self.now())
-            return
         with self.store.unit_of_work(write=True) as uow:
             now = self.now()
-            # A store may record the deliveries in one statement (the SQL store does).
-            mark = getattr(uow.outbox, "mark_delivered", None)
-            if mark is not None:
-                mark([message for message, error in outcomes if error is None], now)
-                outcomes = [(message, error) for message, error in outcomes if error is not None]
+            uow.outbox.mark_delivered([m for m, error in outcomes if error is None], now)
+            outcomes = [(message, error) for message, error in outcomes if error is not None]
             for message, error in outcomes:
                 if _still_ours(uow.outbox.get(message.id), message):
                     uow.outbox.update(self._after(message, error, now))
@@ -252,11 +244,11 @@ class Outbox:
 
     def pending(self) -> list[OutboxMessage]:
         """Messages not yet delivered (including those waiting for a retry)."""
-        return self._rt.read(self._actor, lambda tx: self._list(tx, tx.uow.outbox.pending))
+        return self._rt.read(self._actor, lambda tx: self._list(tx, OutboxStatus.PENDING))
 
     def failed(self) -> list[OutboxMessage]:
         """Messages parked after ``max_attempts`` failures, with their last error."""
-        return self._rt.read(self._actor, lambda tx: self._list(tx, tx.uow.outbox.failed))
+        return self._rt.read(self._actor, lambda tx: self._list(tx, OutboxStatus.FAILED))
 
     def retry(self, message_id: Any) -> OutboxMessage:
         """Put a failed message back in the queue, due now."""
@@ -278,9 +270,9 @@ class Outbox:
         return self._rt.write(self._actor, run)
 
     @staticmethod
-    def _list(tx: Tx, rows: Callable[[], Any]) -> list[OutboxMessage]:
+    def _list(tx: Tx, status: OutboxStatus) -> list[OutboxMessage]:
         tx.actor.require("outbox:manage")
-        return list(rows())
+        return list(tx.uow.outbox.list(status=status))
 
 
 def _still_ours(current: OutboxMessage | None, claimed: OutboxMessage) -> bool:

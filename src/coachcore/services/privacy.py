@@ -46,7 +46,7 @@ def purge_batch(tx: Tx, days: int, limit: int) -> int:
         if not holds_notes(session):
             continue
         tx.uow.sessions.update(purge_notes(session, tx.now))
-        booking = tx.uow.bookings.get_by_session(session.id)
+        booking = tx.uow.bookings.find(session_id=session.id)
         if booking is not None and booking.member_notes is not None:
             tx.uow.bookings.update(erase_booking(booking, tx.now))
     return len(due)
@@ -89,7 +89,7 @@ def erase_member(tx: Tx, member_id: str) -> User:
     for session in uow.sessions.list(member_id=user.id):
         coaches.add(session.coach_id)
         uow.sessions.update(erase_session(session, tx.now))
-        rating = uow.ratings.get_for_session(session.id)
+        rating = uow.ratings.find(session_id=session.id)
         if rating is not None and rating.feedback is not None:
             uow.ratings.update(erase_rating(rating))
         event = uow.calendar_events.get(session.calendar_event_id)
@@ -101,7 +101,7 @@ def erase_member(tx: Tx, member_id: str) -> User:
         if booking.member_notes is not None:
             uow.bookings.update(erase_booking(booking, tx.now))
     for coach_id in sorted(coaches):  # "<name> is now your member": the name goes
-        for note in uow.notifications.for_recipient(coach_id):
+        for note in uow.notifications.list(recipient_id=coach_id):
             if note.kind == NotificationKind.MEMBER_ASSIGNED and user.name in note.body:
                 body = note.body.replace(user.name, ERASED_NAME)
                 uow.notifications.update(attrs.evolve(note, body=body))
@@ -118,7 +118,7 @@ def erase_member(tx: Tx, member_id: str) -> User:
         user.id,
         event_ids=event_ids,
         conversation_ids=[c.id for c in uow.conversations.for_user(user.id)],
-        notification_ids=[n.id for n in uow.notifications.for_recipient(user.id)],
+        notification_ids=[n.id for n in uow.notifications.list(recipient_id=user.id)],
     )
     return erased
 
@@ -157,7 +157,7 @@ def _erase_records_about(tx: Tx, user: User) -> None:
 def _silence_notifications(tx: Tx, recipient: str, user: User) -> None:
     """The recipient's notifications (stored and in the outbox) without their
     bodies, which may quote a coach's message, and without the member's address."""
-    for note in tx.uow.notifications.for_recipient(recipient):
+    for note in tx.uow.notifications.list(recipient_id=recipient):
         if note.body or note.recipient_email is not None:
             address = None if note.recipient_email is None else erased_email(user.id)
             tx.uow.notifications.update(attrs.evolve(note, body="", recipient_email=address))

@@ -31,7 +31,7 @@ def arm(tx: Tx, session: Session) -> None:
 
 def disarm(tx: Tx, session_id: str) -> None:
     """Cancel the session's pending reminders (cancel, complete, reschedule)."""
-    for reminder in tx.uow.reminders.for_session(session_id):
+    for reminder in tx.uow.reminders.list(session_id=session_id):
         if reminder.status == ReminderStatus.PENDING:
             tx.uow.reminders.update(attrs.evolve(reminder, status=ReminderStatus.CANCELLED))
 

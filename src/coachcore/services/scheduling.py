@@ -103,9 +103,14 @@ class Scheduling(UseCases):
             coach = lookups.coach(tx.uow, owner or tx.actor.user_id)
             access.check_own_coach(tx.actor, coach.user_id, "availability:write")
             tx.uow.lock_coach(coach.user_id)
-            current = rules_of(tx.uow, coach.user_id)
-            rules = attrs.evolve(current, updated_at=tx.now, **values)
-            tx.uow.rules.put(rules)
+            stored = tx.uow.rules.get(coach.user_id)
+            rules = attrs.evolve(
+                stored or rules_of(tx.uow, coach.user_id), updated_at=tx.now, **values
+            )
+            if stored is None:
+                tx.uow.rules.add(rules)
+            else:
+                tx.uow.rules.update(rules)
             effects.broadcast(tx, _changed(coach.user_id))
             return rules
 

@@ -125,7 +125,7 @@ def cancel(tx: Tx, session: Session, reason: str | None, *, notify_member: bool 
             attrs.evolve(event, status=CalendarEventStatus.CANCELLED, sequence=event.sequence + 1)
         )
     effects.cancel_event(tx, session.calendar_event_id)
-    booking = tx.uow.bookings.get_by_session(session.id)
+    booking = tx.uow.bookings.find(session_id=session.id)
     if booking is not None and booking.status == BookingStatus.CONFIRMED:
         tx.uow.bookings.update(
             attrs.evolve(booking, status=BookingStatus.CANCELLED, updated_at=tx.now)
@@ -270,7 +270,7 @@ class Sessions(UseCases):
             raise Forbidden("Missing permission sessions:read")
         if actor.can("sessions:write"):
             mine = {s.id: s for s in tx.uow.sessions.list(coach_id=actor.user_id)}
-            mine.update({s.id: s for s in tx.uow.sessions.list(coach_of_member=actor.user_id)})
+            mine.update({s.id: s for s in tx.uow.sessions.of_members_coached_by(actor.user_id)})
             rows = sorted(mine.values(), key=lambda s: (s.scheduled_at, s.id))
         else:
             rows = list(tx.uow.sessions.list(member_id=actor.user_id))
@@ -414,7 +414,7 @@ class Sessions(UseCases):
             tx.actor.require("ratings:write")
             if session.status != SessionStatus.COMPLETED:
                 raise BusinessRuleViolation("Only a completed session can be rated")
-            if session.rating is not None or tx.uow.ratings.get_for_session(session.id):
+            if session.rating is not None or tx.uow.ratings.find(session_id=session.id):
                 raise Conflict("This session has already been rated")
             tx.uow.ratings.add(
                 Rating(
@@ -462,7 +462,7 @@ def reschedule(
         )
         tx.uow.calendar_events.update(event)
         effects.upsert_event(tx, event)
-    booking = tx.uow.bookings.get_by_session(session.id)
+    booking = tx.uow.bookings.find(session_id=session.id)
     if booking is not None:
         coach = lookups.user(tx.uow, session.coach_id)
         zone = zone_of(coach.timezone)
@@ -473,7 +473,7 @@ def reschedule(
             for o in tx.uow.overrides.for_coach(coach.id, day, day)
             if o.kind == OverrideKind.EXTRA
         ]  # weekly windows first, as booking looks there first
-        windows = [*tx.uow.windows.for_coach(coach.id), *extra]
+        windows = [*tx.uow.windows.list(coach_id=coach.id), *extra]
         window = window_containing(windows, moved.scheduled_at, moved.duration, zone)
         tx.uow.bookings.update(
             attrs.evolve(

@@ -33,11 +33,11 @@ from coachcore.scheduling.slots import (
     slot_states_indexed,
     zone_of,
 )
-from coachcore.services.context import read_ahead
 
 # Sessions last at most a day (``Session.duration`` is validated to 1..1440
 # minutes), so one that starts earlier than this before a slot cannot reach it.
 LONGEST_SESSION = timedelta(minutes=1440)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 Occupancy = list[tuple[datetime, int, int]]
 S = TypeVar("S", AvailableSlot, SlotState)
@@ -66,12 +66,11 @@ def occupancy(
     """Seats taken by intervals starting in ``[low, high)``: non-cancelled
     sessions, plus seats the waitlist holds for anyone but ``member_id``, less
     one seat of ``leaving_out`` (the session being moved)."""
-    read_ahead(
-        uow,
-        lambda: uow.sessions.occupancy(coach_id, low, high),
-        lambda: uow.waitlist.holds(coach_id, low, high, now),
-    )
-    rows = list(uow.sessions.occupancy(coach_id, low, high))
+    starts, lengths, seats = uow.sessions.occupancy(coach_id, low, high)
+    rows = [
+        (_EPOCH + timedelta(microseconds=at), length, n)
+        for at, length, n in zip(starts, lengths, seats, strict=True)
+    ]
     holds = _holds(uow, coach_id, low, high, now, member_id)
     if not holds and leaving_out is None:
         return rows
@@ -127,16 +126,11 @@ def _kept_columns(
     member_id: str | None,
     leaving_out: tuple[datetime, int] | None,
 ) -> Columns | None:
-    """The store's own occupancy columns (``occupancy_arrays``: the memory store)
-    when they can be handed over as they are: nothing left out, no waitlist hold
-    to add; otherwise None."""
-    arrays = getattr(uow.sessions, "occupancy_arrays", None)
-    if arrays is None or leaving_out is not None:
+    """The store's occupancy columns when they can be handed over as they
+    are: nothing left out, no waitlist hold to add; otherwise None."""
+    if leaving_out is not None or _holds(uow, coach_id, low, high, now, member_id):
         return None
-    if _holds(uow, coach_id, low, high, now, member_id):
-        return None
-    columns: Columns = arrays(coach_id, low, high)
-    return columns
+    return uow.sessions.occupancy(coach_id, low, high)
 
 
 def _holds(
@@ -166,31 +160,6 @@ class _Plan:
     last: date
 
 
-def _calendar_reads(
-    uow: UnitOfWork, coach_id: str, first: date, last: date
-) -> tuple[Callable[[], object], ...]:
-    """The look-ups that build a coach's calendar between two local dates
-    (rules, date overrides, windows), for :func:`read_ahead`."""
-    return (
-        lambda: uow.rules.get(coach_id),
-        lambda: uow.overrides.for_coach(coach_id, first, last),
-        lambda: uow.windows.for_coach(coach_id),
-    )
-
-
-def listing_reads(
-    uow: UnitOfWork, coach_id: str, first: date, last: date
-) -> Sequence[Callable[[], object]]:
-    """The look-ups a listing of ``coach_id``'s slots between two local dates
-    starts with (the coach, their profile, then what :func:`_plan` loads before
-    the seats taken), for :func:`~coachcore.services.context.read_ahead`."""
-    return (
-        lambda: uow.users.get(coach_id),
-        lambda: uow.coaches.get(coach_id),
-        *_calendar_reads(uow, coach_id, first, last),
-    )
-
-
 def _plan(
     uow: UnitOfWork,
     coach: User,
@@ -208,7 +177,7 @@ def _plan(
     """
     zone = zone_of(coach.timezone)
     rules = rules_of(uow, coach.id)
-    windows = uow.windows.for_coach(coach.id)
+    windows = uow.windows.list(coach_id=coach.id)
     overrides = uow.overrides.for_coach(coach.id, first, last)
     calendar = BookingCalendar(zone, rules, now, overrides)
     extra = calendar.extra_windows()
@@ -323,7 +292,7 @@ def _windows_on(
 ) -> Iterator[list[AvailabilityWindow]]:
     """The coach's weekly windows on ``day``'s weekday, then (only if asked
     for) the extra hours of that date: where booking looks for a slot."""
-    weekly = [w for w in uow.windows.for_coach(coach_id) if w.day_of_week == weekday]
+    weekly = [w for w in uow.windows.list(coach_id=coach_id) if w.day_of_week == weekday]
     if weekly:
         yield weekly
     extra = calendar.extra_windows().get(day)
@@ -347,7 +316,6 @@ def slot_at(
     now: datetime,
     member_id: str | None = None,
     leaving_out: tuple[datetime, int] | None = None,
-    along: Sequence[Callable[[], object]] = (),
 ) -> SlotCheck:
     """The coach's grid slot starting exactly at ``start`` (state None if there is none).
 
@@ -356,11 +324,9 @@ def slot_at(
     ``LONGEST_SESSION`` + buffer before it, up to its end + buffer), and the
     whole local day's sessions when a daily limit is set. ``leaving_out`` is
     the ``(start, duration)`` of a session being moved: its seat is not counted.
-    ``along``: look-ups the caller makes next, read ahead with the slot's own.
     """
     zone = zone_of(coach.timezone)
     day = start.astimezone(zone).date()
-    read_ahead(uow, *_calendar_reads(uow, coach.id, day, day), *along)
     rules = rules_of(uow, coach.id)
     calendar = BookingCalendar(zone, rules, now, uow.overrides.for_coach(coach.id, day, day))
     if rules.max_sessions_per_day is not None:

@@ -31,7 +31,7 @@ def new_user(
     if not isinstance(role, str) or role not in roles:
         raise ValidationFailed("role: unknown role", details={"field": "role"})
     address = checks.email("email", email)
-    if tx.uow.users.get_by_email(address) is not None:
+    if tx.uow.users.find(email=address) is not None:
         raise Conflict("A user with this email already exists", details={"field": "email"})
     user = User(
         id=new_id(),
@@ -140,7 +140,7 @@ class Users(UseCases):
                 changes["name"] = checks.required_text("name", name, max_len=checks.MAX_NAME)
             if email is not _UNSET:
                 address = checks.email("email", email)
-                other = tx.uow.users.get_by_email(address)
+                other = tx.uow.users.find(email=address)
                 if other is not None and other.id != user.id:
                     raise Conflict("A user with this email already exists")
                 changes["email"] = address

@@ -45,7 +45,8 @@ _AS_IS = frozenset({str, int, float, bool, bytes, type(None), datetime, date})
 """Types stored as they are (checked by exact type: StrEnums are str subclasses)."""
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A field's value as stored: StrEnums as their value, tuples as lists."""
     if type(value) in _AS_IS:
         return value
     if isinstance(value, Enum):
@@ -65,7 +66,7 @@ def to_row(entity: Any) -> dict[str, Any]:
     row = {}
     for name in _stored_fields(type(entity)):
         value = getattr(entity, name)
-        row[name] = value if type(value) in _AS_IS else _plain(value)
+        row[name] = value if type(value) in _AS_IS else plain(value)
     if isinstance(entity, Conversation):
         direct = entity.kind == ConversationKind.DIRECT
         row["direct_key"] = direct_key(entity.participant_ids) if direct else None

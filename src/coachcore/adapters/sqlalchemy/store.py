@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Hashable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
 
-from coachcore.adapters.sqlalchemy.db import Db, is_retryable, translate, watched
+from coachcore.adapters.sqlalchemy.db import is_retryable, translate
 from coachcore.adapters.sqlalchemy.engines import (
     BEGIN_OPTION,
     create_store_engine,
@@ -27,7 +26,6 @@ from coachcore.adapters.sqlalchemy.engines import (
     is_sqlite,
     prepare_sqlite,
 )
-from coachcore.adapters.sqlalchemy.repos import delivered_update
 from coachcore.adapters.sqlalchemy.sealing import (
     RotationReport,
     Sealer,
@@ -39,8 +37,7 @@ from coachcore.adapters.sqlalchemy.sealing import (
 from coachcore.adapters.sqlalchemy.tables import DEFAULT_PREFIX, Tables, build_tables
 from coachcore.adapters.sqlalchemy.uow import SqlUnitOfWork
 from coachcore.adapters.sqlalchemy.versioning import ensure_current
-from coachcore.domain.entities import OutboxMessage
-from coachcore.errors import KeyMissing, NotFound, StoreError
+from coachcore.errors import KeyMissing, StoreError
 from coachcore.ports.cipher import Cipher
 
 
@@ -197,48 +194,6 @@ class SqlStore:
                     raise translate(exc) from exc
                 attempt += 1
                 time.sleep(0.05 * attempt)
-
-    def record_deliveries(self, messages: Sequence[OutboxMessage], at: datetime) -> None:
-        """Record successful deliveries, as ``uow.outbox.mark_delivered`` does,
-        in a transaction of its own made of that one statement: SQLite runs it
-        in autocommit mode, PostgreSQL in one round trip. ``NotFound`` if none
-        of the messages is stored."""
-        if not messages:
-            return
-        if isinstance(self._bind, Connection):  # the host's transaction: a savepoint
-            self._record_in_unit_of_work(messages, at)
-            return
-        if self._closed:
-            raise StoreError("This store is closed")
-        params: dict[str, Any] = {f"id_{i}": m.id for i, m in enumerate(messages)}
-        params["at"] = at
-        with self._lock:
-            try:
-                conn = self._bind.connect()
-            except sa.exc.SQLAlchemyError as exc:
-                raise translate(exc) from exc
-            try:
-                if watched(conn):  # those following the statements see them all
-                    conn.close()
-                    self._record_in_unit_of_work(messages, at)
-                    return
-                db = Db(conn, lambda: None, self._statements, self._sealer)
-                stmt = db.cached(
-                    ("delivered", len(messages)), lambda: self._delivered(len(messages))
-                )
-                if db.run_alone(stmt, params) == 0:
-                    raise NotFound("outbox message not found")
-            finally:
-                conn.close()
-
-    def _record_in_unit_of_work(self, messages: Sequence[OutboxMessage], at: datetime) -> None:
-        with self.unit_of_work(write=True) as uow:
-            uow.outbox.mark_delivered(messages, at)
-            uow.commit()
-
-    def _delivered(self, count: int) -> Any:
-        ids: list[Any] = [sa.bindparam(f"id_{i}") for i in range(count)]
-        return delivered_update(self.tables.outbox, ids)
 
     def _options(self, write: bool) -> dict[str, Any]:
         if self._sqlite:

@@ -84,6 +84,11 @@ def _when(name: str, nullable: bool = False) -> sa.Column[datetime]:
     return sa.Column(name, UTCDateTime(), nullable=nullable)
 
 
+def _version() -> sa.Column[int]:
+    """How often the row was updated: what ``update`` compares and sets."""
+    return sa.Column("version", sa.Integer(), nullable=False, server_default="0")
+
+
 def _ref(column: str, target: sa.Column[Any], nullable: bool = False) -> sa.Column[str]:
     """A reference checked at commit (deferred), so insertion order is free."""
     fk = sa.ForeignKey(target, deferrable=True, initially="DEFERRED")
@@ -147,7 +152,8 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
     md = sa.MetaData(schema=schema, naming_convention=NAMING)
 
     def table(name: str, *items: Any) -> sa.Table:
-        return sa.Table(f"{prefix}{name}", md, *items)
+        """A repository's table, with the version its updates compare and set."""
+        return sa.Table(f"{prefix}{name}", md, *items, _version())
 
     users = table(
         "users",
@@ -552,8 +558,9 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("document_id"),
     )
-    settings = table(
-        "settings",
+    settings = sa.Table(
+        f"{prefix}settings",
+        md,
         sa.Column("name", sa.String(64), primary_key=True),
         sa.Column("value", sa.Text(), nullable=False),
     )
