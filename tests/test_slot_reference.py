@@ -330,8 +330,13 @@ def test_grid_and_occupancy_index_agree_with_the_reference(sc: dict[str, Any]) -
             for o, d in whole
             if not (o == start and d == length)
         )
-        second = int(start.timestamp())
-        assert exact.check(second, length * 60, window.buffer_minutes * 60) == (seats, blocked)
+        # what slot_state_at asks the index: the slot's own interval, then the latest other end
+        start_us = int(start.timestamp()) * 1_000_000
+        buffer_us = window.buffer_minutes * 60_000_000
+        at = exact.interval_at(start_us, length)
+        limit = start_us + length * 60_000_000 + buffer_us
+        taken = 0 if at is None else exact.counts[at]
+        assert (taken, exact.latest_end(limit, at) > start_us - buffer_us) == (seats, blocked)
     assert len(index) == len(set(sc["occupied"]))
     tally: dict[tuple[datetime, int], int] = {}
     for key in sc["occupied"]:

@@ -43,7 +43,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from itertools import islice, repeat
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 import attrs
 import pendulum
@@ -81,16 +81,6 @@ class Occupied:
 
     start: datetime
     duration: int
-
-
-class Timed(Protocol):
-    """Anything with a start instant and a length in minutes (e.g. a Session)."""
-
-    @property
-    def scheduled_at(self) -> datetime: ...
-
-    @property
-    def duration(self) -> int: ...
 
 
 class _SlotFields(NamedTuple):
@@ -170,34 +160,6 @@ class OccupancyIndex:
             lengths.append(length)
             counts.append(run)
         self._build(starts, lengths, counts)
-
-    @classmethod
-    def from_timed(cls, rows: Iterable[Timed]) -> OccupancyIndex:
-        """Build from objects with ``scheduled_at`` and ``duration`` (sessions).
-
-        One pass that counts runs of equal ``(start, duration)``: a store returns
-        sessions sorted by start, so each distinct interval is one run.
-        """
-        starts: list[datetime] = []
-        lengths: list[int] = []
-        counts: list[int] = []
-        start, length, run = _EPOCH, -1, 0
-        for row in rows:
-            if row.scheduled_at == start and row.duration == length:
-                run += 1
-                continue
-            if run:
-                starts.append(start)
-                lengths.append(length)
-                counts.append(run)
-            start, length, run = row.scheduled_at, row.duration, 1
-        if run:
-            starts.append(start)
-            lengths.append(length)
-            counts.append(run)
-        index = cls.__new__(cls)
-        index._build(starts, lengths, counts)
-        return index
 
     @classmethod
     def from_counts(cls, rows: Iterable[tuple[datetime, int, int]]) -> OccupancyIndex:
@@ -299,18 +261,6 @@ class OccupancyIndex:
         hi = bisect_left(self.starts, before)
         return self.top2[hi] if self.top1_at[hi] == leaving_out else self.top1[hi]
 
-    def check(self, start: int, length: int, buffer: int) -> tuple[int, bool]:
-        """Seats taken by ``[start, start+length)`` and whether a buffer blocks it.
-
-        Arguments are in seconds (since the epoch for ``start``).
-        """
-        start_us = start * 1_000_000
-        at = self.seat_map(length // 60).get(start_us) if length % 60 == 0 else None
-        seats = 0 if at is None else self.counts[at]
-        buffer_us = buffer * 1_000_000
-        limit = start_us + length * 1_000_000 + buffer_us
-        return seats, self.latest_end(limit, at) > start_us - buffer_us
-
 
 def _listed(values: Sequence[int]) -> list[int]:
     """``values`` as a list (itself if it is one: the index never changes it)."""
@@ -320,16 +270,6 @@ def _listed(values: Sequence[int]) -> list[int]:
 def day_of_week(day: date) -> int:
     """0=Sunday .. 6=Saturday, as the seeds number weekdays."""
     return day.isoweekday() % 7
-
-
-def local_instant(day: date, minute: int, zone: tzinfo) -> datetime | None:
-    """The aware local datetime ``minute`` minutes into ``day``; None if it does not exist."""
-    naive = datetime.combine(day, time()) + timedelta(minutes=minute)
-    local = naive.replace(tzinfo=zone, fold=0)
-    back = local.astimezone(UTC).astimezone(zone)
-    if back.replace(tzinfo=None) != naive:
-        return None
-    return local
 
 
 def window_start(day: date, window: AvailabilityWindow, zone: tzinfo) -> datetime:
