@@ -6,7 +6,7 @@ occurrence), drops local times that do not survive the round trip through UTC
 (they do not exist), keeps slots that end inside the window and start after
 ``now``, and counts seats and buffers against every occupied interval, as
 ARCHITECTURE.md ("Semantics that the seeds leave open") decides. The engine
-(``coachcore.scheduling.slots``) takes integer shortcuts on days without an
+(``coachcore.scheduling.grid``) takes integer shortcuts on days without an
 offset change; this property says the shortcuts change nothing.
 """
 
@@ -24,16 +24,12 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from coachcore.domain.entities import AvailabilityWindow
-from coachcore.scheduling.slots import (
-    OccupancyIndex,
-    Occupied,
-    available_slots,
-    find_slot,
-    grid,
-    slot_state_at,
-    slot_states,
-    zone_of,
-)
+from coachcore.scheduling.grid import grid
+from coachcore.scheduling.listing import available_slots, slot_states
+from coachcore.scheduling.lookup import slot_state_at
+from coachcore.scheduling.occupancy import OccupancyIndex, Occupied
+from coachcore.scheduling.slots import find_slot
+from coachcore.scheduling.wallclock import zone_of
 
 ZONES = [
     "Europe/Berlin",

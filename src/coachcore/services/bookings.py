@@ -16,7 +16,8 @@ from coachcore.errors import SLOT_FULL_MESSAGE, BusinessRuleViolation, Conflict,
 from coachcore.policies.roles import Actor
 from coachcore.ports.storage import UnitOfWork
 from coachcore.scheduling.calendar import DAY_FULL
-from coachcore.scheduling.slots import SlotState, zone_of
+from coachcore.scheduling.slots import SlotState
+from coachcore.scheduling.wallclock import zone_of
 from coachcore.services import effects, lookups, sessions, waitlist
 from coachcore.services.booker import check_booker
 from coachcore.services.context import CommitThenRaise, Tx, UseCases, new_id
