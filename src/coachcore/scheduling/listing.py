@@ -40,7 +40,6 @@ class _Sweep:
         self.counts = index.counts
         self.top1, self.top1_at, self.top2 = index.top1, index.top1_at, index.top2
         self.seat_at = index.seat_map(duration)
-        self.back_to_back = (interval or duration) == duration
         self.ordered = True
         self.runs: list[Run] = []
         previous = NEVER
@@ -79,37 +78,6 @@ def _states(sweep: _Sweep) -> list[SlotState]:
         buffer_us = window.buffer_minutes * US_PER_MINUTE
         reach = length_us + buffer_us
         hi = sweep.first_candidate(run[0], reach)
-        if sweep.back_to_back and start_steps is local_steps:
-            # a steady day and step == duration: each slot ends where the next starts
-            moment = first_start + start_steps[0]
-            for start, local_step in zip(run, local_steps, strict=False):
-                limit = start + reach
-                while fenced[hi] < limit:
-                    hi += 1
-                at = seat_at.get(start)
-                if at is None:
-                    seats = 0
-                    blocked = top1[hi] > start - buffer_us
-                else:
-                    seats = counts[at]
-                    blocked = (top2[hi] if top1_at[hi] == at else top1[hi]) > start - buffer_us
-                end = moment + length
-                append(
-                    new(
-                        SlotState,
-                        (
-                            moment,
-                            end,
-                            first_local + local_step,
-                            window,
-                            seats,
-                            blocked,
-                            0 if blocked or seats >= capacity else capacity - seats,
-                        ),
-                    )
-                )
-                moment = end
-            continue
         for start, start_step, local_step in zip(run, start_steps, local_steps, strict=False):
             limit = start + reach
             while fenced[hi] < limit:

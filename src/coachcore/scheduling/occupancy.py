@@ -10,13 +10,14 @@ import operator
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from itertools import islice, repeat
+from itertools import groupby, islice, repeat
 
 import attrs
 
 from coachcore.domain.entities import AvailabilityWindow
 from coachcore.scheduling.wallclock import EPOCH, ONE_US, US_PER_MINUTE
 
+_START_AND_DURATION = operator.attrgetter("start", "duration")
 NEVER = -(1 << 62)  # an end before every instant (µs since the epoch)
 
 Columns = tuple[Sequence[int], Sequence[int], Sequence[int]]
@@ -41,23 +42,15 @@ class OccupancyIndex:
     """
 
     def __init__(self, occupied: Iterable[Occupied] = ()) -> None:
+        """Fold ``occupied`` (sorted by start, as stores return it) into runs of
+        equal ``(start, duration)``; unsorted input is merged by :meth:`_build_us`."""
         starts: list[datetime] = []
         lengths: list[int] = []
         counts: list[int] = []
-        start, length, run = EPOCH, -1, 0  # no real interval has length -1
-        for item in occupied:
-            if item.start == start and item.duration == length:
-                run += 1
-                continue
-            if run:
-                starts.append(start)
-                lengths.append(length)
-                counts.append(run)
-            start, length, run = item.start, item.duration, 1
-        if run:
+        for (start, length), same in groupby(occupied, key=_START_AND_DURATION):
             starts.append(start)
             lengths.append(length)
-            counts.append(run)
+            counts.append(sum(1 for _ in same))
         self._build(starts, lengths, counts)
 
     @classmethod
