@@ -44,7 +44,8 @@ from zoneinfo import ZoneInfo
 import coachcore
 from coachcore import Role
 from coachcore.adapters.clock import FixedClock
-from coachcore.scheduling.slots import AvailableSlot, zone_of
+from coachcore.scheduling.slots import AvailableSlot
+from coachcore.scheduling.wallclock import zone_of
 
 FIRST_DAY = date(2030, 3, 4)  # a Monday; 84 days reach past the March DST change
 DAYS = 84
@@ -301,7 +302,8 @@ def breakdown(work: Workload, repeat: int) -> dict[str, float]:
     from datetime import time as wall
 
     try:
-        from coachcore.scheduling.slots import OccupancyIndex, search_margin, slot_states_indexed
+        from coachcore.scheduling.listing import slot_states_indexed
+        from coachcore.scheduling.occupancy import OccupancyIndex, search_margin
         from coachcore.services.slots import coach_available_slots
     except ImportError:  # an older engine (for before/after comparisons)
         return {}
@@ -342,7 +344,7 @@ def breakdown(work: Workload, repeat: int) -> dict[str, float]:
     with store.unit_of_work(write=False) as uow:
         has_columns = hasattr(uow.sessions, "occupancy_arrays")
     if has_columns and hasattr(OccupancyIndex, "from_arrays"):
-        from coachcore.scheduling.slots import available_slots_indexed
+        from coachcore.scheduling.listing import available_slots_indexed
 
         columns = fetch_columns()
         parts["store: sessions.occupancy_arrays (columns)"] = fetch_columns

@@ -13,16 +13,11 @@ from typing import Any
 
 from hypothesis import given
 
-from coachcore.scheduling.slots import (
-    OccupancyIndex,
-    Occupied,
-    columns_of,
-    find_slot,
-    slot_state_among,
-    slot_state_at,
-    slot_states,
-    zone_of,
-)
+from coachcore.scheduling.listing import slot_states
+from coachcore.scheduling.lookup import slot_state_among, slot_state_at
+from coachcore.scheduling.occupancy import OccupancyIndex, Occupied, columns_of
+from coachcore.scheduling.slots import find_slot
+from coachcore.scheduling.wallclock import zone_of
 from test_slot_reference import scenarios
 
 

@@ -6,7 +6,7 @@ occurrence), drops local times that do not survive the round trip through UTC
 (they do not exist), keeps slots that end inside the window and start after
 ``now``, and counts seats and buffers against every occupied interval, as
 ARCHITECTURE.md ("Semantics that the seeds leave open") decides. The engine
-(``coachcore.scheduling.slots``) takes integer shortcuts on days without an
+(``coachcore.scheduling.grid``) takes integer shortcuts on days without an
 offset change; this property says the shortcuts change nothing.
 """
 
@@ -24,16 +24,12 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from coachcore.domain.entities import AvailabilityWindow
-from coachcore.scheduling.slots import (
-    OccupancyIndex,
-    Occupied,
-    available_slots,
-    find_slot,
-    grid,
-    slot_state_at,
-    slot_states,
-    zone_of,
-)
+from coachcore.scheduling.grid import grid
+from coachcore.scheduling.listing import available_slots, slot_states
+from coachcore.scheduling.lookup import slot_state_at
+from coachcore.scheduling.occupancy import OccupancyIndex, Occupied
+from coachcore.scheduling.slots import find_slot
+from coachcore.scheduling.wallclock import zone_of
 
 ZONES = [
     "Europe/Berlin",
@@ -330,8 +326,13 @@ def test_grid_and_occupancy_index_agree_with_the_reference(sc: dict[str, Any]) -
             for o, d in whole
             if not (o == start and d == length)
         )
-        second = int(start.timestamp())
-        assert exact.check(second, length * 60, window.buffer_minutes * 60) == (seats, blocked)
+        # what slot_state_at asks the index: the slot's own interval, then the latest other end
+        start_us = int(start.timestamp()) * 1_000_000
+        buffer_us = window.buffer_minutes * 60_000_000
+        at = exact.interval_at(start_us, length)
+        limit = start_us + length * 60_000_000 + buffer_us
+        taken = 0 if at is None else exact.counts[at]
+        assert (taken, exact.latest_end(limit, at) > start_us - buffer_us) == (seats, blocked)
     assert len(index) == len(set(sc["occupied"]))
     tally: dict[tuple[datetime, int], int] = {}
     for key in sc["occupied"]:

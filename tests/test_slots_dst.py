@@ -8,7 +8,9 @@ import pytest
 
 from coachcore.adapters.clock import FixedClock
 from coachcore.domain.entities import AvailabilityWindow
-from coachcore.scheduling.slots import Occupied, available_slots, zone_of
+from coachcore.scheduling.listing import available_slots
+from coachcore.scheduling.occupancy import Occupied
+from coachcore.scheduling.wallclock import zone_of
 from world import World
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)

@@ -1,6 +1,6 @@
 """A coach's booking rules applied to slots: the checks listing and booking share.
 
-The slot engine (:mod:`coachcore.scheduling.slots`) lays out weekly windows
+The slot engine (:mod:`coachcore.scheduling.listing`) lays out weekly windows
 with seats and buffers. :class:`BookingCalendar` adds what a coach decides on
 top: date overrides (blocked dates or hours, extra hours on one date),
 minimum notice, a booking horizon and a daily session limit. Listing filters
@@ -21,7 +21,7 @@ import attrs
 from coachcore.domain import checks
 from coachcore.domain.entities import AvailabilityWindow
 from coachcore.domain.rules import DateOverride, OverrideKind, SchedulingRules
-from coachcore.scheduling.slots import day_of_week
+from coachcore.scheduling.wallclock import day_of_week, wall_instant
 
 _ONE_US = timedelta(microseconds=1)
 _ONE_DAY = timedelta(days=1)
@@ -51,11 +51,8 @@ def _local_midnight(day: date, zone: tzinfo) -> datetime:
 
 
 def _at(day: date, hhmm: str, zone: tzinfo) -> datetime:
-    """A wall-clock time of a local date in UTC (24:00 is the next midnight; a
-    time in a gap is taken as the wall clock's first reading after it)."""
-    minutes = checks.minutes_of(hhmm)
-    naive = datetime.combine(day, time()) + timedelta(minutes=minutes)
-    return naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    """A wall-clock "HH:mm" of a local date in UTC (24:00 is the next midnight)."""
+    return wall_instant(day, checks.minutes_of(hhmm), zone)
 
 
 def extra_window(override: DateOverride) -> AvailabilityWindow:

@@ -11,11 +11,8 @@ from coachcore.domain import checks
 from coachcore.domain.entities import AvailabilityWindow
 from coachcore.errors import BusinessRuleViolation, Conflict, ValidationFailed
 from coachcore.policies import access
-from coachcore.scheduling.slots import (
-    AvailableSlot,
-    window_holds,
-    zone_of,
-)
+from coachcore.scheduling.slots import AvailableSlot
+from coachcore.scheduling.wallclock import window_holds, zone_of
 from coachcore.services import effects, lookups
 from coachcore.services.context import Tx, UseCases, new_id
 from coachcore.services.sessions import duration_of

@@ -13,7 +13,8 @@ from coachcore.domain.enums import BookingStatus, NotificationKind
 from coachcore.errors import SLOT_FULL_MESSAGE, BusinessRuleViolation, Conflict, Forbidden, SlotFull
 from coachcore.policies.roles import Actor
 from coachcore.scheduling.calendar import DAY_FULL
-from coachcore.scheduling.slots import SlotState, zone_of
+from coachcore.scheduling.slots import SlotState
+from coachcore.scheduling.wallclock import zone_of
 from coachcore.services import effects, lookups, sessions, waitlist
 from coachcore.services.booker import check_booker
 from coachcore.services.context import CommitThenRaise, Tx, UseCases, new_id

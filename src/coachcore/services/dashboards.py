@@ -12,7 +12,7 @@ from coachcore.domain.entities import CoachProfile, MemberProfile, Session
 from coachcore.domain.enums import SessionStatus
 from coachcore.errors import Forbidden
 from coachcore.policies import access
-from coachcore.scheduling.slots import zone_of
+from coachcore.scheduling.wallclock import zone_of
 from coachcore.services import lookups
 from coachcore.services.coaches import with_stats
 from coachcore.services.context import Tx, UseCases

@@ -21,7 +21,7 @@ from coachcore.domain.rules import OverrideKind
 from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden
 from coachcore.policies import access
 from coachcore.scheduling.calendar import extra_window
-from coachcore.scheduling.slots import window_containing, zone_of
+from coachcore.scheduling.wallclock import window_containing, zone_of
 from coachcore.services import effects, lookups, reminders, waitlist
 from coachcore.services.context import Tx, UseCases, new_id
 from coachcore.services.relationships import active_between

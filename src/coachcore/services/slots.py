@@ -19,20 +19,12 @@ from coachcore.domain.entities import AvailabilityWindow, User
 from coachcore.domain.rules import SchedulingRules, WaitlistEntry
 from coachcore.ports.storage import UnitOfWork
 from coachcore.scheduling.calendar import BookingCalendar, sessions_per_day
-from coachcore.scheduling.slots import (
-    AvailableSlot,
-    Columns,
-    OccupancyIndex,
-    SlotState,
-    available_slots_indexed,
-    columns_of,
-    day_of_week,
-    grid,
-    search_margin,
-    slot_state_among,
-    slot_states_indexed,
-    zone_of,
-)
+from coachcore.scheduling.grid import grid
+from coachcore.scheduling.listing import available_slots_indexed, slot_states_indexed
+from coachcore.scheduling.lookup import slot_state_among
+from coachcore.scheduling.occupancy import Columns, OccupancyIndex, columns_of, search_margin
+from coachcore.scheduling.slots import AvailableSlot, SlotState
+from coachcore.scheduling.wallclock import day_of_week, zone_of
 
 # Sessions last at most a day (``Session.duration`` is validated to 1..1440
 # minutes), so one that starts earlier than this before a slot cannot reach it.
