@@ -113,7 +113,7 @@ class Availability(UseCases):
             effects.broadcast(tx, _changed(coach.user_id))
             return window
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="availability.create")
 
     def update(
         self,
@@ -156,7 +156,7 @@ class Availability(UseCases):
             effects.broadcast(tx, _changed(old.coach_id))
             return new
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="availability.update")
 
     def delete(self, window_id: Any) -> AvailabilityWindow:
         """Remove a window; refused (422) while it has future confirmed bookings."""
@@ -170,7 +170,7 @@ class Availability(UseCases):
             effects.broadcast(tx, _changed(window.coach_id))
             return window
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="availability.delete")
 
     def list(self, coach_id: Any = None) -> list[AvailabilityWindow]:
         """A coach's windows (the actor's own when ``coach_id`` is omitted)."""

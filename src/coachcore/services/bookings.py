@@ -207,7 +207,7 @@ class Bookings(UseCases):
                 lambda: key is not None and uow.bookings.get_by_idempotency_key(member_id, key),
             )
 
-        return self._rt.write(self._actor, run, first_reads)
+        return self._rt.write(self._actor, run, first_reads, action="bookings.create")
 
     def get(self, booking_id: Any) -> Booking:
         def run(tx: Tx) -> Booking:
@@ -248,7 +248,7 @@ class Bookings(UseCases):
             sessions.cancel(tx, session, why)
             return lookups.booking(tx.uow, booking.id)
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="bookings.cancel")
 
     def reschedule(self, booking_id: Any, *, start: Any) -> Booking:
         """Move a confirmed booking (and its session) to another slot of the same
@@ -283,4 +283,4 @@ class Bookings(UseCases):
             waitlist.mark_booked(tx, moved)
             return moved
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="bookings.reschedule")

@@ -88,4 +88,4 @@ class Coaches(UseCases):
             tx.uow.coaches.update(updated)
             return with_stats(tx.uow, updated)
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="coaches.update")

@@ -84,23 +84,14 @@ class Tx:
     fresh: list[Fresh] = attrs.Factory(list)
 
 
-def _action_of(use_case: Callable[..., Any]) -> str:
-    """``"bookings.create"`` for the ``run`` closure of ``Bookings.create``."""
-    parts = getattr(use_case, "__qualname__", "write").split(".")
-    if len(parts) > 2 and parts[-2] == "<locals>":
-        parts = parts[:-2]
-    return ".".join(part.lower() for part in parts[-2:])
-
-
 def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
-def audit_call(
-    tx: Tx, use_case: Callable[..., Any], result: Any, failure: CoachCoreError | None
-) -> None:
-    """The audit entry of a command that wrote none itself: who, which use case,
-    the entity it returned (or the job and its count), its status, the time."""
+def audit_call(tx: Tx, action: str, result: Any, failure: CoachCoreError | None) -> None:
+    """The audit entry of a command that wrote none itself: who, its declared
+    ``action``, the entity it returned (or the job and its count), its status,
+    the time."""
     if tx.audited:
         return
     details: dict[str, Any] = {}
@@ -111,7 +102,7 @@ def audit_call(
         if status is not None:
             details["status"] = str(status)
     else:
-        entity_type, entity_id = "call", _action_of(use_case)
+        entity_type, entity_id = "call", action
         if isinstance(result, int) and not isinstance(result, bool):
             details["count"] = result
     if failure is not None:
@@ -123,7 +114,7 @@ def audit_call(
         AuditEntry(
             id=new_id(),
             actor_id=tx.actor.user_id,
-            action=_action_of(use_case),
+            action=action,
             entity_type=entity_type,
             entity_id=entity_id,
             details=details,
@@ -184,9 +175,18 @@ class Runtime:
         return result
 
     def write(
-        self, actor_id: str, use_case: Callable[[Tx], T], ahead: FirstReads | None = None
+        self,
+        actor_id: str,
+        use_case: Callable[[Tx], T],
+        ahead: FirstReads | None = None,
+        *,
+        action: str,
     ) -> T:
         """Run a command in one unit of work, commit, then deliver side effects.
+
+        ``action`` is what the audit log records the command as (e.g.
+        ``"bookings.create"``), declared by the command itself, never derived
+        from a name: see :func:`audit_call`.
 
         A unit of work the store reports as retryable (a serialization failure
         or deadlock) is rolled back and the whole use case runs again, at most
@@ -204,7 +204,7 @@ class Runtime:
         """
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
-                result, failure, handover = self._write_once(actor_id, use_case, ahead)
+                result, failure, handover = self._write_once(actor_id, use_case, ahead, action)
                 break
             except StoreError as error:
                 retryable = isinstance(error.details, dict) and error.details.get("retryable")
@@ -225,7 +225,7 @@ class Runtime:
         return result  # type: ignore[no-any-return]
 
     def _write_once(
-        self, actor_id: str, use_case: Callable[[Tx], T], ahead: FirstReads | None
+        self, actor_id: str, use_case: Callable[[Tx], T], ahead: FirstReads | None, action: str
     ) -> tuple[Any, CoachCoreError | None, tuple[list[Fresh], list[OutboxMessage]] | None]:
         failure: CoachCoreError | None = None
         result: Any = None
@@ -241,7 +241,7 @@ class Runtime:
                 result = use_case(tx)
             except CommitThenRaise as keep:
                 failure = keep.error
-            audit_call(tx, use_case, result, failure)
+            audit_call(tx, action, result, failure)
             if outbox is None:
                 uow.commit()
             else:

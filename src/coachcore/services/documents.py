@@ -123,7 +123,7 @@ class Documents(UseCases):
             )
             return document
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="documents.upload")
 
     def get(self, document_id: Any) -> Document:
         return self._rt.read(self._actor, lambda tx: _readable(tx, _find(tx, document_id)))
@@ -202,7 +202,7 @@ class Documents(UseCases):
             audit.record(tx, "document.updated", "document", document.id, fields=sorted(changes))
             return updated
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="documents.update")
 
     def delete(self, document_id: Any) -> Document:
         """The uploader (or an admin) deletes the document and its bytes."""
@@ -215,7 +215,7 @@ class Documents(UseCases):
             audit.record(tx, "document.deleted", "document", document.id)
             return document
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="documents.delete")
 
 
 def _matches(document: Document, needle: str) -> bool:

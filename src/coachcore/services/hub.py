@@ -139,7 +139,7 @@ class ActionPlans(UseCases):
             )
             return plan
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="actionplans.create")
 
     def get(self, plan_id: Any) -> ActionPlan:
         def run(tx: Tx) -> ActionPlan:
@@ -224,7 +224,7 @@ class ActionItems(UseCases):
             )
             return item
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="actionitems.create")
 
     def get(self, item_id: Any) -> ActionItem:
         def run(tx: Tx) -> ActionItem:
@@ -307,7 +307,7 @@ class ActionItems(UseCases):
             audit.record(tx, "action_item.updated", "action_item", item.id, fields=sorted(changes))
             return updated
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="actionitems.update")
 
     def set_status(self, item_id: Any, status: Any) -> ActionItem:
         """open -> done (``completed_at`` set) or done -> open; by the owner, the
@@ -322,7 +322,7 @@ class ActionItems(UseCases):
             audit.record(tx, "action_item.status_changed", "action_item", item.id, new=to)
             return moved
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="actionitems.set_status")
 
     def complete(self, item_id: Any) -> ActionItem:
         return self.set_status(item_id, ActionItemStatus.DONE)
@@ -373,7 +373,7 @@ class QuickNotes(UseCases):
             audit.record(tx, "quick_note.created", "quick_note", note.id, member_id=note.member_id)
             return note
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="quicknotes.create")
 
     def get(self, note_id: Any) -> QuickNote:
         def run(tx: Tx) -> QuickNote:
@@ -406,7 +406,7 @@ class QuickNotes(UseCases):
             audit.record(tx, "quick_note.updated", "quick_note", note.id)
             return updated
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="quicknotes.update")
 
     def delete(self, note_id: Any) -> QuickNote:
         def run(tx: Tx) -> QuickNote:
@@ -416,7 +416,7 @@ class QuickNotes(UseCases):
             audit.record(tx, "quick_note.deleted", "quick_note", note.id)
             return note
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="quicknotes.delete")
 
     @staticmethod
     def _note(tx: Tx, note_id: Any) -> QuickNote:
@@ -483,7 +483,7 @@ class Scores(UseCases):
             audit.record(tx, "score.recorded", "session", session.id, current=current)
             return created
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="scores.record")
 
     def get(self, session_id: Any) -> SessionScore:
         def run(tx: Tx) -> SessionScore:

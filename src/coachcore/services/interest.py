@@ -62,7 +62,7 @@ class Interest(UseCases):
             audit.record(tx, "interest.submitted", "interest", created.id)
             return created
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="interest.submit")
 
     def list(
         self,
@@ -123,4 +123,4 @@ class Interest(UseCases):
             audit.record(tx, "interest.handled", "interest", handled.id)
             return handled
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="interest.mark_handled")

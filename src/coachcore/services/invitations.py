@@ -204,7 +204,7 @@ class Invitations(UseCases):
             _send(tx, invitation, token, coach_user)
             return IssuedInvitation(invitation=invitation, token=token)
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="invitations.create")
 
     def get(self, invitation_id: Any) -> Invitation:
         def run(tx: Tx) -> Invitation:
@@ -279,7 +279,7 @@ class Invitations(UseCases):
             )
             return AcceptedInvitation(invitation=accepted, user=member, relationship=rel)
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="invitations.accept")
 
     def decline(self, token: Any) -> Invitation:
         """Decline with the token; the same errors as ``accept``."""
@@ -293,7 +293,7 @@ class Invitations(UseCases):
             audit.record(tx, "invitation.declined", "invitation", declined.id)
             return declined
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="invitations.decline")
 
     def revoke(self, invitation_id: Any) -> Invitation:
         """The inviting coach (or an admin) withdraws a pending invitation."""
@@ -306,7 +306,7 @@ class Invitations(UseCases):
             audit.record(tx, "invitation.revoked", "invitation", revoked.id)
             return revoked
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="invitations.revoke")
 
     @staticmethod
     def _find(tx: Tx, invitation_id: Any) -> Invitation:

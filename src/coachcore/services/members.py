@@ -178,7 +178,7 @@ class Members(UseCases):
             tx.uow.members.update(updated)
             return redacted(tx, updated)
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="members.update")
 
     def assign_coach(self, member_id: Any, coach_id: Any) -> MemberProfile:
         """Assign (or reassign) the member's coach; admins only."""
@@ -188,7 +188,7 @@ class Members(UseCases):
             profile = lookups.member(tx.uow, member_id)
             return assign(tx, profile, coach_id)
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="members.assign_coach")
 
     def set_onboarding_status(self, member_id: Any, status: Any) -> MemberProfile:
         """pending -> in_progress -> completed; by the member, their coach or an admin."""
@@ -202,4 +202,4 @@ class Members(UseCases):
             tx.uow.members.update(updated)
             return redacted(tx, updated)
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="members.set_onboarding_status")

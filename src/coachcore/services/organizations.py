@@ -104,7 +104,7 @@ class Organizations(UseCases):
                 self._join(tx, created.id, owner, OrganizationRole.ADMIN)
             return created
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="organizations.create")
 
     def get(self, organization_id: Any) -> Organization:
         """Platform admins and the organization's members."""
@@ -185,7 +185,7 @@ class Organizations(UseCases):
             )
             return updated
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="organizations.update")
 
     def members(self, organization_id: Any) -> MembershipList:
         """The organization's memberships, oldest first (its members and platform admins)."""
@@ -209,7 +209,7 @@ class Organizations(UseCases):
             policy.check_manage(tx.actor, _membership(tx, found.id))
             return self._join(tx, found.id, user_id, which)
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="organizations.add_member")
 
     def set_member_role(
         self, organization_id: Any, user_id: Any, role: Any
@@ -236,7 +236,7 @@ class Organizations(UseCases):
             )
             return updated
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="organizations.set_member_role")
 
     def remove_member(self, organization_id: Any, user_id: Any) -> OrganizationMembership:
         """Remove a member (org admins, platform admins, or the member leaving);
@@ -254,7 +254,7 @@ class Organizations(UseCases):
             )
             return current
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="organizations.remove_member")
 
     @staticmethod
     def _member(tx: Tx, organization_id: str, user_id: Any) -> OrganizationMembership:

@@ -275,7 +275,7 @@ class Outbox:
             tx.uow.outbox.update(again)
             return again
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="outbox.retry")
 
     @staticmethod
     def _list(tx: Tx, rows: Callable[[], Any]) -> list[OutboxMessage]:

@@ -193,7 +193,7 @@ class Privacy(UseCases):
 
         total = 0
         while True:  # one short transaction per batch
-            done = self._rt.write(self._actor, run)
+            done = self._rt.write(self._actor, run, action="privacy.purge")
             total += done
             if done < PURGE_BATCH:
                 return total
@@ -240,4 +240,4 @@ class Privacy(UseCases):
             tx.actor.require("privacy:manage")
             return erase_member(tx, wanted)
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="privacy.erase")

@@ -191,7 +191,7 @@ class Relationships(UseCases):
             policy.check_request_relationship(tx.actor, coach, who)
             return start(tx, coach, who)
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="relationships.request")
 
     def get(self, relationship_id: Any) -> CoachingRelationship:
         def run(tx: Tx) -> CoachingRelationship:
@@ -255,7 +255,7 @@ class Relationships(UseCases):
             )
             return moved
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="relationships.set_status")
 
     def accept(self, relationship_id: Any) -> CoachingRelationship:
         """pending -> active, by the side that did not ask (or an admin)."""

@@ -86,4 +86,4 @@ class Reminders(UseCases):
             tx.actor.require("reminders:run")
             return send_due(tx)
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="reminders.send_due")

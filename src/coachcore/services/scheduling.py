@@ -109,7 +109,7 @@ class Scheduling(UseCases):
             effects.broadcast(tx, _changed(coach.user_id))
             return rules
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="scheduling.set_rules")
 
     def add_override(
         self,
@@ -158,7 +158,7 @@ class Scheduling(UseCases):
             effects.broadcast(tx, _changed(coach.user_id))
             return override
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="scheduling.add_override")
 
     def remove_override(self, override_id: Any) -> DateOverride:
         """Remove an override; extra hours with future bookings are kept (422)."""
@@ -176,7 +176,7 @@ class Scheduling(UseCases):
             effects.broadcast(tx, _changed(override.coach_id))
             return override
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="scheduling.remove_override")
 
     def overrides(
         self, coach_id: Any = None, *, start_date: Any, end_date: Any

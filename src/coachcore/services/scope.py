@@ -88,7 +88,7 @@ class Scope:
             )
             return lookups.user(tx.uow, profile.user_id)
 
-        return self._rt.write(self.actor_id, run)
+        return self._rt.write(self.actor_id, run, action="scope.signup_member")
 
 
 class SystemScope(Scope):

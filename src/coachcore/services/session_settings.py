@@ -121,4 +121,4 @@ class SessionSettings(UseCases):
             )
             return settings
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="sessionsettings.update")

@@ -227,7 +227,7 @@ class Sessions(UseCases):
                 group_conversation=group,
             )
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="sessions.create")
 
     def get(self, session_id: Any) -> Session:
         return self._rt.read(
@@ -314,7 +314,7 @@ class Sessions(UseCases):
             tx.uow.lock_coach(session.coach_id)
             return reschedule(tx, session, start, minutes, kind)
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="sessions.update")
 
     def complete(
         self, session_id: Any, *, coach_notes: Any = None, outcomes: Any = None
@@ -359,7 +359,7 @@ class Sessions(UseCases):
             )
             return done
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="sessions.complete")
 
     def cancel(self, session_id: Any, *, reason: Any = None) -> Session:
         """Cancel a scheduled session (its member, its coach or an admin)."""
@@ -373,7 +373,7 @@ class Sessions(UseCases):
             tx.uow.lock_coach(session.coach_id)
             return visible(tx, cancel(tx, session, why))
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="sessions.cancel")
 
     def add_coach_notes(self, session_id: Any, notes: Any) -> Session:
         """Set the coach's private notes (seen by coaches and admins only)."""
@@ -386,7 +386,7 @@ class Sessions(UseCases):
             tx.uow.sessions.update(updated)
             return updated
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="sessions.add_coach_notes")
 
     def add_member_notes(self, session_id: Any, notes: Any) -> Session:
         """Set the member's notes (seen by the member, their coach and admins)."""
@@ -400,7 +400,7 @@ class Sessions(UseCases):
             tx.uow.sessions.update(updated)
             return visible(tx, updated)
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="sessions.add_member_notes")
 
     def rate(self, session_id: Any, *, rating: Any, feedback: Any = None) -> Session:
         """The member (or an admin for them) rates a completed session once, 1 to 5."""
@@ -431,7 +431,7 @@ class Sessions(UseCases):
             tx.uow.sessions.update(rated)
             return visible(tx, rated)
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="sessions.rate")
 
 
 def reschedule(

@@ -97,7 +97,7 @@ class Users(UseCases):
                 external_id=external_id,
             )
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="users.create")
 
     def get(self, user_id: Any) -> User:
         def run(tx: Tx) -> User:
@@ -152,7 +152,7 @@ class Users(UseCases):
             tx.uow.users.update(updated)
             return updated
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="users.update")
 
     def deactivate(self, user_id: Any) -> User:
         """Mark the user inactive: they can no longer act, book or be booked."""
@@ -165,4 +165,4 @@ class Users(UseCases):
             tx.uow.users.update(updated)
             return updated
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="users.deactivate")

@@ -167,7 +167,7 @@ class Waitlist(UseCases):
             tx.uow.waitlist.add(entry)
             return entry
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="waitlist.join")
 
     def leave(self, entry_id: Any) -> WaitlistEntry:
         """Leave the queue; a seat held for this entry goes to the next member."""
@@ -186,7 +186,7 @@ class Waitlist(UseCases):
                 offer_freed(tx, entry.coach_id, entry.start, entry.duration)
             return left
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="waitlist.leave")
 
     def list(self) -> list[WaitlistEntry]:
         """The actor's entries (as member, or for their slots as coach; all for admins)."""
@@ -212,4 +212,4 @@ class WaitlistJobs(Waitlist):
             tx.actor.require("waitlist:run")
             return release_expired(tx)
 
-        return self._rt.write(self._actor, run)
+        return self._rt.write(self._actor, run, action="waitlistjobs.release_expired")
