@@ -302,7 +302,7 @@ def breakdown(work: Workload, repeat: int) -> dict[str, float]:
 
     try:
         from coachcore.scheduling.slots import OccupancyIndex, search_margin, slot_states_indexed
-        from coachcore.services.slots import coach_available_slots
+        from coachcore.services.scheduling.slots import coach_available_slots
     except ImportError:  # an older engine (for before/after comparisons)
         return {}
 

@@ -120,7 +120,7 @@ ACTIONS = {
 def test_a_write_cannot_be_called_without_its_action() -> None:
     import inspect
 
-    from coachcore.services.context import Runtime
+    from coachcore.services.runtime.transaction import Runtime
 
     action = inspect.signature(Runtime.write).parameters["action"]
     assert action.kind is inspect.Parameter.KEYWORD_ONLY

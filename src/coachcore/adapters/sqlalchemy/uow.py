@@ -159,7 +159,7 @@ class SqlUnitOfWork:
         go in one call per table (PostgreSQL: one round trip for all). A
         duplicate key then raises Conflict there rather than from ``add``:
         for units of work that do not go on after a Conflict (the use cases
-        of :meth:`Runtime.write <coachcore.services.context.Runtime.write>`)."""
+        of :meth:`Runtime.write <coachcore.services.runtime.transaction.Runtime.write>`)."""
         self._db.deferring = True
 
     def commit(self) -> None:

@@ -1,0 +1,384 @@
+"""Slot look-ups against the store: one code path for listing and for booking.
+
+Both read the coach's windows, rules and date overrides, count the seats
+taken (sessions, plus seats the waitlist holds for someone else), lay out the
+grid with the slot engine and pass every slot through
+:meth:`~coachcore.scheduling.calendar.BookingCalendar.refusal`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
+from typing import TypeVar
+
+import attrs
+
+from coachcore.domain.entities import AvailabilityWindow, User
+from coachcore.domain.rules import SchedulingRules, WaitlistEntry
+from coachcore.ports.storage import UnitOfWork
+from coachcore.scheduling.calendar import BookingCalendar, sessions_per_day
+from coachcore.scheduling.slots import (
+    AvailableSlot,
+    Columns,
+    OccupancyIndex,
+    SlotState,
+    available_slots_indexed,
+    columns_of,
+    day_of_week,
+    grid,
+    search_margin,
+    slot_state_among,
+    slot_states_indexed,
+    zone_of,
+)
+from coachcore.services.runtime.transaction import read_ahead
+
+# Sessions last at most a day (``Session.duration`` is validated to 1..1440
+# minutes), so one that starts earlier than this before a slot cannot reach it.
+LONGEST_SESSION = timedelta(minutes=1440)
+
+Occupancy = list[tuple[datetime, int, int]]
+S = TypeVar("S", AvailableSlot, SlotState)
+
+
+def rules_of(uow: UnitOfWork, coach_id: str) -> SchedulingRules:
+    """The coach's rules (all off when the coach never set any)."""
+    return uow.rules.get(coach_id) or _no_rules(coach_id)
+
+
+@lru_cache(maxsize=1024)
+def _no_rules(coach_id: str) -> SchedulingRules:
+    """The rules of a coach who never set any (immutable: one per coach is shared)."""
+    return SchedulingRules(coach_id=coach_id)
+
+
+def occupancy(
+    uow: UnitOfWork,
+    coach_id: str,
+    low: datetime,
+    high: datetime,
+    now: datetime,
+    member_id: str | None = None,
+    leaving_out: tuple[datetime, int] | None = None,
+) -> Occupancy:
+    """Seats taken by intervals starting in ``[low, high)``: non-cancelled
+    sessions, plus seats the waitlist holds for anyone but ``member_id``, less
+    one seat of ``leaving_out`` (the session being moved)."""
+    read_ahead(
+        uow,
+        lambda: uow.sessions.occupancy(coach_id, low, high),
+        lambda: uow.waitlist.holds(coach_id, low, high, now),
+    )
+    rows = list(uow.sessions.occupancy(coach_id, low, high))
+    holds = _holds(uow, coach_id, low, high, now, member_id)
+    if not holds and leaving_out is None:
+        return rows
+    counts = {(start, length): n for start, length, n in rows}
+    for hold in holds:
+        key = (hold.start, hold.duration)
+        counts[key] = counts.get(key, 0) + 1
+    if leaving_out is not None and leaving_out in counts:
+        counts[leaving_out] -= 1
+    return [(start, length, n) for (start, length), n in sorted(counts.items()) if n > 0]
+
+
+def occupancy_index(
+    uow: UnitOfWork,
+    coach_id: str,
+    low: datetime,
+    high: datetime,
+    now: datetime,
+    member_id: str | None = None,
+    leaving_out: tuple[datetime, int] | None = None,
+) -> OccupancyIndex:
+    """:func:`occupancy`, indexed for the slot engine."""
+    kept = _kept_columns(uow, coach_id, low, high, now, member_id, leaving_out)
+    if kept is None:
+        rows = occupancy(uow, coach_id, low, high, now, member_id, leaving_out)
+        return OccupancyIndex.from_counts(rows)
+    return OccupancyIndex.from_arrays(*kept)
+
+
+def occupancy_columns(
+    uow: UnitOfWork,
+    coach_id: str,
+    low: datetime,
+    high: datetime,
+    now: datetime,
+    member_id: str | None = None,
+    leaving_out: tuple[datetime, int] | None = None,
+) -> Columns:
+    """:func:`occupancy` as columns (starts in microseconds since the epoch,
+    durations, counts), as a store that keeps them so hands them over."""
+    kept = _kept_columns(uow, coach_id, low, high, now, member_id, leaving_out)
+    if kept is None:
+        return columns_of(occupancy(uow, coach_id, low, high, now, member_id, leaving_out))
+    return kept
+
+
+def _kept_columns(
+    uow: UnitOfWork,
+    coach_id: str,
+    low: datetime,
+    high: datetime,
+    now: datetime,
+    member_id: str | None,
+    leaving_out: tuple[datetime, int] | None,
+) -> Columns | None:
+    """The store's own occupancy columns (``occupancy_arrays``: the memory store)
+    when they can be handed over as they are: nothing left out, no waitlist hold
+    to add; otherwise None."""
+    arrays = getattr(uow.sessions, "occupancy_arrays", None)
+    if arrays is None or leaving_out is not None:
+        return None
+    if _holds(uow, coach_id, low, high, now, member_id):
+        return None
+    columns: Columns = arrays(coach_id, low, high)
+    return columns
+
+
+def _holds(
+    uow: UnitOfWork,
+    coach_id: str,
+    low: datetime,
+    high: datetime,
+    now: datetime,
+    member_id: str | None,
+) -> list[WaitlistEntry]:
+    """The waitlist's seat holds in ``[low, high)`` for anyone but ``member_id``."""
+    return [h for h in uow.waitlist.holds(coach_id, low, high, now) if h.member_id != member_id]
+
+
+def _local_day(day: date, zone: tzinfo) -> datetime:
+    return datetime.combine(day, time(), zone).astimezone(UTC)
+
+
+@attrs.frozen
+class _Plan:
+    """What a listing needs: the calendar, the windows, the seats taken."""
+
+    calendar: BookingCalendar
+    windows: Sequence[AvailabilityWindow]
+    extra: dict[date, list[AvailabilityWindow]]
+    index: OccupancyIndex
+    last: date
+
+
+def _calendar_reads(
+    uow: UnitOfWork, coach_id: str, first: date, last: date
+) -> tuple[Callable[[], object], ...]:
+    """The look-ups that build a coach's calendar between two local dates
+    (rules, date overrides, windows), for :func:`read_ahead`."""
+    return (
+        lambda: uow.rules.get(coach_id),
+        lambda: uow.overrides.for_coach(coach_id, first, last),
+        lambda: uow.windows.for_coach(coach_id),
+    )
+
+
+def listing_reads(
+    uow: UnitOfWork, coach_id: str, first: date, last: date
+) -> Sequence[Callable[[], object]]:
+    """The look-ups a listing of ``coach_id``'s slots between two local dates
+    starts with (the coach, their profile, then what :func:`_plan` loads before
+    the seats taken), for :func:`~coachcore.services.runtime.transaction.read_ahead`."""
+    return (
+        lambda: uow.users.get(coach_id),
+        lambda: uow.coaches.get(coach_id),
+        *_calendar_reads(uow, coach_id, first, last),
+    )
+
+
+def _plan(
+    uow: UnitOfWork,
+    coach: User,
+    first: date,
+    last: date,
+    duration: int,
+    now: datetime,
+    member_id: str | None,
+) -> _Plan | None:
+    """Load everything a listing between two local dates needs, or None if the
+    coach has no hours then.
+
+    Bounds go to the store in UTC, like the stored instants: comparing datetimes
+    of different zones costs a UTC-offset look-up per comparison.
+    """
+    zone = zone_of(coach.timezone)
+    rules = rules_of(uow, coach.id)
+    windows = uow.windows.for_coach(coach.id)
+    overrides = uow.overrides.for_coach(coach.id, first, last)
+    calendar = BookingCalendar(zone, rules, now, overrides)
+    extra = calendar.extra_windows()
+    last = calendar.last_date(last)
+    if (not windows and not extra) or last < first:
+        return None
+    margin = search_margin([*windows, *(w for ws in extra.values() for w in ws)], duration)
+    low = _local_day(first, zone) - margin
+    high = _local_day(last + timedelta(days=1), zone) + margin
+    if rules.max_sessions_per_day is None:
+        index = occupancy_index(uow, coach.id, low, high, now, member_id)
+    else:
+        rows = occupancy(uow, coach.id, low, high, now, member_id)
+        calendar = attrs.evolve(calendar, day_counts=sessions_per_day(rows, zone))
+        index = OccupancyIndex.from_counts(rows)
+    return _Plan(calendar, windows, extra, index, last)
+
+
+def _listing(
+    plan: _Plan,
+    first: date,
+    grid_of: Callable[[Sequence[AvailabilityWindow], date], Iterable[datetime]],
+    lay_out: Callable[[Sequence[AvailabilityWindow], date, date], list[S]],
+) -> list[S]:
+    """The weekly windows' slots plus each extra date's, filtered by the rules.
+
+    Where an extra window and a weekly one have a grid slot at the same start,
+    the weekly slot is the one (booking looks there first too), even when it
+    is full or blocked.
+    """
+    slots: list[S] = lay_out(plan.windows, first, plan.last) if plan.windows else []
+    extra: list[S] = []
+    for day, windows in sorted(plan.extra.items()):
+        if first <= day <= plan.last:
+            weekly = set(grid_of(plan.windows, day))
+            extra.extend(s for s in lay_out(windows, day, day) if s.start not in weekly)
+    if extra:
+        slots.extend(extra)
+        slots.sort(key=lambda s: s.start)
+    return plan.calendar.keep(slots)
+
+
+def _grid_starts(
+    zone: tzinfo, duration: int, step: int | None
+) -> Callable[[Sequence[AvailabilityWindow], date], Iterable[datetime]]:
+    """The starts of every grid slot the windows have on one local date."""
+
+    def starts(windows: Sequence[AvailabilityWindow], day: date) -> Iterable[datetime]:
+        return (start for start, _, _, _ in grid(windows, zone, day, day, duration, step))
+
+    return starts
+
+
+def coach_slot_states(
+    uow: UnitOfWork,
+    coach: User,
+    start_date: date,
+    end_date: date,
+    duration: int,
+    now: datetime,
+    interval: int | None = None,
+    member_id: str | None = None,
+) -> list[SlotState]:
+    """Every grid slot of the coach the rules allow between two local dates, with seats."""
+    plan = _plan(uow, coach, start_date, end_date, duration, now, member_id)
+    if plan is None:
+        return []
+    zone, cal = zone_of(coach.timezone), plan.calendar
+    step = interval or cal.interval
+
+    def lay_out(windows: Sequence[AvailabilityWindow], first: date, last: date) -> list[SlotState]:
+        return slot_states_indexed(
+            windows, zone, first, last, duration, cal.earliest, plan.index, step
+        )
+
+    return _listing(plan, start_date, _grid_starts(zone, duration, step), lay_out)
+
+
+def coach_available_slots(
+    uow: UnitOfWork,
+    coach: User,
+    start_date: date,
+    end_date: date,
+    duration: int,
+    now: datetime,
+    interval: int | None = None,
+    viewer: tzinfo | None = None,
+    member_id: str | None = None,
+) -> list[AvailableSlot]:
+    """The coach's bookable slots between two local dates: the same slots as
+    :func:`coach_slot_states`, keeping those with a free seat, without building
+    a ``SlotState`` for every grid slot. ``member_id``'s own waitlist hold
+    counts as free for them."""
+    plan = _plan(uow, coach, start_date, end_date, duration, now, member_id)
+    if plan is None:
+        return []
+    zone, cal = zone_of(coach.timezone), plan.calendar
+    step = interval or cal.interval
+
+    def lay_out(
+        windows: Sequence[AvailabilityWindow], first: date, last: date
+    ) -> list[AvailableSlot]:
+        return available_slots_indexed(
+            windows, zone, first, last, duration, cal.earliest, plan.index, step, viewer
+        )
+
+    return _listing(plan, start_date, _grid_starts(zone, duration, step), lay_out)
+
+
+def _windows_on(
+    uow: UnitOfWork, coach_id: str, calendar: BookingCalendar, day: date, weekday: int
+) -> Iterator[list[AvailabilityWindow]]:
+    """The coach's weekly windows on ``day``'s weekday, then (only if asked
+    for) the extra hours of that date: where booking looks for a slot."""
+    weekly = [w for w in uow.windows.for_coach(coach_id) if w.day_of_week == weekday]
+    if weekly:
+        yield weekly
+    extra = calendar.extra_windows().get(day)
+    if extra:
+        yield extra
+
+
+@attrs.frozen
+class SlotCheck:
+    """The booking-time answer for one slot: its state, or why the rules refuse it."""
+
+    state: SlotState | None
+    refusal: str | None = None
+
+
+def slot_at(
+    uow: UnitOfWork,
+    coach: User,
+    start: datetime,
+    duration: int,
+    now: datetime,
+    member_id: str | None = None,
+    leaving_out: tuple[datetime, int] | None = None,
+    along: Sequence[Callable[[], object]] = (),
+) -> SlotCheck:
+    """The coach's grid slot starting exactly at ``start`` (state None if there is none).
+
+    The same rules and the same engine as the listing, for one slot: only the
+    sessions that can share or block it are read (those starting within
+    ``LONGEST_SESSION`` + buffer before it, up to its end + buffer), and the
+    whole local day's sessions when a daily limit is set. ``leaving_out`` is
+    the ``(start, duration)`` of a session being moved: its seat is not counted.
+    ``along``: look-ups the caller makes next, read ahead with the slot's own.
+    """
+    zone = zone_of(coach.timezone)
+    day = start.astimezone(zone).date()
+    read_ahead(uow, *_calendar_reads(uow, coach.id, day, day), *along)
+    rules = rules_of(uow, coach.id)
+    calendar = BookingCalendar(zone, rules, now, uow.overrides.for_coach(coach.id, day, day))
+    if rules.max_sessions_per_day is not None:
+        low, high = _local_day(day, zone), _local_day(day + timedelta(days=1), zone)
+        rows = occupancy(uow, coach.id, low, high, now, member_id, leaving_out)
+        calendar = attrs.evolve(calendar, day_counts=sessions_per_day(rows, zone))
+    refusal = calendar.refusal(start, start + timedelta(minutes=duration), day)
+    if refusal is not None:
+        return SlotCheck(None, refusal)
+    weekday = day_of_week(day)
+    for windows in _windows_on(uow, coach.id, calendar, day, weekday):
+        buffer = timedelta(minutes=max(w.buffer_minutes for w in windows))
+        low = start - buffer - LONGEST_SESSION
+        high = start + timedelta(minutes=duration) + buffer
+        columns = occupancy_columns(uow, coach.id, low, high, now, member_id, leaving_out)
+        state = slot_state_among(
+            windows, zone, start, duration, calendar.earliest, columns, calendar.interval
+        )
+        if state is not None:
+            return SlotCheck(state)
+    return SlotCheck(None)
