@@ -304,7 +304,7 @@ def breakdown(work: Workload, repeat: int) -> dict[str, float]:
     try:
         from coachcore.scheduling.listing import slot_states_indexed
         from coachcore.scheduling.occupancy import OccupancyIndex, search_margin
-        from coachcore.services.slots import coach_available_slots
+        from coachcore.services.scheduling.slots import coach_available_slots
     except ImportError:  # an older engine (for before/after comparisons)
         return {}
 

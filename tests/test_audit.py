@@ -93,3 +93,60 @@ def test_every_sister_system_writes_the_log(world: World) -> None:
         "interest.handled",
     } <= actions
     assert [e.entity_id for e in world.sys.audit.list(entity_type="organization")] == [org.id] * 2
+
+
+# The audit action of every command, as each declares it (``Runtime.write(...,
+# action=...)``): what the log records, which renaming code must not change.
+ACTIONS = {
+    "actionitems.create", "actionitems.set_status", "actionitems.update", "actionplans.create",
+    "availability.create", "availability.delete", "availability.update", "bookings.cancel",
+    "bookings.create", "bookings.reschedule", "coaches.update", "documents.delete",
+    "documents.update", "documents.upload", "interest.mark_handled", "interest.submit",
+    "invitations.accept", "invitations.create", "invitations.decline", "invitations.revoke",
+    "members.assign_coach", "members.set_onboarding_status", "members.update",
+    "organizations.add_member", "organizations.create", "organizations.remove_member",
+    "organizations.set_member_role", "organizations.update", "outbox.retry", "privacy.erase",
+    "privacy.purge", "quicknotes.create", "quicknotes.delete", "quicknotes.update",
+    "relationships.request", "relationships.set_status", "reminders.send_due",
+    "scheduling.add_override", "scheduling.remove_override", "scheduling.set_rules",
+    "scope.signup_member", "scores.record", "sessions.add_coach_notes",
+    "sessions.add_member_notes", "sessions.cancel", "sessions.complete", "sessions.create",
+    "sessions.rate", "sessions.update", "sessionsettings.update", "users.create",
+    "users.deactivate", "users.update", "waitlist.join", "waitlist.leave",
+    "waitlistjobs.release_expired",
+}  # fmt: skip
+
+
+def test_a_write_cannot_be_called_without_its_action() -> None:
+    import inspect
+
+    from coachcore.services.runtime.transaction import Runtime
+
+    action = inspect.signature(Runtime.write).parameters["action"]
+    assert action.kind is inspect.Parameter.KEYWORD_ONLY
+    assert action.default is inspect.Parameter.empty  # required: mypy checks every call
+
+
+def test_every_command_declares_its_action_as_a_literal() -> None:
+    """Each ``….write(...)`` of the runtime in services/ names its action in the
+    call, as a string literal; each action is used once, and the set is the
+    audit log's vocabulary above."""
+    import ast
+    from pathlib import Path
+
+    services = Path(__file__).resolve().parent.parent / "src" / "coachcore" / "services"
+    declared, missing = [], []
+    for path in sorted(services.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            if node.func.attr != "write" or not ast.unparse(node.func.value).endswith("rt"):
+                continue
+            action = next((k.value for k in node.keywords if k.arg == "action"), None)
+            if isinstance(action, ast.Constant) and isinstance(action.value, str):
+                declared.append(action.value)
+            else:
+                missing.append(f"{path.name}:{node.lineno}")
+    assert missing == []
+    assert sorted(declared) == sorted(set(declared))
+    assert set(declared) == ACTIONS

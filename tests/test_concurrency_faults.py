@@ -144,6 +144,7 @@ class _Killer:
 
     def install(self, mp: pytest.MonkeyPatch) -> None:
         from coachcore.adapters.sqlalchemy.repos import BookingRepo
+
         from coachcore.adapters.sqlalchemy.uow import SqlUnitOfWork
 
         add, commit, end = BookingRepo.add, SqlUnitOfWork.commit, SqlUnitOfWork.end

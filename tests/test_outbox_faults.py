@@ -45,7 +45,7 @@ from coachcore import Role
 from coachcore.adapters.clock import FixedClock
 from coachcore.domain.entities import Notification
 from coachcore.domain.enums import OutboxChannel
-from coachcore.services.outbox import Dispatcher
+from coachcore.services.delivery.outbox import Dispatcher
 
 WEDNESDAY_9 = datetime(2030, 1, 2, 9, 0, tzinfo=UTC)  # T0 is Tuesday 08:00
 DAY_BEFORE = WEDNESDAY_9 - timedelta(hours=21)  # the 24 h reminders are due

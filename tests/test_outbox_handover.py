@@ -12,7 +12,7 @@ from backends import T0, Backend
 from coachcore.adapters.clock import FixedClock
 from coachcore.domain.entities import Notification
 from coachcore.domain.enums import OutboxChannel
-from coachcore.services.outbox import Deliveries, Dispatcher
+from coachcore.services.delivery.outbox import Deliveries, Dispatcher
 from world import World
 
 MONDAY = date(2030, 1, 7)

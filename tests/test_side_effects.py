@@ -169,7 +169,7 @@ class _FlakyStore:
 def test_retryable_store_errors_rerun_the_use_case() -> None:
     from coachcore.errors import StoreError
     from coachcore.services.bootstrap import Core
-    from coachcore.services.outbox import Deliveries
+    from coachcore.services.delivery.outbox import Deliveries
 
     core = coachcore.open("memory://", clock=FixedClock(T0))
     flaky = _FlakyStore(core.store, fail=2)

@@ -198,7 +198,9 @@ def test_organizations_hub_audit_and_documents(backend: Backend) -> None:
         assert [e.id for e in entries] == later + earlier
         first = next(e for e in entries if e.id == IDS[0])
         assert first.details == {"n": 0, "tags": ["a"], "nested": {"k": None}}
-        assert [e.id for e in uow.audit.newest(since=T0 + timedelta(seconds=1), limit=2)] == later[:2]
+        assert [e.id for e in uow.audit.newest(since=T0 + timedelta(seconds=1), limit=2)] == later[
+            :2
+        ]
         assert uow.document_contents.get("d1") == DocumentContent(
             document_id="d1", data=b"\x00\xff\x01"
         )

@@ -35,7 +35,7 @@ from coachcore.scheduling.slots import AvailableSlot
 from coachcore.serialization import converter, from_dict, to_dict
 from coachcore.services.bootstrap import Core
 from coachcore.services.bootstrap import open_core as open
-from coachcore.services.scope import Scope, SystemScope
+from coachcore.services.scopes import Scope, SystemScope
 
 __version__ = "0.1.0"
 

@@ -21,7 +21,7 @@ from backends import Backend
 from coachcore import Role
 from coachcore.adapters.clock import FixedClock
 from coachcore.errors import BusinessRuleViolation, Conflict, SlotFull
-from coachcore.services.slots import slot_at
+from coachcore.services.scheduling.slots import slot_at
 
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Adelaide"]
 FIRST = date(2030, 3, 29)  # Friday; Europe/Berlin springs forward on Sunday 31st

@@ -1,2 +1,4 @@
-"""Use cases (one method per command or query, each taking an actor), the outbox
-dispatcher, reminders, and the composition root behind ``coachcore.open``."""
+"""Use cases (one method per command or query, each taking an actor), grouped by
+bounded context: ``accounts``, ``scheduling``, ``coaching``, ``hub``,
+``compliance`` and ``delivery``; ``runtime`` runs them. ``scopes`` is the API
+one actor sees, ``bootstrap`` the composition root behind ``coachcore.open``."""

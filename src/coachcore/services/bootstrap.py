@@ -14,9 +14,9 @@ from coachcore.policies.roles import RoleDefinition, RoleRegistry
 from coachcore.ports.cipher import Cipher
 from coachcore.ports.clock import Clock
 from coachcore.ports.storage import Store
-from coachcore.services.context import SYSTEM_ID, Runtime
-from coachcore.services.outbox import Deliveries, Dispatcher
-from coachcore.services.scope import Scope, SystemScope
+from coachcore.services.delivery.outbox import Deliveries, Dispatcher
+from coachcore.services.runtime.transaction import SYSTEM_ID, Runtime
+from coachcore.services.scopes import Scope, SystemScope
 
 log = logging.getLogger("coachcore")
 

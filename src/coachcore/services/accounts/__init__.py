@@ -1,0 +1,1 @@
+"""People and their groups: users, member and coach profiles, organizations, dashboards."""

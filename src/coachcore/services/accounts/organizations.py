@@ -1,0 +1,308 @@
+"""Organizations: coach practices and client companies, and their members."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from coachcore.domain import checks
+from coachcore.domain.organizations import (
+    Organization,
+    OrganizationKind,
+    OrganizationMembership,
+    OrganizationRole,
+    metadata,
+)
+from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
+from coachcore.policies import organizations as policy
+from coachcore.ports.storage import UnitOfWork
+from coachcore.services.compliance import audit
+from coachcore.services.runtime import records
+from coachcore.services.runtime.transaction import SYSTEM_ID, Tx, UseCases, new_id
+
+_UNSET: Any = object()
+META = ("specialties", "experience", "philosophy", "industry", "size")
+
+
+def _organization(uow: UnitOfWork, organization_id: Any) -> Organization:
+    key = checks.identifier("organization_id", organization_id)
+    found = uow.organizations.get(key)
+    if found is None:
+        raise NotFound("Organization not found", details={"organization_id": key})
+    return found
+
+
+def _membership(tx: Tx, organization_id: str) -> OrganizationMembership | None:
+    return tx.uow.organization_memberships.find(
+        organization_id=organization_id, user_id=tx.actor.user_id
+    )
+
+
+def _admins(uow: UnitOfWork, organization_id: str) -> list[OrganizationMembership]:
+    rows = uow.organization_memberships.list(organization_id=organization_id)
+    return [m for m in rows if m.role == OrganizationRole.ADMIN]
+
+
+def _given(**fields: Any) -> dict[str, Any]:
+    return {name: value for name, value in fields.items() if value is not _UNSET}
+
+
+MembershipList = list[OrganizationMembership]
+
+
+class Organizations(UseCases):
+    """``scope.organizations``: practices and companies; users belong to several."""
+
+    def create(
+        self,
+        *,
+        name: Any,
+        kind: Any,
+        description: Any = None,
+        admin_id: Any = None,
+        specialties: Any = _UNSET,
+        experience: Any = _UNSET,
+        philosophy: Any = _UNSET,
+        industry: Any = _UNSET,
+        size: Any = _UNSET,
+    ) -> Organization:
+        """A coach practice (``specialties``, ``experience``, ``philosophy``) or a
+        client company (``industry``, ``size``: "1-10" .. "1001+"). The creator
+        becomes its admin; a platform admin may name the first admin
+        (``admin_id``) instead."""
+        title = checks.required_text("name", name, max_len=checks.MAX_NAME).strip()
+        what = checks.choice("kind", kind, OrganizationKind)
+        about = checks.text("description", description)
+        first_admin = checks.optional_identifier("admin_id", admin_id)
+        meta = metadata(
+            what,
+            _given(
+                specialties=specialties,
+                experience=experience,
+                philosophy=philosophy,
+                industry=industry,
+                size=size,
+            ),
+        )
+
+        def run(tx: Tx) -> Organization:
+            policy.check_create(tx.actor)
+            if first_admin is not None and not policy.is_platform_admin(tx.actor):
+                raise Forbidden("Only platform admins name another user as admin")
+            created = Organization(
+                id=new_id(),
+                name=title,
+                kind=what,
+                description=about,
+                created_by=tx.actor.user_id,
+                created_at=tx.now,
+                updated_at=tx.now,
+                **meta,
+            )
+            tx.uow.organizations.add(created)
+            audit.record(tx, "organization.created", "organization", created.id, kind=what)
+            owner = first_admin or tx.actor.user_id
+            if owner != SYSTEM_ID:
+                self._join(tx, created.id, owner, OrganizationRole.ADMIN)
+            return created
+
+        return self._rt.write(self._actor, run, action="organizations.create")
+
+    def get(self, organization_id: Any) -> Organization:
+        """Platform admins and the organization's members."""
+
+        def run(tx: Tx) -> Organization:
+            found = _organization(tx.uow, organization_id)
+            policy.check_view(tx.actor, _membership(tx, found.id))
+            return found
+
+        return self._rt.read(self._actor, run)
+
+    def list(self, *, kind: Any = None, user_id: Any = None) -> list[Organization]:
+        """Platform admins: every organization (or ``user_id``'s); others: their own."""
+        what = None if kind is None else checks.choice("kind", kind, OrganizationKind)
+        who = checks.optional_identifier("user_id", user_id)
+
+        def run(tx: Tx) -> list[Organization]:
+            member = who
+            if not policy.is_platform_admin(tx.actor):
+                policy.check_view_user(tx.actor, who or tx.actor.user_id)
+                member = tx.actor.user_id
+            if member is None:
+                rows = list(tx.uow.organizations.list())
+            else:
+                ids = [
+                    m.organization_id for m in tx.uow.organization_memberships.list(user_id=member)
+                ]
+                found = [tx.uow.organizations.get(i) for i in ids]
+                rows = sorted(
+                    (o for o in found if o is not None), key=lambda o: (o.created_at, o.id)
+                )
+            return [o for o in rows if what is None or o.kind == what]
+
+        return self._rt.read(self._actor, run)
+
+    def update(
+        self,
+        organization_id: Any,
+        *,
+        name: Any = _UNSET,
+        description: Any = _UNSET,
+        is_active: Any = _UNSET,
+        specialties: Any = _UNSET,
+        experience: Any = _UNSET,
+        philosophy: Any = _UNSET,
+        industry: Any = _UNSET,
+        size: Any = _UNSET,
+    ) -> Organization:
+        """The organization's admins or platform admins change name and metadata."""
+        changes: dict[str, Any] = {}
+        if name is not _UNSET:
+            changes["name"] = checks.required_text("name", name, max_len=checks.MAX_NAME).strip()
+        if description is not _UNSET:
+            changes["description"] = checks.text("description", description)
+        if is_active is not _UNSET:
+            changes["is_active"] = checks.boolean("is_active", is_active)
+        meta = _given(
+            specialties=specialties,
+            experience=experience,
+            philosophy=philosophy,
+            industry=industry,
+            size=size,
+        )
+
+        def run(tx: Tx) -> Organization:
+            found = _organization(tx.uow, organization_id)
+            policy.check_manage(tx.actor, _membership(tx, found.id))
+            updated = attrs.evolve(
+                found, updated_at=tx.now, **changes, **metadata(found.kind, meta)
+            )
+            tx.uow.organizations.update(updated)
+            audit.record(
+                tx,
+                "organization.updated",
+                "organization",
+                updated.id,
+                fields=sorted({**changes, **meta}),
+            )
+            return updated
+
+        return self._rt.write(self._actor, run, action="organizations.update")
+
+    def members(self, organization_id: Any) -> MembershipList:
+        """The organization's memberships, oldest first (its members and platform admins)."""
+
+        def run(tx: Tx) -> MembershipList:
+            found = _organization(tx.uow, organization_id)
+            policy.check_view(tx.actor, _membership(tx, found.id))
+            return list(tx.uow.organization_memberships.list(organization_id=found.id))
+
+        return self._rt.read(self._actor, run)
+
+    def add_member(
+        self, organization_id: Any, user_id: Any, *, role: Any = OrganizationRole.MEMBER
+    ) -> OrganizationMembership:
+        """Add an active user (409 if already a member); org admins or platform admins."""
+        which = checks.choice("role", role, OrganizationRole)
+        checks.identifier("user_id", user_id)
+
+        def run(tx: Tx) -> OrganizationMembership:
+            found = _organization(tx.uow, organization_id)
+            policy.check_manage(tx.actor, _membership(tx, found.id))
+            return self._join(tx, found.id, user_id, which)
+
+        return self._rt.write(self._actor, run, action="organizations.add_member")
+
+    def set_member_role(
+        self, organization_id: Any, user_id: Any, role: Any
+    ) -> OrganizationMembership:
+        """Make a member an admin or back; the last admin stays (422)."""
+        which = checks.choice("role", role, OrganizationRole)
+
+        def run(tx: Tx) -> OrganizationMembership:
+            found = _organization(tx.uow, organization_id)
+            policy.check_manage(tx.actor, _membership(tx, found.id))
+            current = self._member(tx, found.id, user_id)
+            if which == OrganizationRole.MEMBER:
+                self._keep_an_admin(tx, current)
+            updated = attrs.evolve(current, role=which, updated_at=tx.now)
+            tx.uow.organization_memberships.update(updated)
+            audit.record(
+                tx,
+                "organization.member_role_changed",
+                "organization",
+                found.id,
+                user_id=current.user_id,
+                old=current.role,
+                new=which,
+            )
+            return updated
+
+        return self._rt.write(self._actor, run, action="organizations.set_member_role")
+
+    def remove_member(self, organization_id: Any, user_id: Any) -> OrganizationMembership:
+        """Remove a member (org admins, platform admins, or the member leaving);
+        the last admin cannot leave (422)."""
+
+        def run(tx: Tx) -> OrganizationMembership:
+            found = _organization(tx.uow, organization_id)
+            current = self._member(tx, found.id, user_id)
+            if current.user_id != tx.actor.user_id:
+                policy.check_manage(tx.actor, _membership(tx, found.id))
+            self._keep_an_admin(tx, current)
+            tx.uow.organization_memberships.delete(current.id)
+            audit.record(
+                tx, "organization.member_removed", "organization", found.id, user_id=current.user_id
+            )
+            return current
+
+        return self._rt.write(self._actor, run, action="organizations.remove_member")
+
+    @staticmethod
+    def _member(tx: Tx, organization_id: str, user_id: Any) -> OrganizationMembership:
+        key = checks.identifier("user_id", user_id)
+        found = tx.uow.organization_memberships.find(organization_id=organization_id, user_id=key)
+        if found is None:
+            raise NotFound(
+                "This user is not a member of the organization", details={"user_id": key}
+            )
+        return found
+
+    @staticmethod
+    def _keep_an_admin(tx: Tx, membership: OrganizationMembership) -> None:
+        if membership.role != OrganizationRole.ADMIN:
+            return
+        if len(_admins(tx.uow, membership.organization_id)) <= 1:
+            raise BusinessRuleViolation("An organization keeps at least one admin")
+
+    @staticmethod
+    def _join(
+        tx: Tx, organization_id: str, user_id: Any, role: OrganizationRole
+    ) -> OrganizationMembership:
+        user = records.active_user(tx.uow, user_id, "user_id")
+        if (
+            tx.uow.organization_memberships.find(organization_id=organization_id, user_id=user.id)
+            is not None
+        ):
+            raise Conflict(
+                "This user already belongs to the organization", details={"user_id": user.id}
+            )
+        membership = OrganizationMembership(
+            id=new_id(),
+            organization_id=organization_id,
+            user_id=user.id,
+            role=role,
+            created_at=tx.now,
+            updated_at=tx.now,
+        )
+        tx.uow.organization_memberships.add(membership)
+        audit.record(
+            tx,
+            "organization.member_added",
+            "organization",
+            organization_id,
+            user_id=user.id,
+            role=role,
+        )
+        return membership

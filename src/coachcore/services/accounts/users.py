@@ -1,0 +1,168 @@
+"""User references: create (with the coach or member profile), get, update, deactivate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from coachcore.domain import checks
+from coachcore.domain.entities import CoachProfile, MemberProfile, User
+from coachcore.domain.enums import Role
+from coachcore.errors import Conflict, Forbidden, ValidationFailed
+from coachcore.services.runtime import records
+from coachcore.services.runtime.transaction import Tx, UseCases, new_id
+
+_UNSET: Any = object()
+UserList = list[User]
+
+
+def new_user(
+    tx: Tx,
+    roles: Any,
+    *,
+    name: Any,
+    email: Any,
+    role: Any,
+    timezone: Any = "UTC",
+    external_id: Any = None,
+) -> User:
+    """Validate and store a user, plus the profile its role implies."""
+    if not isinstance(role, str) or role not in roles:
+        raise ValidationFailed("role: unknown role", details={"field": "role"})
+    address = checks.email("email", email)
+    if tx.uow.users.find(email=address) is not None:
+        raise Conflict("A user with this email already exists", details={"field": "email"})
+    user = User(
+        id=new_id(),
+        name=checks.required_text("name", name, max_len=checks.MAX_NAME).strip(),
+        email=address,
+        role=str(role),
+        timezone=checks.timezone_name("timezone", timezone),
+        external_id=checks.text("external_id", external_id, max_len=200),
+        created_at=tx.now,
+        updated_at=tx.now,
+    )
+    tx.uow.users.add(user)
+    if role == Role.COACH:
+        tx.uow.coaches.add(
+            CoachProfile(id=new_id(), user_id=user.id, created_at=tx.now, updated_at=tx.now)
+        )
+    elif role == Role.MEMBER:
+        tx.uow.members.add(
+            MemberProfile(
+                id=new_id(), user_id=user.id, joined_at=tx.now, created_at=tx.now, updated_at=tx.now
+            )
+        )
+    return user
+
+
+def check_read_user(tx: Tx, user: User) -> None:
+    """Yourself, admins, a coach reading their member, a member reading their coach."""
+    actor = tx.actor
+    if actor.sees_all or actor.can("users:read") or actor.user_id == user.id:
+        return
+    mine = tx.uow.members.get(actor.user_id)
+    theirs = tx.uow.members.get(user.id)
+    if (mine and mine.coach_id == user.id) or (theirs and theirs.coach_id == actor.user_id):
+        return
+    raise Forbidden("You may not read this user")
+
+
+class Users(UseCases):
+    """``scope.users``: the host's user references (admins and the system write)."""
+
+    def create(
+        self,
+        *,
+        name: Any,
+        email: Any,
+        role: Any,
+        timezone: Any = "UTC",
+        external_id: Any = None,
+    ) -> User:
+        """Create a user; a coach also gets a coach profile, a member a member profile."""
+
+        def run(tx: Tx) -> User:
+            tx.actor.require("users:write")
+            if isinstance(role, str) and role in self._rt.roles:
+                self._rt.roles.check_may_grant(tx.actor, role)
+            return new_user(
+                tx,
+                self._rt.roles,
+                name=name,
+                email=email,
+                role=role,
+                timezone=timezone,
+                external_id=external_id,
+            )
+
+        return self._rt.write(self._actor, run, action="users.create")
+
+    def get(self, user_id: Any) -> User:
+        def run(tx: Tx) -> User:
+            user = records.user(tx.uow, user_id)
+            check_read_user(tx, user)
+            return user
+
+        return self._rt.read(self._actor, run)
+
+    def list(self, *, role: Any = None, email: Any = None) -> UserList:
+        """Users (by creation time), optionally of one role or with one email."""
+        wanted = None if role is None else checks.required_text("role", role, max_len=64)
+        address = None if email is None else checks.email("email", email)
+
+        def run(tx: Tx) -> UserList:
+            tx.actor.require("users:read")
+            rows = tx.uow.users.list(role=wanted)
+            return [u for u in rows if address is None or u.email == address]
+
+        return self._rt.read(self._actor, run)
+
+    def update(
+        self,
+        user_id: Any,
+        *,
+        name: Any = _UNSET,
+        email: Any = _UNSET,
+        timezone: Any = _UNSET,
+        external_id: Any = _UNSET,
+    ) -> User:
+        """Change name, email, time zone or external id (yourself, or with users:write)."""
+
+        def run(tx: Tx) -> User:
+            user = records.user(tx.uow, user_id)
+            if tx.actor.user_id != user.id:
+                tx.actor.require("users:write")
+                self._rt.roles.check_may_grant(tx.actor, user.role)
+            changes: dict[str, Any] = {"updated_at": tx.now}
+            if name is not _UNSET:
+                changes["name"] = checks.required_text("name", name, max_len=checks.MAX_NAME)
+            if email is not _UNSET:
+                address = checks.email("email", email)
+                other = tx.uow.users.find(email=address)
+                if other is not None and other.id != user.id:
+                    raise Conflict("A user with this email already exists")
+                changes["email"] = address
+            if timezone is not _UNSET:
+                changes["timezone"] = checks.timezone_name("timezone", timezone)
+            if external_id is not _UNSET:
+                changes["external_id"] = checks.text("external_id", external_id, max_len=200)
+            updated = attrs.evolve(user, **changes)
+            tx.uow.users.update(updated)
+            return updated
+
+        return self._rt.write(self._actor, run, action="users.update")
+
+    def deactivate(self, user_id: Any) -> User:
+        """Mark the user inactive: they can no longer act, book or be booked."""
+
+        def run(tx: Tx) -> User:
+            tx.actor.require("users:write")
+            user = records.user(tx.uow, user_id)
+            self._rt.roles.check_may_grant(tx.actor, user.role)
+            updated = attrs.evolve(user, is_active=False, updated_at=tx.now)
+            tx.uow.users.update(updated)
+            return updated
+
+        return self._rt.write(self._actor, run, action="users.deactivate")

@@ -1,0 +1,1 @@
+"""The audit log and privacy: retention, the member's data export, erasure."""

@@ -1,0 +1,245 @@
+"""Privacy use cases: the retention purge, the member's data export, erasure."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import attrs
+
+from coachcore.domain import checks
+from coachcore.domain.entities import User
+from coachcore.domain.enums import NotificationKind, OutboxChannel, SessionStatus
+from coachcore.domain.privacy import (
+    ERASED_NAME,
+    erase_booking,
+    erase_interest,
+    erase_invitation,
+    erase_profile,
+    erase_rating,
+    erase_session,
+    erase_user,
+    erased_email,
+    holds_notes,
+    purge_notes,
+    replace_text,
+)
+from coachcore.domain.rules import OPEN_WAITLIST, WaitlistStatus
+from coachcore.errors import Forbidden, ValidationFailed
+from coachcore.serialization import to_dict
+from coachcore.services.compliance.data_export import member_export
+from coachcore.services.delivery import outgoing
+from coachcore.services.runtime import records
+from coachcore.services.runtime.transaction import Tx, UseCases
+from coachcore.services.scheduling import waitlist
+from coachcore.services.scheduling.sessions import cancel as cancel_session
+
+ERASURE_REASON = "The member's account was closed"
+
+PURGE_BATCH = 200
+
+
+def purge_batch(tx: Tx, days: int, limit: int) -> int:
+    """Purge the private notes of up to ``limit`` sessions completed ``days`` ago or
+    earlier (and the member notes of their bookings); returns how many."""
+    before = tx.now - timedelta(days=days)
+    due = tx.uow.sessions.completed_with_notes(before, limit)
+    for session in due:
+        if not holds_notes(session):
+            continue
+        tx.uow.sessions.update(purge_notes(session, tx.now))
+        booking = tx.uow.bookings.find(session_id=session.id)
+        if booking is not None and booking.member_notes is not None:
+            tx.uow.bookings.update(erase_booking(booking, tx.now))
+    return len(due)
+
+
+def check_data_subject(tx: Tx, member_id: str) -> None:
+    """A member may act on their own data; others need ``privacy:manage``."""
+    if tx.actor.user_id == member_id:
+        return
+    if not tx.actor.can("privacy:manage"):
+        raise Forbidden(
+            "Only the member themself or a privacy administrator may do this",
+            details={"permission": "privacy:manage"},
+        )
+
+
+def erase_member(tx: Tx, member_id: str) -> User:
+    """Erase a member (see :meth:`Privacy.erase`); a second call changes nothing."""
+    user = records.user(tx.uow, member_id)
+    profile = records.member(tx.uow, user.id)
+    if user.erased_at is not None:
+        return user
+    uow = tx.uow
+    # leave queues first, so seats freed below are never offered to the member
+    for entry in uow.waitlist.list(member_id=user.id):
+        if entry.status in OPEN_WAITLIST:
+            uow.lock_coach(entry.coach_id)
+            left = attrs.evolve(
+                entry, status=WaitlistStatus.LEFT, hold_until=None, updated_at=tx.now
+            )
+            uow.waitlist.update(left)
+            if entry.status == WaitlistStatus.OFFERED:
+                waitlist.offer_freed(tx, entry.coach_id, entry.start, entry.duration)
+    for session in uow.sessions.list(member_id=user.id):
+        if session.status == SessionStatus.SCHEDULED:
+            uow.lock_coach(session.coach_id)
+            cancel_session(tx, session, ERASURE_REASON, notify_member=False)
+    coaches: set[str] = set() if profile.coach_id is None else {profile.coach_id}
+    event_ids: list[str] = []
+    for session in uow.sessions.list(member_id=user.id):
+        coaches.add(session.coach_id)
+        uow.sessions.update(erase_session(session, tx.now))
+        rating = uow.ratings.find(session_id=session.id)
+        if rating is not None and rating.feedback is not None:
+            uow.ratings.update(erase_rating(rating))
+        event = uow.calendar_events.get(session.calendar_event_id)
+        if event is not None:
+            event_ids.append(event.id)
+            title = event.title.replace(user.name, ERASED_NAME)
+            uow.calendar_events.update(attrs.evolve(event, title=title))
+    for booking in uow.bookings.list(member_id=user.id):
+        if booking.member_notes is not None:
+            uow.bookings.update(erase_booking(booking, tx.now))
+    for coach_id in sorted(coaches):  # "<name> is now your member": the name goes
+        for note in uow.notifications.list(recipient_id=coach_id):
+            if note.kind == NotificationKind.MEMBER_ASSIGNED and user.name in note.body:
+                body = note.body.replace(user.name, ERASED_NAME)
+                uow.notifications.update(attrs.evolve(note, body=body))
+    for personal in {user.name, user.email}:  # copies in delivered or pending side effects
+        for message in uow.outbox.mentioning(personal):
+            payload = replace_text(message.payload, personal, ERASED_NAME)
+            uow.outbox.update(attrs.evolve(message, payload=payload))
+    _erase_records_about(tx, user)
+    uow.members.update(erase_profile(profile, tx.now))
+    erased = erase_user(user, tx.now)
+    uow.users.update(erased)
+    outgoing.erase_person(
+        tx,
+        user.id,
+        event_ids=event_ids,
+        conversation_ids=[c.id for c in uow.conversations.for_user(user.id)],
+        notification_ids=[n.id for n in uow.notifications.list(recipient_id=user.id)],
+    )
+    return erased
+
+
+def _erase_records_about(tx: Tx, user: User) -> None:
+    """The sister systems' personal data about the member: documents about them
+    and coaches' quick notes go; interest submissions, shared context, action
+    plan and item descriptions lose their text; invitations their address."""
+    uow, now = tx.uow, tx.now
+    for document in uow.documents.list(member_id=user.id):
+        uow.document_contents.delete(document.id)
+        uow.documents.delete(document.id)
+    for quick in uow.quick_notes.list(member_id=user.id):
+        uow.quick_notes.delete(quick.id)
+    for interest in uow.interests.list(member_id=user.id):
+        uow.interests.update(erase_interest(interest, now))
+    settings = uow.session_settings.get(user.id)
+    if settings is not None and settings.shared_context is not None:
+        uow.session_settings.update(attrs.evolve(settings, shared_context=None, updated_at=now))
+    for plan in uow.action_plans.list(member_id=user.id):
+        if plan.description is not None:
+            uow.action_plans.update(attrs.evolve(plan, description=None, updated_at=now))
+    for item in uow.action_items.list(member_id=user.id):
+        if item.description is not None:
+            uow.action_items.update(attrs.evolve(item, description=None, updated_at=now))
+    # invitations (and what they said) reached the member under their id, or
+    # under the invitation's id when the member had not signed up yet
+    recipients = [user.id]
+    for invitation in uow.invitations.list(email=user.email):
+        uow.invitations.update(erase_invitation(invitation, user.id, now))
+        recipients.append(invitation.id)
+    for recipient in recipients:
+        _silence_notifications(tx, recipient, user)
+
+
+def _silence_notifications(tx: Tx, recipient: str, user: User) -> None:
+    """The recipient's notifications (stored and in the outbox) without their
+    bodies, which may quote a coach's message, and without the member's address."""
+    for note in tx.uow.notifications.list(recipient_id=recipient):
+        if note.body or note.recipient_email is not None:
+            address = None if note.recipient_email is None else erased_email(user.id)
+            tx.uow.notifications.update(attrs.evolve(note, body="", recipient_email=address))
+    for message in tx.uow.outbox.mentioning(recipient):
+        payload = message.payload
+        if message.channel == OutboxChannel.NOTIFICATION and payload["recipient_id"] == recipient:
+            address = None if payload.get("recipient_email") is None else erased_email(user.id)
+            unsaid = {**payload, "body": "", "recipient_email": address}
+            tx.uow.outbox.update(attrs.evolve(message, payload=unsaid))
+
+
+class Privacy(UseCases):
+    """``scope.privacy``: retention, export and erasure of personal data."""
+
+    def purge(self, *, days: Any = None) -> int:
+        """Remove the coach's and the member's notes from sessions completed more
+        than ``days`` ago (default: the core's ``retention_days``); returns how
+        many sessions lost notes. Idempotent: a second run purges nothing.
+        Needs ``privacy:manage`` (admins, the system scope)."""
+        if days is None:
+            days = self._rt.retention_days
+            if days is None:
+                raise ValidationFailed(
+                    "days: no retention period given and none configured "
+                    "(coachcore.open(url, retention_days=...))",
+                    details={"field": "days"},
+                )
+        period = checks.integer("days", days, low=0, high=36_500)
+
+        def run(tx: Tx) -> int:
+            tx.actor.require("privacy:manage")
+            return purge_batch(tx, period, PURGE_BATCH)
+
+        total = 0
+        while True:  # one short transaction per batch
+            done = self._rt.write(self._actor, run, action="privacy.purge")
+            total += done
+            if done < PURGE_BATCH:
+                return total
+
+    def export(self, member_id: Any = None) -> dict[str, Any]:
+        """Everything stored about a member as one JSON-ready document.
+
+        ``member_id`` defaults to the actor: a member exports themself; an
+        admin (``privacy:manage``) exports anyone; nobody else may. The keys
+        are those of :class:`~coachcore.domain.privacy.MemberExport`
+        (``schema``, ``version``, ``exported_at``, ``requested_by``, ``user``,
+        ``profile``, ``coach``, ``sessions``, ``bookings``, ``ratings``,
+        ``waitlist``, ``notifications``, ``conversations``), unstructured by
+        the shared cattrs converter: ``json.dumps`` takes it as it is.
+        """
+        wanted = checks.optional_identifier("member_id", member_id)
+
+        def run(tx: Tx) -> dict[str, Any]:
+            subject = wanted or tx.actor.user_id
+            check_data_subject(tx, subject)
+            document: dict[str, Any] = to_dict(member_export(tx, subject))
+            return document
+
+        return self._rt.read(self._actor, run)
+
+    def erase(self, member_id: Any) -> User:
+        """Erase a member (GDPR article 17); admins (``privacy:manage``) only.
+
+        In one transaction: scheduled sessions are cancelled with the usual
+        side effects; open waitlist entries are left; every session, booking
+        and rating of the member loses its free text (ratings keep their
+        stars, so the coach's average and counts stay right); the profile
+        loses goals, health information and notes, and its coach; the user
+        becomes "Erased member" with a unique placeholder address, inactive,
+        with ``erased_at`` set; the member's name leaves calendar event titles
+        and the coach's "new member" notifications; and the calendar,
+        messaging and notifier adapters are told through the outbox to forget
+        the person. Idempotent: erasing an erased member returns it unchanged.
+        Returns the erased user.
+        """
+        wanted = checks.identifier("member_id", member_id)
+
+        def run(tx: Tx) -> User:
+            tx.actor.require("privacy:manage")
+            return erase_member(tx, wanted)
+
+        return self._rt.write(self._actor, run, action="privacy.erase")

@@ -1,0 +1,287 @@
+"""The outbox dispatcher: delivers committed side effects with retries.
+
+Messages are claimed with a lease in one unit of work, delivered outside any
+transaction, then marked delivered (or rescheduled with exponential backoff,
+or parked as failed after ``max_attempts``) in another. An adapter's
+exception never escapes ``dispatch()``; adapters receive the message's
+entity id as idempotency key, so a crash between delivery and bookkeeping
+repeats a delivery that the adapter recognises.
+
+After a write use case, on a store that dispatches on commit, the claim needs
+no unit of work of its own: the write wrote its messages leased to this
+process and claimed the other due ones just before its commit
+(:meth:`Runtime.write <coachcore.services.runtime.transaction.Runtime.write>`), then
+hands them over; ``dispatch()`` delivers those first, the write's own as the
+entities they were made from (not rebuilt from the payload).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+
+from coachcore.domain import checks
+from coachcore.domain.entities import CalendarEvent, Conversation, Notification, OutboxMessage
+from coachcore.domain.enums import OutboxChannel, OutboxStatus
+from coachcore.errors import BusinessRuleViolation, NotFound
+from coachcore.ports.delivery import CalendarPort, MessagingPort, NotifierPort
+from coachcore.ports.storage import Store, UnitOfWork
+from coachcore.serialization import from_dict
+from coachcore.services.runtime.transaction import Fresh, Runtime, Tx
+
+log = logging.getLogger("coachcore.outbox")
+
+
+@attrs.define
+class Deliveries:
+    """The adapters side effects are delivered to."""
+
+    calendar: CalendarPort
+    messaging: MessagingPort
+    notifier: NotifierPort
+    broadcast: Callable[[dict[str, Any]], None]
+
+    def deliver(self, message: OutboxMessage, entity: Any = None) -> None:
+        """Deliver one message; ``entity``, if given, is the object its payload
+        was made from (``to_dict(entity)``), delivered as it is."""
+        payload = message.payload
+        match message.channel:
+            case OutboxChannel.NOTIFICATION:
+                if not isinstance(entity, Notification):
+                    entity = from_dict(payload, Notification)
+                self.notifier.send(entity)
+            case OutboxChannel.CALENDAR_UPSERT:
+                if not isinstance(entity, CalendarEvent):
+                    entity = from_dict(payload, CalendarEvent)
+                self.calendar.upsert_event(entity)
+            case OutboxChannel.CALENDAR_CANCEL:
+                self.calendar.cancel_event(payload["event_id"])
+            case OutboxChannel.CONVERSATION:
+                if not isinstance(entity, Conversation):
+                    entity = from_dict(payload, Conversation)
+                self.messaging.open_conversation(entity)
+            case OutboxChannel.BROADCAST:
+                self.broadcast(payload)
+            case OutboxChannel.CALENDAR_ERASE:
+                self._erase(self.calendar, payload, "event_ids")
+            case OutboxChannel.MESSAGING_ERASE:
+                self._erase(self.messaging, payload, "conversation_ids")
+            case OutboxChannel.NOTIFIER_ERASE:
+                self._erase(self.notifier, payload, "notification_ids")
+
+    @staticmethod
+    def _erase(adapter: object, payload: dict[str, Any], ids: str) -> None:
+        """Tell an adapter to forget a person; one without ``erase_person`` (the
+        optional ``Erasing*`` ports) has nothing to forget: a no-op."""
+        erase = getattr(adapter, "erase_person", None)
+        if erase is None:
+            log.info("%s keeps no personal data to erase", type(adapter).__name__)
+            return
+        erase(payload["user_id"], list(payload[ids]))
+
+
+@attrs.define
+class Dispatcher:
+    """Delivers due outbox messages; safe to run from several threads or processes."""
+
+    store: Store
+    now: Callable[[], datetime]
+    deliveries: Deliveries
+    max_attempts: int = 8
+    base_delay: timedelta = timedelta(seconds=5)
+    lease: timedelta = timedelta(minutes=5)
+    batch: int = 200
+    _handed: threading.local = attrs.field(
+        factory=threading.local, init=False, eq=False, repr=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        # ``coachcore.open`` builds the dispatcher on its runtime's clock
+        # (``Runtime.now``): that runtime's writes then hand their messages over
+        # to it. The first one stays: ``after_commit`` runs the core's own, and
+        # another dispatcher made later on the same clock must not take over.
+        runtime = getattr(self.now, "__self__", None)
+        if isinstance(runtime, Runtime) and runtime.store is self.store and runtime.outbox is None:
+            runtime.outbox = self
+
+    def dispatch(self) -> int:
+        """Deliver everything due now; returns how many messages were delivered."""
+        delivered = 0
+        handed = getattr(self._handed, "items", None)
+        self._handed.items = None
+        if handed is not None:
+            messages, entities, more = handed
+            for first in range(0, len(messages), self.batch):
+                chunk = messages[first : first + self.batch]
+                outcomes = self._deliver(chunk, entities)
+                self._record(outcomes)
+                delivered += sum(1 for _, error in outcomes if error is None)
+                if len(outcomes) < len(chunk):  # the lease ended: claim the rest anew
+                    more = True
+                    break
+            if not more:
+                return delivered
+        while True:
+            claimed = self._claim()
+            outcomes = self._deliver(claimed)
+            self._record(outcomes)
+            delivered += sum(1 for _, error in outcomes if error is None)
+            if not outcomes or (len(claimed) < self.batch and len(outcomes) == len(claimed)):
+                return delivered
+
+    def _deliver(
+        self, claimed: list[OutboxMessage], entities: Mapping[str, Any] | None = None
+    ) -> list[tuple[OutboxMessage, str | None]]:
+        """Deliver the claimed messages while their lease holds. Once it has
+        ended (slow adapters), another dispatcher may have claimed the rest:
+        those are left unattempted, and the next claim takes them again.
+        ``entities`` maps message ids to what their payloads were made from."""
+        outcomes: list[tuple[OutboxMessage, str | None]] = []
+        for message in claimed:
+            lease = message.claimed_until
+            if outcomes and lease is not None and self.now() >= lease:
+                break
+            entity = entities.get(message.id) if entities else None
+            outcomes.append((message, self._try(message, entity)))
+        return outcomes
+
+    # -- the hand-over from a write use case (see ``Runtime.write``) -------------------
+
+    def lease_until(self, now: datetime) -> datetime:
+        """The lease a write gives the messages it writes, for this process."""
+        return now + self.lease
+
+    def claim_others(self, uow: UnitOfWork, now: datetime) -> list[OutboxMessage]:
+        """Claim, inside a write's unit of work, the due messages nobody holds
+        (the write's own are leased already): what ``dispatch()`` after the
+        commit would have claimed first."""
+        return list(uow.outbox.claim_due(now, now + self.lease, self.batch))
+
+    def hand_over(self, fresh: Sequence[Fresh], others: list[OutboxMessage]) -> None:
+        """What the next ``dispatch()`` in this thread delivers before it claims
+        anything: the claimed others (older) first, then the write's own
+        messages. It goes on claiming only if ``others`` filled a batch."""
+        messages = others + [message for message, _ in fresh]
+        entities = {message.id: entity for message, entity in fresh if entity is not None}
+        self._handed.items = (messages, entities, len(others) >= self.batch)
+
+    def drop_handover(self) -> None:
+        """Forget a hand-over that ``dispatch()`` did not take (its messages stay
+        leased: any dispatcher delivers them once the lease has ended)."""
+        self._handed.items = None
+
+    def _claim(self) -> list[OutboxMessage]:
+        with self.store.unit_of_work(write=True) as uow:
+            now = self.now()
+            claimed = list(uow.outbox.claim_due(now, now + self.lease, self.batch))
+            uow.commit()
+        return claimed
+
+    def _try(self, message: OutboxMessage, entity: Any = None) -> str | None:
+        try:
+            self.deliveries.deliver(message, entity)
+        except Exception as exc:  # an adapter failure must never escape
+            log.warning("outbox delivery failed: %s %s: %r", message.channel, message.id, exc)
+            return f"{type(exc).__name__}: {exc}"[:2000]
+        return None
+
+    def _record(self, outcomes: list[tuple[OutboxMessage, str | None]]) -> None:
+        if not outcomes:
+            return
+        with self.store.unit_of_work(write=True) as uow:
+            now = self.now()
+            uow.outbox.mark_delivered([m for m, error in outcomes if error is None], now)
+            outcomes = [(message, error) for message, error in outcomes if error is not None]
+            for message, error in outcomes:
+                if _still_ours(uow.outbox.get(message.id), message):
+                    uow.outbox.update(self._after(message, error, now))
+            uow.commit()
+
+    def _after(self, message: OutboxMessage, error: str | None, now: datetime) -> OutboxMessage:
+        attempts = message.attempts + 1
+        if error is None:
+            return attrs.evolve(
+                message,
+                status=OutboxStatus.DELIVERED,
+                attempts=attempts,
+                delivered_at=now,
+                claimed_until=None,
+                last_error=None,
+            )
+        if attempts >= self.max_attempts:
+            return attrs.evolve(
+                message,
+                status=OutboxStatus.FAILED,
+                attempts=attempts,
+                claimed_until=None,
+                last_error=error,
+            )
+        delay = self.base_delay * (2 ** (attempts - 1))
+        return attrs.evolve(
+            message,
+            attempts=attempts,
+            next_attempt_at=now + delay,
+            claimed_until=None,
+            last_error=error,
+        )
+
+
+class Outbox:
+    """``core.system.outbox``: deliver, inspect and retry side effects."""
+
+    def __init__(self, rt: Runtime, actor_id: str, dispatcher: Dispatcher) -> None:
+        self._rt, self._actor, self._dispatcher = rt, actor_id, dispatcher
+
+    def dispatch(self) -> int:
+        """Deliver pending side effects now; returns how many were delivered."""
+        self._rt.read(self._actor, lambda tx: tx.actor.require("outbox:manage"))
+        return self._dispatcher.dispatch()
+
+    def pending(self) -> list[OutboxMessage]:
+        """Messages not yet delivered (including those waiting for a retry)."""
+        return self._rt.read(self._actor, lambda tx: self._list(tx, OutboxStatus.PENDING))
+
+    def failed(self) -> list[OutboxMessage]:
+        """Messages parked after ``max_attempts`` failures, with their last error."""
+        return self._rt.read(self._actor, lambda tx: self._list(tx, OutboxStatus.FAILED))
+
+    def retry(self, message_id: Any) -> OutboxMessage:
+        """Put a failed message back in the queue, due now."""
+        mid = checks.identifier("message_id", message_id)
+
+        def run(tx: Tx) -> OutboxMessage:
+            tx.actor.require("outbox:manage")
+            message = tx.uow.outbox.get(mid)
+            if message is None:
+                raise NotFound("Outbox message not found")
+            if message.status != OutboxStatus.FAILED:
+                raise BusinessRuleViolation("Only a failed message can be retried")
+            again = attrs.evolve(
+                message, status=OutboxStatus.PENDING, attempts=0, next_attempt_at=tx.now
+            )
+            tx.uow.outbox.update(again)
+            return again
+
+        return self._rt.write(self._actor, run, action="outbox.retry")
+
+    @staticmethod
+    def _list(tx: Tx, status: OutboxStatus) -> list[OutboxMessage]:
+        tx.actor.require("outbox:manage")
+        return list(tx.uow.outbox.list(status=status))
+
+
+def _still_ours(current: OutboxMessage | None, claimed: OutboxMessage) -> bool:
+    """Whether a failed attempt may still be recorded: the message is pending
+    under the lease this dispatcher took. Once that lease ended, another
+    dispatcher may have claimed and delivered it; recording the late failure
+    would put it back to pending and deliver it again."""
+    return (
+        current is not None
+        and current.status == OutboxStatus.PENDING
+        and current.claimed_until == claimed.claimed_until
+    )

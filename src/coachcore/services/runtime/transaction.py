@@ -1,0 +1,233 @@
+"""The runtime of one core and the per-call transaction context."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
+
+import attrs
+
+from coachcore.domain.audit import AuditEntry
+from coachcore.domain.entities import OutboxMessage, User
+from coachcore.errors import CoachCoreError, Forbidden, NotFound, StoreError, ValidationFailed
+from coachcore.policies.roles import SYSTEM, Actor, RoleRegistry
+from coachcore.ports.clock import Clock
+from coachcore.ports.storage import Store, UnitOfWork
+
+T = TypeVar("T")
+SYSTEM_ID = SYSTEM.user_id
+WRITE_ATTEMPTS = 3
+
+
+def new_id() -> str:
+    """A fresh entity id or idempotency key (UUID4, never derived from data)."""
+    return str(uuid.uuid4())
+
+
+Fresh = tuple[OutboxMessage, Any]
+"""An outbox message written by the running use case, with the entity its
+payload was made from (or None when the payload is the whole message)."""
+
+
+class AfterCommitOutbox(Protocol):
+    """What a write needs from the outbox dispatcher to have its messages
+    delivered right after commit (:class:`coachcore.services.delivery.outbox.Dispatcher`)."""
+
+    def lease_until(self, now: datetime) -> datetime: ...
+
+    def claim_others(self, uow: UnitOfWork, now: datetime) -> list[OutboxMessage]: ...
+
+    def hand_over(self, fresh: Sequence[Fresh], others: list[OutboxMessage]) -> None: ...
+
+    def drop_handover(self) -> None: ...
+
+
+class CommitThenRaise(Exception):
+    """Raised inside a use case to keep its writes and still fail the call."""
+
+    def __init__(self, error: CoachCoreError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+@attrs.define
+class Tx:
+    """What a use case works with: the unit of work, the actor and the time.
+
+    ``audited`` turns true once the use case wrote its own audit entry; a
+    command that did not gets a generic one (see :func:`audit_call`).
+
+    ``lease_until`` is set when the outbox messages the use case writes will
+    be delivered by this process right after commit: they are written leased
+    to it until then (no other dispatcher takes them meanwhile) and kept in
+    ``fresh``, to be handed to the dispatcher as they are.
+    """
+
+    uow: UnitOfWork
+    actor: Actor
+    now: datetime
+    audited: bool = False
+    reads: list[AuditEntry] = attrs.field(factory=list)
+    lease_until: datetime | None = None
+    fresh: list[Fresh] = attrs.Factory(list)
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+def audit_call(tx: Tx, action: str, result: Any, failure: CoachCoreError | None) -> None:
+    """The audit entry of a command that wrote none itself: who, its declared
+    ``action``, the entity it returned (or the job and its count), its status,
+    the time."""
+    if tx.audited:
+        return
+    details: dict[str, Any] = {}
+    entity_id = getattr(result, "id", None)
+    if isinstance(entity_id, str):
+        entity_type = _snake(type(result).__name__)
+        status = getattr(result, "status", None)
+        if status is not None:
+            details["status"] = str(status)
+    else:
+        entity_type, entity_id = "call", action
+        if isinstance(result, int) and not isinstance(result, bool):
+            details["count"] = result
+    if failure is not None:
+        details["error"] = type(failure).__name__
+        booking = failure.details.get("booking_id") if isinstance(failure.details, dict) else None
+        if isinstance(booking, str):
+            entity_type, entity_id = "booking", booking
+    tx.uow.audit.add(
+        AuditEntry(
+            id=new_id(),
+            actor_id=tx.actor.user_id,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            details=details,
+            created_at=tx.now,
+        )
+    )
+
+
+@attrs.define
+class Runtime:
+    """Everything a scope needs; built once by ``coachcore.open``."""
+
+    store: Store
+    clock: Clock
+    roles: RoleRegistry
+    after_commit: Callable[[], None] = lambda: None
+    outbox: AfterCommitOutbox | None = None
+    """The dispatcher that ``after_commit`` runs, if it takes hand-overs (it
+    attaches itself: see ``Dispatcher.__attrs_post_init__``)."""
+    retention_days: int | None = None
+    """How long completed sessions keep their private notes (None: for ever)."""
+
+    def now(self) -> datetime:
+        moment = self.clock.now()
+        if not isinstance(moment, datetime) or moment.tzinfo is None:
+            raise ValidationFailed("clock: now() must return an aware datetime")
+        return moment.astimezone(UTC)
+
+    def actor(self, uow: UnitOfWork, user_id: str) -> Actor:
+        """Resolve the acting user; unknown is NotFound, deactivated is Forbidden."""
+        if user_id == SYSTEM_ID:
+            return SYSTEM
+        user = uow.users.get(user_id)
+        if user is None:
+            raise NotFound("User not found", details={"user_id": user_id})
+        return self.actor_of(user)
+
+    def actor_of(self, user: User) -> Actor:
+        if not user.is_active:
+            raise Forbidden("This user is deactivated")
+        return Actor(user.id, user.role, self.roles.permissions(user.role))
+
+    def read(self, actor_id: str, use_case: Callable[[Tx], T]) -> T:
+        """Run a query in a read-only unit of work; the sensitive reads it noted
+        (``Tx.reads``) are then appended to the audit log in a short write."""
+        with self.store.unit_of_work(write=False) as uow:
+            tx = Tx(uow, self.actor(uow, actor_id), self.now())
+            result = use_case(tx)
+        if tx.reads:
+            with self.store.unit_of_work(write=True) as uow:
+                for entry in tx.reads:
+                    uow.audit.add(entry)
+                uow.commit()
+        return result
+
+    def write(self, actor_id: str, use_case: Callable[[Tx], T], *, action: str) -> T:
+        """Run a command in one unit of work, commit, then deliver side effects.
+
+        ``action`` is what the audit log records the command as (e.g.
+        ``"bookings.create"``), declared by the command itself, never derived
+        from a name: see :func:`audit_call`.
+
+        A unit of work the store reports as retryable (a serialization failure
+        or deadlock) is rolled back and the whole use case runs again, at most
+        ``WRITE_ATTEMPTS`` times.
+
+        Where the store dispatches on commit, the claim that delivery needs
+        happens inside this unit of work instead of one of its own: the
+        messages the use case writes are written leased to this process, the
+        other due ones (retries) are claimed just before commit, and both are
+        handed to the dispatcher, which delivers them after commit and records
+        the outcome.
+        """
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                result, failure, handover = self._write_once(actor_id, use_case, action)
+                break
+            except StoreError as error:
+                retryable = isinstance(error.details, dict) and error.details.get("retryable")
+                if not retryable or attempt == WRITE_ATTEMPTS:
+                    raise
+        if self.store.dispatch_on_commit:
+            outbox = self.outbox
+            if outbox is not None and handover is not None:
+                outbox.hand_over(*handover)
+                try:
+                    self.after_commit()
+                finally:
+                    outbox.drop_handover()
+            else:
+                self.after_commit()
+        if failure is not None:
+            raise failure
+        return result  # type: ignore[no-any-return]
+
+    def _write_once(
+        self, actor_id: str, use_case: Callable[[Tx], T], action: str
+    ) -> tuple[Any, CoachCoreError | None, tuple[list[Fresh], list[OutboxMessage]] | None]:
+        failure: CoachCoreError | None = None
+        result: Any = None
+        handover = None
+        outbox = self.outbox if self.store.dispatch_on_commit else None
+        with self.store.unit_of_work(write=True) as uow:
+            uow.hold_inserts()
+            tx = Tx(uow, self.actor(uow, actor_id), self.now())
+            if outbox is not None:
+                tx.lease_until = outbox.lease_until(tx.now)
+            try:
+                result = use_case(tx)
+            except CommitThenRaise as keep:
+                failure = keep.error
+            audit_call(tx, action, result, failure)
+            if outbox is None:
+                uow.commit()
+            else:
+                others = outbox.claim_others(uow, tx.now)
+                uow.commit()
+                handover = (tx.fresh, others)
+        return result, failure, handover
+
+
+class UseCases:
+    """Base of the use-case groups a scope exposes (``scope.members`` ...)."""
+
+    def __init__(self, rt: Runtime, actor_id: str) -> None:
+        self._rt, self._actor = rt, actor_id

@@ -1,0 +1,2 @@
+"""Scheduling: availability, booking rules, slots, bookings, sessions, the waitlist
+and session reminders."""
