@@ -1,0 +1,655 @@
+"""Concurrent state transitions of one item: one wins, the other fails, and the
+end state is the winner's (no lost update, nothing of the loser's written).
+
+Each pair below is a function that sets up one fresh item through the public
+API and returns a :class:`races.Race`: the two calls and a checker of the end
+state. Every pair runs ``ROUNDS`` times per store (all items set up first,
+then raced one round after the other, two threads released by a barrier),
+and the rounds are judged once the outbox is drained.
+
+The loser may fail with 409 (the item changed meanwhile) or, where it re-read
+the item, with the 422/409 its new state calls for; two successes are a lost
+update (except for pairs marked ``both_ok``, which also succeed one after the
+other in some order: their checker then makes sure the end state is that
+order's). A two-process variant races two pairs between 'spawn' processes on
+the SQL stores, and a negative control shows the harness reports a naive
+read-then-write transition.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+import coachcore
+from backends import T0, Backend, BackendPool, BackendUnavailable, SqlBackend
+from coachcore import NotificationKind
+from coachcore.adapters.clock import FixedClock
+from coachcore.domain.relations import InvitationStatus
+from coachcore.errors import NotFound
+from races import (
+    TWO_WINNERS,
+    Checker,
+    Outcome,
+    Race,
+    Round,
+    judge,
+    outcome_of,
+    process_worker,
+    report,
+    run_races,
+)
+from world import World
+
+ROUNDS = 20
+MONDAY = datetime(2030, 1, 7, tzinfo=UTC)  # T0 is Tuesday 2030-01-01 08:00 UTC
+TODAY_9 = datetime(2030, 1, 1, 9, tzinfo=UTC)  # within a 24 h cut-off of T0
+CANCELLED = NotificationKind.SESSION_CANCELLED
+NAIVE_DELAY = 0.02
+"""Seconds the negative control's naive transition waits between read and write."""
+
+
+class Bench:
+    """A world plus what the checkers read: notifications, deliveries, audit."""
+
+    def __init__(self, world: World, *, delivered_here: bool = True) -> None:
+        self.world = world
+        self.core = world.core
+        self.delivered_here = delivered_here
+        """False where other processes made the calls (and delivered their effects):
+        the checkers then look at the stored rows only."""
+
+    def scope(self, user: Any) -> Any:
+        return self.core.acting_as(user.id)
+
+    def stored(self, recipient_id: str, kind: str, session_id: str | None = None) -> int:
+        """Notifications of ``kind`` stored for the recipient (about the session)."""
+        rows = self.core.system.notifications.list(recipient_id)
+        return sum(1 for n in rows if n.kind == kind and session_id in (None, n.session_id))
+
+    def sent(self, recipient_id: str, kind: str, session_id: str | None = None) -> int:
+        """Notifications of ``kind`` delivered to the recipient (about the session)."""
+        return sum(
+            1
+            for n in self.core.notifier.sent  # type: ignore[attr-defined]
+            if n.recipient_id == recipient_id
+            and n.kind == kind
+            and session_id in (None, n.session_id)
+        )
+
+    def told(self, who: Any, kind: str, session_id: str, want: int) -> list[str]:
+        """Problems unless ``who`` has exactly ``want`` such notifications, stored and sent."""
+        stored = self.stored(who.id, kind, session_id)
+        got = (stored, self.sent(who.id, kind, session_id) if self.delivered_here else stored)
+        if got != (want, want):
+            return [f"{kind} to {who.name}: {got[0]} stored, {got[1]} sent, expected {want}"]
+        return []
+
+    def audit(self, entity_type: str, entity_id: str) -> list[Any]:
+        return self.core.system.audit.list(entity_type=entity_type, entity_id=entity_id)
+
+    def calendar_cancels(self, event_id: str) -> int:
+        if not self.delivered_here:
+            return 1
+        calls = self.core.calendar.calls  # type: ignore[attr-defined]
+        return sum(1 for call in calls if call == ("cancel", event_id))
+
+    def event_status(self, event_id: str) -> str | None:
+        event = self.core.calendar.events.get(event_id)  # type: ignore[attr-defined]
+        return None if event is None else str(event.status)
+
+
+def _expect(problems: list[str], what: str, got: Any, want: Any) -> None:
+    if got != want:
+        problems.append(f"{what}: {got!r}, expected {want!r}")
+
+
+# -- the pairs ----------------------------------------------------------------
+# Each takes the bench and a per-pair context (built once, shared by the
+# pair's rounds) and the round number; it returns one fresh race.
+
+
+def _invitation(bench: Bench, ctx: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """An existing member (no coach yet) invited by the pair's coach: (member, id, token)."""
+    coach = ctx.setdefault("coach", bench.world.coach())
+    member = bench.world.member()
+    issued = bench.scope(coach).invitations.create(email=member.email)
+    return member, issued.invitation.id, issued.token
+
+
+def _invitation_checker(
+    bench: Bench, coach: Any, member: Any, invitation_id: str, other: str
+) -> Checker:
+    """(a) accept vs (b) ``other`` (revoked or declined): the winner's state only."""
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        problems: list[str] = []
+        found = bench.scope(coach).invitations.get(invitation_id)
+        rels = bench.core.system.relationships.list(coach_id=coach.id, member_id=member.id)
+        actions = sorted(e.action for e in bench.audit("invitation", invitation_id))
+        if a_ok and not b_ok:
+            _expect(problems, "invitation", found.status, InvitationStatus.ACCEPTED)
+            _expect(problems, "relationships", [str(r.status) for r in rels], ["active"])
+            _expect(problems, "relationship", found.relationship_id, rels[0].id if rels else None)
+            _expect(
+                problems, "audit", actions, sorted(["invitation.created", "invitation.accepted"])
+            )
+        elif b_ok and not a_ok:
+            _expect(problems, "invitation", found.status, other)
+            _expect(problems, "relationships", [str(r.status) for r in rels], [])
+            _expect(
+                problems, "audit", actions, sorted(["invitation.created", f"invitation.{other}"])
+            )
+        else:
+            problems.append(
+                f"end state: invitation {found.status}, relationships "
+                f"{[str(r.status) for r in rels]}, audit {actions}"
+            )
+        return problems
+
+    return check
+
+
+def accept_vs_revoke(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    member, invitation_id, token = _invitation(bench, ctx)
+    coach = ctx["coach"]
+    return Race(
+        a=lambda: bench.scope(member).invitations.accept(token),
+        b=lambda: bench.scope(coach).invitations.revoke(invitation_id),
+        check=_invitation_checker(bench, coach, member, invitation_id, "revoked"),
+    )
+
+
+def accept_vs_decline(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    member, invitation_id, token = _invitation(bench, ctx)
+    return Race(
+        a=lambda: bench.scope(member).invitations.accept(token),
+        b=lambda: bench.scope(member).invitations.decline(token),
+        check=_invitation_checker(bench, ctx["coach"], member, invitation_id, "declined"),
+    )
+
+
+def _session(bench: Bench, ctx: dict[str, Any], i: int, cutoff: int | None = None) -> Any:
+    """A session the pair's coach scheduled with the pair's member, Monday + i hours."""
+    if "coach" not in ctx:
+        ctx["coach"] = bench.world.coach(max_members=1000)
+        ctx["member"] = bench.world.member(ctx["coach"])
+        if cutoff is not None:
+            bench.scope(ctx["coach"]).scheduling.set_rules(cancellation_cutoff_hours=cutoff)
+    return bench.scope(ctx["coach"]).sessions.create(
+        member_id=ctx["member"].id,
+        coach_id=ctx["coach"].id,
+        scheduled_at=MONDAY + timedelta(hours=i),
+        duration=30,
+    )
+
+
+def complete_vs_cancel(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    session = _session(bench, ctx, i)
+    coach, member = ctx["coach"], ctx["member"]
+    notes = f"went well ({i})"
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        problems: list[str] = []
+        found = bench.scope(coach).sessions.get(session.id)
+        event = session.calendar_event_id
+        done = NotificationKind.SESSION_COMPLETED
+        rate = NotificationKind.RATE_SESSION
+        if a_ok and not b_ok:
+            _expect(problems, "session", (found.status, found.coach_notes), ("completed", notes))
+            _expect(problems, "calendar cancels", bench.calendar_cancels(event), 0)
+            _expect(problems, "calendar event", bench.event_status(event), "confirmed")
+            for who in (coach, member):
+                problems += bench.told(who, done, session.id, 1)
+                problems += bench.told(who, CANCELLED, session.id, 0)
+            problems += bench.told(member, rate, session.id, 1)
+        elif b_ok and not a_ok:
+            _expect(problems, "session", (found.status, found.coach_notes), ("cancelled", None))
+            _expect(problems, "calendar cancels", bench.calendar_cancels(event), 1)
+            _expect(problems, "calendar event", bench.event_status(event), "cancelled")
+            for who in (coach, member):
+                problems += bench.told(who, CANCELLED, session.id, 1)
+                problems += bench.told(who, done, session.id, 0)
+            problems += bench.told(member, rate, session.id, 0)
+        else:
+            told = {str(k): bench.stored(member.id, k, session.id) for k in (done, CANCELLED, rate)}
+            problems.append(
+                f"end state: session {found.status}, coach notes {found.coach_notes!r}, "
+                f"calendar cancels {bench.calendar_cancels(event)}, member told {told}"
+            )
+        return problems
+
+    return Race(
+        a=lambda: bench.scope(coach).sessions.complete(session.id, coach_notes=notes),
+        b=lambda: bench.scope(member).sessions.cancel(session.id),
+        check=check,
+    )
+
+
+def _booking(bench: Bench, ctx: dict[str, Any], i: int, cutoff: int | None = None) -> Any:
+    """The pair's member's booking of Monday's slot number i with the pair's coach
+    (one 20-hour window of 1-seat slots; with ``cutoff``, also 2-seat slots today)."""
+    if "coach" not in ctx:
+        coach = ctx["coach"] = bench.world.coach()
+        ctx["member"] = bench.world.member(coach)
+        bench.world.window(coach, 1, "00:00", "20:00", buffer_minutes=0)
+        if cutoff is not None:
+            bench.world.window(
+                coach, 2, "09:00", "19:00", max_sessions_per_slot=2, buffer_minutes=0
+            )
+            bench.scope(coach).scheduling.set_rules(cancellation_cutoff_hours=cutoff)
+    return bench.world.book(ctx["member"], ctx["coach"], MONDAY + timedelta(hours=i))
+
+
+def _cancelled_once(bench: Bench, coach: Any, member: Any, booking: Any) -> Checker:
+    """Whoever won: the booking and its session cancelled, once (one calendar
+    cancellation, one notification to each party)."""
+    session_id = booking.session_id
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        problems: list[str] = []
+        found = bench.core.system.bookings.get(booking.id)
+        session = bench.core.system.sessions.get(session_id)
+        _expect(problems, "booking", found.status, "cancelled")
+        _expect(problems, "session", session.status, "cancelled")
+        event = session.calendar_event_id
+        _expect(problems, "calendar cancels", bench.calendar_cancels(event), 1)
+        for who in (coach, member):
+            problems += bench.told(who, CANCELLED, session_id, 1)
+        return problems
+
+    return check
+
+
+def cancel_vs_cancel(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    booking = _booking(bench, ctx, i)
+    coach, member = ctx["coach"], ctx["member"]
+    return Race(
+        a=lambda: bench.scope(member).bookings.cancel(booking.id),
+        b=lambda: bench.scope(coach).bookings.cancel(booking.id),
+        check=_cancelled_once(bench, coach, member, booking),
+    )
+
+
+def cancel_vs_reschedule(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """The member cancels or moves a booking to today, inside the coach's 24 h
+    cut-off: after the move the member may no longer cancel, after the
+    cancellation nothing can be moved, so one must lose either way."""
+    booking = _booking(bench, ctx, i, cutoff=24)
+    coach, member = ctx["coach"], ctx["member"]
+    target = TODAY_9 + timedelta(hours=i // 2)
+    session_id = booking.session_id
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        problems: list[str] = []
+        found = bench.core.system.bookings.get(booking.id)
+        session = bench.core.system.sessions.get(session_id)
+        event = session.calendar_event_id
+        scheduled = [
+            s.id
+            for s in bench.core.system.sessions.list(member_id=member.id, status="scheduled")
+            if s.id == session_id
+        ]
+        if found.status == "cancelled" and scheduled:
+            problems.append("a cancelled booking with a scheduled session")
+        if a_ok and not b_ok:
+            _expect(problems, "booking", (found.status, found.start), ("cancelled", booking.start))
+            _expect(
+                problems,
+                "session",
+                (session.status, session.scheduled_at),
+                ("cancelled", booking.start),
+            )
+            _expect(problems, "calendar event", bench.event_status(event), "cancelled")
+            _expect(problems, "calendar cancels", bench.calendar_cancels(event), 1)
+            for who in (coach, member):
+                problems += bench.told(who, CANCELLED, session_id, 1)
+        elif b_ok and not a_ok:
+            _expect(problems, "booking", (found.status, found.start), ("confirmed", target))
+            _expect(
+                problems, "session", (session.status, session.scheduled_at), ("scheduled", target)
+            )
+            _expect(problems, "calendar event", bench.event_status(event), "confirmed")
+            _expect(problems, "calendar cancels", bench.calendar_cancels(event), 0)
+            for who in (coach, member):
+                problems += bench.told(who, CANCELLED, session_id, 0)
+        else:
+            problems.append(
+                f"end state: booking {found.status} at {found.start}, session {session.status} "
+                f"at {session.scheduled_at}, calendar cancels {bench.calendar_cancels(event)}"
+            )
+        return problems
+
+    return Race(
+        a=lambda: bench.scope(member).bookings.cancel(booking.id),
+        b=lambda: bench.scope(member).bookings.reschedule(booking.id, start=target),
+        check=check,
+    )
+
+
+def update_vs_cancel(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """The coach moves a session to today, inside the 24 h cut-off that binds the
+    member, while the member cancels it: one must lose either way."""
+    session = _session(bench, ctx, i, cutoff=24)
+    coach, member = ctx["coach"], ctx["member"]
+    target = TODAY_9 + timedelta(minutes=30 * i)
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        problems: list[str] = []
+        found = bench.core.system.sessions.get(session.id)
+        event = session.calendar_event_id
+        if a_ok and not b_ok:
+            _expect(problems, "session", (found.status, found.scheduled_at), ("scheduled", target))
+            _expect(problems, "calendar event", bench.event_status(event), "confirmed")
+            _expect(problems, "calendar cancels", bench.calendar_cancels(event), 0)
+            for who in (coach, member):
+                problems += bench.told(who, CANCELLED, session.id, 0)
+        elif b_ok and not a_ok:
+            _expect(
+                problems,
+                "session",
+                (found.status, found.scheduled_at),
+                ("cancelled", session.scheduled_at),
+            )
+            _expect(problems, "calendar event", bench.event_status(event), "cancelled")
+            _expect(problems, "calendar cancels", bench.calendar_cancels(event), 1)
+            for who in (coach, member):
+                problems += bench.told(who, CANCELLED, session.id, 1)
+        else:
+            problems.append(
+                f"end state: session {found.status} at {found.scheduled_at}, calendar "
+                f"event {bench.event_status(event)}, cancels {bench.calendar_cancels(event)}"
+            )
+        return problems
+
+    return Race(
+        a=lambda: bench.scope(coach).sessions.update(session.id, scheduled_at=target),
+        b=lambda: bench.scope(member).sessions.cancel(session.id),
+        check=check,
+    )
+
+
+def rate_vs_rate(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    session = _session(bench, ctx, i)
+    bench.scope(ctx["coach"]).sessions.complete(session.id)
+    member = ctx["member"]
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        problems: list[str] = []
+        found = bench.core.system.sessions.get(session.id)
+        want = 5 if a_ok else 2
+        _expect(problems, "rating", (found.rating, found.rating_feedback), (want, f"{want} stars"))
+        return problems
+
+    return Race(
+        a=lambda: bench.scope(member).sessions.rate(session.id, rating=5, feedback="5 stars"),
+        b=lambda: bench.scope(member).sessions.rate(session.id, rating=2, feedback="2 stars"),
+        check=check,
+    )
+
+
+def pause_vs_complete(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """Pausing then ending is allowed, ending then pausing is not: two successes
+    must leave the relationship completed, each move made from the other's state."""
+    coach = ctx.setdefault("coach", bench.world.coach(max_members=1000))
+    member = bench.world.member()
+    rels = bench.core.system.relationships
+    rel = rels.accept(rels.request(coach_id=coach.id, member_id=member.id).id)
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        problems: list[str] = []
+        found = rels.get(rel.id)
+        moves = sorted(
+            (e.details.get("old"), e.details.get("new"))
+            for e in bench.audit("relationship", rel.id)
+            if e.action == "relationship.status_changed"
+        )
+        if a_ok and b_ok:
+            _expect(problems, "relationship", found.status, "completed")
+            want = [("active", "paused"), ("paused", "completed"), ("pending", "active")]
+        elif a_ok:
+            _expect(problems, "relationship", found.status, "paused")
+            want = [("active", "paused"), ("pending", "active")]
+        else:
+            _expect(problems, "relationship", found.status, "completed")
+            want = [("active", "completed"), ("pending", "active")]
+        _expect(problems, "moves", moves, want)
+        return problems
+
+    return Race(
+        a=lambda: bench.scope(coach).relationships.pause(rel.id),
+        b=lambda: bench.scope(member).relationships.complete(rel.id),
+        check=check,
+        both_ok=True,
+    )
+
+
+def item_complete_vs_update(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """Completing and retitling commute: both may succeed (then both show), or
+    the loser fails and only the winner's change shows, never one lost."""
+    if "session" not in ctx:
+        ctx["session"] = _session(bench, ctx, 0)
+    coach, member = ctx["coach"], ctx["member"]
+    item = bench.scope(coach).action_items.create(session_id=ctx["session"].id, title="Run")
+    title = f"Run {i} km"
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        problems: list[str] = []
+        found = bench.scope(coach).action_items.get(item.id)
+        want = ("done" if a_ok else "open", title if b_ok else "Run")
+        _expect(problems, "item (status, title)", (found.status, found.title), want)
+        return problems
+
+    return Race(
+        a=lambda: bench.scope(member).action_items.complete(item.id),
+        b=lambda: bench.scope(coach).action_items.update(item.id, title=title),
+        check=check,
+        both_ok=True,
+    )
+
+
+def document_update_vs_delete(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """Updating then deleting is fine; deleting then updating is not (404)."""
+    coach = ctx.setdefault("coach", bench.world.coach())
+    doc = bench.scope(coach).documents.upload(
+        title="Plan", filename="plan.md", content=f"# Week {i}".encode()
+    )
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        problems: list[str] = []
+        try:
+            found = bench.scope(coach).documents.get(doc.id)
+        except NotFound:
+            found = None
+        if b_ok:
+            _expect(problems, "document", found, None)
+        else:
+            _expect(problems, "document title", found and found.title, "Plan 2")
+        return problems
+
+    return Race(
+        a=lambda: bench.scope(coach).documents.update(doc.id, title="Plan 2"),
+        b=lambda: bench.scope(coach).documents.delete(doc.id),
+        check=check,
+        both_ok=True,
+    )
+
+
+def role_vs_removal(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """Promoting then removing is fine; removing then promoting is not (404)."""
+    owner = ctx.setdefault("owner", bench.world.coach())
+    if "org" not in ctx:
+        ctx["org"] = bench.scope(owner).organizations.create(name="Practice", kind="coach_practice")
+    org = ctx["org"].id
+    colleague = bench.world.coach()
+    orgs = bench.scope(owner).organizations
+    orgs.add_member(org, colleague.id)
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        problems: list[str] = []
+        roles = {m.user_id: str(m.role) for m in orgs.members(org)}
+        want = None if b_ok else "admin"
+        _expect(problems, "membership", roles.get(colleague.id), want)
+        return problems
+
+    return Race(
+        a=lambda: orgs.set_member_role(org, colleague.id, "admin"),
+        b=lambda: orgs.remove_member(org, colleague.id),
+        check=check,
+        both_ok=True,
+    )
+
+
+PAIRS: dict[str, Callable[[Bench, dict[str, Any], int], Race]] = {
+    "invitation accept vs revoke": accept_vs_revoke,
+    "invitation accept vs decline": accept_vs_decline,
+    "sessions.complete vs sessions.cancel": complete_vs_cancel,
+    "bookings.cancel vs bookings.cancel": cancel_vs_cancel,
+    "bookings.cancel vs bookings.reschedule": cancel_vs_reschedule,
+    "sessions.update vs sessions.cancel": update_vs_cancel,
+    "sessions.rate vs sessions.rate": rate_vs_rate,
+    "relationships.pause vs relationships.complete": pause_vs_complete,
+    "action_items.complete vs action_items.update": item_complete_vs_update,
+    "documents.update vs documents.delete": document_update_vs_delete,
+    "organizations.set_member_role vs remove_member": role_vs_removal,
+}
+
+
+def play(bench: Bench, make: Callable[[Bench, dict[str, Any], int], Race]) -> list[Round]:
+    """Set up ``ROUNDS`` fresh items, race each, drain the outbox, judge."""
+    ctx: dict[str, Any] = {}
+    races = [make(bench, ctx, i) for i in range(ROUNDS)]
+    rounds = run_races(races)
+    bench.core.system.outbox.dispatch()
+    return judge(rounds)
+
+
+@pytest.mark.parametrize("pair", list(PAIRS))
+def test_one_transition_wins(world: World, backend: Backend, pair: str) -> None:
+    rounds = play(Bench(world), PAIRS[pair])
+    assert not any(r.problems for r in rounds), report(f"{backend.name} {pair}", rounds)
+
+
+# -- negative control -----------------------------------------------------------
+
+
+def naive_revoke(core: coachcore.Core, invitation_id: str) -> Any:
+    """A revoke without a guard: read the invitation, wait, write it back as
+    revoked with the repository's plain update (whatever happened meanwhile)."""
+    with core.store.unit_of_work(write=False) as uow:
+        invitation = uow.invitations.get(invitation_id)
+    assert invitation is not None
+    revoked = invitation.answer(InvitationStatus.REVOKED, T0)  # 422 unless it was pending
+    time.sleep(NAIVE_DELAY)
+    with core.store.unit_of_work(write=True) as uow:
+        uow.invitations.update(revoked)
+        uow.commit()
+    return revoked
+
+
+def test_harness_catches_a_lost_update(world: World, backend: Backend) -> None:
+    """A naive read-then-write revoke raced against itself: the harness must report
+    two winners (both read "pending" and both wrote) in some round."""
+    bench = Bench(world)
+    coach = world.coach()
+    races = []
+    for _ in range(ROUNDS):
+        issued = bench.scope(coach).invitations.create(email=world.member().email)
+        iid = issued.invitation.id
+        races.append(
+            Race(
+                a=lambda iid=iid: naive_revoke(world.core, iid),
+                b=lambda iid=iid: naive_revoke(world.core, iid),
+                check=lambda a_ok, b_ok: [],
+            )
+        )
+    rounds = judge(run_races(races))
+    lost = [r for r in rounds if TWO_WINNERS in r.problems]
+    assert lost, report(f"{backend.name} naive revoke vs naive revoke", rounds)
+    print(f"\n{backend.name}: {len(lost)} of {ROUNDS} naive rounds with two winners")
+
+
+# -- two processes ------------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sql_backend(request: pytest.FixtureRequest, backend_pool: BackendPool) -> Iterator[SqlBackend]:
+    """The session's SQLite file or PostgreSQL database, which 'spawn' processes open."""
+    try:
+        chosen = backend_pool.get(request.param)
+    except BackendUnavailable as why:
+        pytest.skip(str(why))
+    assert isinstance(chosen, SqlBackend)
+    yield chosen
+    chosen.release()
+
+
+Job = tuple[str, str, str]  # (transition, actor id or "system", token or id)
+
+
+def race_in_processes(
+    url: str, a_jobs: list[Job], b_jobs: list[Job]
+) -> list[tuple[Outcome, Outcome]]:
+    """Two 'spawn' processes on ``url``: round i runs a_jobs[i] against b_jobs[i]."""
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(2), ctx.Queue()
+    procs = [
+        ctx.Process(target=process_worker, args=(url, T0, who, jobs, barrier, results))
+        for who, jobs in enumerate((a_jobs, b_jobs))
+    ]
+    for p in procs:
+        p.start()
+    reports = [results.get(timeout=120) for _ in range(2 * len(a_jobs))]
+    for p in procs:
+        p.join(timeout=30)
+    assert [r for r in reports if r[0] < 0] == []
+    assert [p.exitcode for p in procs] == [0, 0]
+    got = {(i, who): outcome_of(error, message) for i, who, error, message in reports}
+    return [(got[i, 0], got[i, 1]) for i in range(len(a_jobs))]
+
+
+def judge_processes(
+    outcomes: list[tuple[Outcome, Outcome]], checkers: list[Checker]
+) -> list[Round]:
+    rounds = [
+        Round(Race(a=lambda: None, b=lambda: None, check=check), pair)
+        for pair, check in zip(outcomes, checkers, strict=True)
+    ]
+    return judge(rounds)
+
+
+def test_accept_vs_revoke_across_processes(sql_backend: SqlBackend) -> None:
+    core = sql_backend.open(FixedClock(T0))
+    bench = Bench(World(core, FixedClock(T0)), delivered_here=False)
+    ctx: dict[str, Any] = {}
+    made = [_invitation(bench, ctx) for _ in range(ROUNDS)]
+    coach = ctx["coach"]
+    accepts = [("accept", member.id, token) for member, _, token in made]
+    revokes = [("revoke", coach.id, iid) for _, iid, _ in made]
+    outcomes = race_in_processes(sql_backend.url(), accepts, revokes)
+    checkers = [_invitation_checker(bench, coach, m, iid, "revoked") for m, iid, _ in made]
+    rounds = judge_processes(outcomes, checkers)
+    assert not any(r.problems for r in rounds), report(
+        f"{sql_backend.name} accept vs revoke, two processes", rounds
+    )
+
+
+def test_cancel_vs_cancel_across_processes(sql_backend: SqlBackend) -> None:
+    core = sql_backend.open(FixedClock(T0))
+    bench = Bench(World(core, FixedClock(T0)), delivered_here=False)
+    ctx: dict[str, Any] = {}
+    bookings = [_booking(bench, ctx, i) for i in range(ROUNDS)]
+    coach, member = ctx["coach"], ctx["member"]
+    by_member = [("cancel_booking", member.id, b.id) for b in bookings]
+    by_coach = [("cancel_booking", coach.id, b.id) for b in bookings]
+    outcomes = race_in_processes(sql_backend.url(), by_member, by_coach)
+    checkers = [_cancelled_once(bench, coach, member, b) for b in bookings]
+    rounds = judge_processes(outcomes, checkers)
+    assert not any(r.problems for r in rounds), report(
+        f"{sql_backend.name} bookings.cancel vs bookings.cancel, two processes", rounds
+    )
