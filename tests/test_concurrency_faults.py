@@ -106,7 +106,7 @@ def _go_naive(mp: pytest.MonkeyPatch) -> None:
             chosen[BEGIN_OPTION] = "DEFERRED"
         return chosen
 
-    commit, commit_after = SqlUnitOfWork.commit, SqlUnitOfWork.commit_after
+    commit = SqlUnitOfWork.commit
 
     def slow_commit(self: SqlUnitOfWork) -> None:
         """A transaction as slow as one over a network: the others count meanwhile
@@ -114,21 +114,13 @@ def _go_naive(mp: pytest.MonkeyPatch) -> None:
         time.sleep(NAIVE_COMMIT_DELAY)
         commit(self)
 
-    def slow_commit_after(self: SqlUnitOfWork, last: Any) -> Any:
-        """The same delay before the commit that also claims the outbox."""
-        time.sleep(NAIVE_COMMIT_DELAY)
-        return commit_after(self, last)
-
     mp.setattr(SqlUnitOfWork, "lock_coach", no_lock)
     mp.setattr(SqlUnitOfWork, "commit", slow_commit)
-    mp.setattr(SqlUnitOfWork, "commit_after", slow_commit_after)
     mp.setattr(SqlStore, "_options", deferred)
 
 
 class _Killer:
-    """SIGKILLs this process in ``SqlUnitOfWork.commit`` (or ``commit_after``,
-    which write use cases call to claim the outbox with the commit) before the
-    real COMMIT.
+    """SIGKILLs this process in ``SqlUnitOfWork.commit`` before the real COMMIT.
 
     Armed from the worker's 2nd attempt on (the 1st one has committed), it fires at
     the first commit that carries a confirmed booking: its session, calendar event,
@@ -143,14 +135,12 @@ class _Killer:
         self.pending: list[Any] = []  # bookings added in the current unit of work
 
     def install(self, mp: pytest.MonkeyPatch) -> None:
-        from coachcore.adapters.sqlalchemy.repos import BookingRepo
-
+        from coachcore.adapters.sqlalchemy.queries import Bookings
         from coachcore.adapters.sqlalchemy.uow import SqlUnitOfWork
 
-        add, commit, end = BookingRepo.add, SqlUnitOfWork.commit, SqlUnitOfWork.end
-        commit_after = SqlUnitOfWork.commit_after
+        add, commit, end = Bookings.add, SqlUnitOfWork.commit, SqlUnitOfWork.end
 
-        def add_booking(repo: BookingRepo, booking: Any) -> None:
+        def add_booking(repo: Bookings, booking: Any) -> None:
             add(repo, booking)
             self.pending.append(booking)
 
@@ -169,17 +159,12 @@ class _Killer:
             die_if_due()
             commit(uow)
 
-        def commit_after_or_die(uow: SqlUnitOfWork, last: Any) -> Any:
-            die_if_due()
-            return commit_after(uow, last)
-
         def end_clearing(uow: SqlUnitOfWork) -> None:
             self.pending.clear()
             end(uow)
 
-        mp.setattr(BookingRepo, "add", add_booking)
+        mp.setattr(Bookings, "add", add_booking)
         mp.setattr(SqlUnitOfWork, "commit", commit_or_die)
-        mp.setattr(SqlUnitOfWork, "commit_after", commit_after_or_die)
         mp.setattr(SqlUnitOfWork, "end", end_clearing)
 
 

@@ -27,8 +27,8 @@ MONDAY_NINE = datetime(2030, 1, 7, 9, tzinfo=UTC)
 
 def snapshot(core: Any) -> dict[str, dict[str, Any]]:
     """Every row of the memory store but the audit log's (rows are immutable)."""
-    tables = core.store._tables
-    return {name: dict(table.rows) for name, table in tables.items() if name != "audit"}
+    repos = core.store.repositories
+    return {name: dict(repo.rows) for name, repo in repos.items() if name != "audit"}
 
 
 class Run:

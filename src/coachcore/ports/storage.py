@@ -164,8 +164,9 @@ class ReminderRepository(Repository[Reminder], Protocol):
         """Pending reminders with ``due_at <= now``, oldest due first."""
         ...
 
-    def claim(self, reminder: Reminder, sent_at: datetime) -> bool:
-        """Mark a pending reminder sent; False if it was no longer pending."""
+    def claim(self, reminder: Reminder, sent_at: datetime | None) -> bool:
+        """Mark a pending reminder sent at ``sent_at`` (None: cancelled, it is not
+        to go out); False if it was no longer pending."""
         ...
 
 

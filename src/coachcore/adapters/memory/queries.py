@@ -117,11 +117,12 @@ class Reminders(MemoryRepository[Reminder]):
         pending = self._t.by("status", ReminderStatus.PENDING)
         return self._sorted(r for r in pending if r.due_at <= now)[:limit]
 
-    def claim(self, reminder: Reminder, sent_at: datetime) -> bool:
+    def claim(self, reminder: Reminder, sent_at: datetime | None) -> bool:
         current = self._t.get(reminder.id)
         if current is None or current.status != ReminderStatus.PENDING:
             return False
-        self._t.replace(attrs.evolve(current, status=ReminderStatus.SENT, sent_at=sent_at))
+        status = ReminderStatus.CANCELLED if sent_at is None else ReminderStatus.SENT
+        self._t.replace(attrs.evolve(current, status=status, sent_at=sent_at))
         return True
 
 

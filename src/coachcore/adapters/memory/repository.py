@@ -57,6 +57,11 @@ class MemoryRepository(Generic[E]):
         )
         self._t.journal = journal
 
+    @property
+    def rows(self) -> dict[str, E]:
+        """Every stored item by key (read-only: write through the methods)."""
+        return self._t.rows
+
     def add(self, item: E) -> None:
         self._t.insert(item)
 

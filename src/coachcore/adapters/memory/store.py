@@ -79,6 +79,11 @@ class MemoryStore:
             kind = QUERIES.get(name, MemoryRepository)
             self._repos[name] = kind(described, self._journal, self._repos)
 
+    @property
+    def repositories(self) -> dict[str, MemoryRepository[Any]]:
+        """The store's repositories by name (the same in every unit of work)."""
+        return self._repos
+
     def unit_of_work(self, *, write: bool) -> MemoryUnitOfWork:
         """A unit of work, to be used as a context manager (``with``)."""
         return MemoryUnitOfWork(self._repos, self._journal, self._lock)

@@ -176,7 +176,7 @@ class Reminders(SqlRepository[Reminder]):
             self._db.rows(self._stmt("due", build), {"now": now, "limit_": limit})
         )
 
-    def claim(self, reminder: Reminder, sent_at: datetime) -> bool:
+    def claim(self, reminder: Reminder, sent_at: datetime | None) -> bool:
         """A guarded UPDATE: only the first claimer changes the row."""
 
         def build() -> Any:
@@ -184,11 +184,12 @@ class Reminders(SqlRepository[Reminder]):
             return (
                 sa.update(self._t)
                 .where(c.id == _p("rid"), c.status == ReminderStatus.PENDING.value)
-                .values(status=ReminderStatus.SENT.value, sent_at=_p("sent"), version=c.version + 1)
+                .values(status=_p("status"), sent_at=_p("sent"), version=c.version + 1)
             )
 
-        result = self._db.execute(self._stmt("claim", build), {"rid": reminder.id, "sent": sent_at})
-        return result.rowcount == 1
+        status = ReminderStatus.CANCELLED if sent_at is None else ReminderStatus.SENT
+        params = {"rid": reminder.id, "sent": sent_at, "status": status.value}
+        return self._db.execute(self._stmt("claim", build), params).rowcount == 1
 
 
 class Outbox(SqlRepository[OutboxMessage]):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import attrs
-
 from coachcore.domain.entities import Reminder, Session
 from coachcore.domain.enums import NotificationKind, ReminderStatus, SessionStatus
 from coachcore.services.delivery import outgoing
@@ -33,7 +31,7 @@ def disarm(tx: Tx, session_id: str) -> None:
     """Cancel the session's pending reminders (cancel, complete, reschedule)."""
     for reminder in tx.uow.reminders.list(session_id=session_id):
         if reminder.status == ReminderStatus.PENDING:
-            tx.uow.reminders.update(attrs.evolve(reminder, status=ReminderStatus.CANCELLED))
+            tx.uow.reminders.claim(reminder, None)  # one sent meanwhile stays sent
 
 
 def send_due(tx: Tx) -> int:
@@ -59,7 +57,7 @@ def _stale(tx: Tx, reminder: Reminder, session: Session) -> bool:
 def _send(tx: Tx, reminder: Reminder) -> int:
     session = tx.uow.sessions.get(reminder.session_id)
     if session is None or _stale(tx, reminder, session):
-        tx.uow.reminders.update(attrs.evolve(reminder, status=ReminderStatus.CANCELLED))
+        tx.uow.reminders.claim(reminder, None)  # another job may have settled it: fine
         return 0
     if not tx.uow.reminders.claim(reminder, tx.now):
         return 0
