@@ -1,4 +1,6 @@
-"""The store contract through the services on every backend, plus SQL-only behaviour."""
+"""The store contract through the services on every backend, plus SQL-only behaviour
+(the port-level checks are in ``coachcore.testing.conformance``, run by
+``tests/test_conformance.py``)."""
 
 from __future__ import annotations
 
@@ -14,8 +16,8 @@ import coachcore
 from backends import T0, Backend, BackendPool, BackendUnavailable
 from coachcore import BookingStatus, Role, SessionStatus
 from coachcore.adapters.clock import FixedClock
-from coachcore.domain.entities import OutboxMessage, User
-from coachcore.domain.enums import OutboxChannel, OutboxStatus
+from coachcore.domain.entities import User
+from coachcore.domain.enums import OutboxChannel
 from coachcore.errors import Conflict, SlotFull, StoreError
 from coachcore.plugins.hookspecs import hookimpl
 
@@ -149,79 +151,6 @@ def _user(uid: str, email: str, created: datetime = T0) -> User:
     )
 
 
-def test_repositories_agree_on_order_and_duplicates(backend: Backend) -> None:
-    """Same-time rows come back by id compared like Python strings; duplicates are Conflict."""
-    core = backend.open()
-    ids = ["b", "B", "a", "_x", "a-1", "a_1", "Z9", "é"]
-    with core.store.unit_of_work(write=True) as uow:
-        for i, uid in enumerate(ids):
-            uow.users.add(_user(uid, f"{i}@example.com"))
-        with pytest.raises(Conflict):
-            uow.users.add(_user("b", "other@example.com"))
-        with pytest.raises(Conflict):
-            uow.users.add(_user("fresh", "0@example.com"))
-        uow.users.add(_user("later", "later@example.com", T0 - timedelta(days=1)))
-        uow.commit()
-    with core.store.unit_of_work(write=False) as uow:
-        listed = [u.id for u in uow.users.list()]
-        assert listed == ["later", *sorted(ids)]
-        assert uow.users.get("fresh") is None
-        assert uow.users.find(email="3@example.com").id == "_x"  # type: ignore[union-attr]
-
-
-def test_leaving_without_commit_rolls_back(backend: Backend) -> None:
-    core = backend.open()
-    with core.store.unit_of_work(write=True) as uow:
-        uow.users.add(_user("u1", "u1@example.com"))
-    with pytest.raises(RuntimeError), core.store.unit_of_work(write=True) as uow:
-        uow.users.add(_user("u2", "u2@example.com"))
-        raise RuntimeError("boom")
-    with core.store.unit_of_work(write=True) as uow:
-        uow.users.add(_user("u3", "u3@example.com"))
-        uow.rollback()
-        uow.users.add(_user("u4", "u4@example.com"))
-        uow.commit()
-    with core.store.unit_of_work(write=False) as uow:
-        assert [u.id for u in uow.users.list()] == ["u4"]
-
-
-def test_conversations_by_participant_and_direct_pair(backend: Backend) -> None:
-    """Ids with LIKE wildcards and quotes find exactly their own conversations."""
-    from coachcore.domain.entities import Conversation
-    from coachcore.domain.enums import ConversationKind
-
-    core = backend.open()
-    people = ["a_b", "a%b", "axb", 'q"t', "plain"]
-
-    def conv(cid: str, kind: ConversationKind, *who: str, minutes: int = 0) -> Conversation:
-        created = T0 + timedelta(minutes=minutes)
-        return Conversation(id=cid, kind=kind, participant_ids=who, created_at=created)
-
-    with core.store.unit_of_work(write=True) as uow:
-        for person in people:
-            uow.users.add(_user(person, f"{len(person)}{ord(person[1])}@example.com"))
-        uow.conversations.add(conv("c1", ConversationKind.DIRECT, "a_b", "plain", minutes=2))
-        uow.conversations.add(conv("c2", ConversationKind.DIRECT, "a%b", 'q"t', minutes=1))
-        uow.conversations.add(conv("c3", ConversationKind.GROUP, "axb", "a_b", "plain"))
-        with pytest.raises(Conflict):
-            uow.conversations.add(conv("c4", ConversationKind.DIRECT, "plain", "a_b"))
-        uow.conversations.add(conv("c5", ConversationKind.GROUP, "plain", "a_b", minutes=3))
-        uow.commit()
-    with core.store.unit_of_work(write=False) as uow:
-        found = {p: [c.id for c in uow.conversations.for_user(p)] for p in people}
-        assert found == {
-            "a_b": ["c3", "c1", "c5"],
-            "a%b": ["c2"],
-            "axb": ["c3"],
-            'q"t': ["c2"],
-            "plain": ["c3", "c1", "c5"],
-        }
-        direct = uow.conversations.find_direct("plain", "a_b")
-        assert direct is not None and direct.id == "c1"
-        assert direct.participant_ids == ("a_b", "plain")
-        assert uow.conversations.find_direct("axb", "a_b") is None
-
-
 # --- SQL only -----------------------------------------------------------------------
 
 
@@ -244,40 +173,21 @@ class UseStore:
         return self.store
 
 
-def test_datetimes_come_back_aware_utc(backend: Backend) -> None:
-    core = backend.open()
+def test_sql_datetimes_come_back_in_utc(sql_url: str) -> None:
+    """Beyond the conformance check (aware, same instant): SQL stores hand back UTC."""
+    from coachcore.adapters.sqlalchemy import SqlStore
+
     plus_five = timezone(timedelta(hours=5))
     local = datetime(2030, 3, 1, 12, 30, 15, 123456, tzinfo=plus_five)
-    with core.store.unit_of_work(write=True) as uow:
-        uow.users.add(_user("tz", "tz@example.com", local))
-        uow.commit()
-    with core.store.unit_of_work(write=False) as uow:
-        back = uow.users.get("tz")
-    assert back is not None and back.created_at == local  # the same instant everywhere
-    if backend.name != "memory":  # SQL stores hand back UTC
-        assert back.created_at.tzinfo is not None
-        assert back.created_at.utcoffset() == timedelta(0)
-
-
-def test_unique_outbox_key_is_conflict_and_uow_stays_usable(backend: Backend) -> None:
-    core = backend.open()
-    message = OutboxMessage(
-        id="m1",
-        idempotency_key="k1",
-        channel=OutboxChannel.BROADCAST,
-        payload={"type": "x", "n": [1, 2], "nested": {"a": None}},
-        created_at=T0,
-        next_attempt_at=T0,
-    )
-    with core.store.unit_of_work(write=True) as uow:
-        uow.outbox.add(message)
-        with pytest.raises(Conflict):
-            uow.outbox.add(attrs.evolve(message, id="m2"))
-        uow.outbox.add(attrs.evolve(message, id="m3", idempotency_key="k3"))
-        uow.commit()
-    with core.store.unit_of_work(write=False) as uow:
-        assert [m.id for m in uow.outbox.list(status=OutboxStatus.PENDING)] == ["m1", "m3"]
-        assert uow.outbox.get("m1") == message
+    store = SqlStore.from_url(sql_url)
+    try:
+        with store.unit_of_work(write=True) as uow:
+            uow.users.add(_user("tz", "tz-utc@example.com", local))
+            back = uow.users.get("tz")
+            assert back is not None and back.created_at == local
+            assert back.created_at.utcoffset() == timedelta(0)
+    finally:
+        store.close()
 
 
 def test_host_connection_rollback_discards_coachcore_writes(sql_url: str) -> None:

@@ -73,12 +73,12 @@ non-cancelled sessions hold each interval."""
 class Described:
     """How a repository stores and lists its entity.
 
-    :param entity: the attrs class stored.
-    :param table: the stored name (the SQL table's name without prefix).
-    :param key: the field ``get``, ``update`` and ``delete`` look up.
-    :param filters: the fields ``list`` may filter on by equality.
-    :param order: the fields ``list`` sorts by (strings compared byte-wise).
-    :param unique: the field groups that identify at most one item (``find``).
+    - ``entity``: the attrs class stored.
+    - ``table``: the stored name (the SQL table's name without prefix).
+    - ``key``: the field ``get``, ``update`` and ``delete`` look up.
+    - ``filters``: the fields ``list`` may filter on by equality.
+    - ``order``: the fields ``list`` sorts by (strings compared byte-wise).
+    - ``unique``: the field groups that identify at most one item (``find``).
     """
 
     entity: type
@@ -293,7 +293,9 @@ class UnitOfWork(Protocol):
     ]
     calendar_events: Annotated[
         Repository[CalendarEvent],
-        Described(CalendarEvent, "calendar_events", unique=(("session_id",),)),
+        Described(
+            CalendarEvent, "calendar_events", order=("start", "id"), unique=(("session_id",),)
+        ),
     ]
     conversations: Annotated[ConversationRepository, Described(Conversation, "conversations")]
     notifications: Annotated[
