@@ -302,7 +302,7 @@ def breakdown(work: Workload, repeat: int) -> dict[str, float]:
     from datetime import time as wall
 
     try:
-        from coachcore.scheduling.listing import slot_states_indexed
+        from coachcore.scheduling.listing import available_slots_indexed, slot_states_indexed
         from coachcore.scheduling.occupancy import OccupancyIndex, search_margin
         from coachcore.services.scheduling.slots import coach_available_slots
     except ImportError:  # an older engine (for before/after comparisons)
@@ -319,12 +319,8 @@ def breakdown(work: Workload, repeat: int) -> dict[str, float]:
         with store.unit_of_work(write=False) as uow:
             return uow.sessions.occupancy(coach.id, low, high)
 
-    def fetch_columns() -> Any:
-        with store.unit_of_work(write=False) as uow:
-            return uow.sessions.occupancy_arrays(coach.id, low, high)
-
-    rows = fetch()
-    index = OccupancyIndex.from_counts(rows)
+    columns = fetch()
+    index = OccupancyIndex.from_arrays(*columns)
     states = slot_states_indexed(
         work.windows, zone, FIRST_DAY, LAST_DAY, work.duration, NOW, index
     )
@@ -337,21 +333,12 @@ def breakdown(work: Workload, repeat: int) -> dict[str, float]:
 
     parts: dict[str, Callable[[], Any]] = {
         "public available_slots": work.query,
-        "store: sessions.occupancy (pre-counted)": fetch,
-        "engine: OccupancyIndex.from_counts": lambda: OccupancyIndex.from_counts(rows),
-    }
-    # what the query does on a store that keeps its occupancy as columns (memory)
-    with store.unit_of_work(write=False) as uow:
-        has_columns = hasattr(uow.sessions, "occupancy_arrays")
-    if has_columns and hasattr(OccupancyIndex, "from_arrays"):
-        from coachcore.scheduling.listing import available_slots_indexed
-
-        columns = fetch_columns()
-        parts["store: sessions.occupancy_arrays (columns)"] = fetch_columns
-        parts["engine: OccupancyIndex.from_arrays"] = lambda: OccupancyIndex.from_arrays(*columns)
-        parts["engine: available_slots_indexed"] = lambda: available_slots_indexed(
+        "store: sessions.occupancy (columns)": fetch,
+        "engine: OccupancyIndex.from_arrays": lambda: OccupancyIndex.from_arrays(*columns),
+        "engine: available_slots_indexed": lambda: available_slots_indexed(
             work.windows, zone, FIRST_DAY, LAST_DAY, work.duration, NOW, index
-        )
+        ),
+    }
     parts["engine: slot_states (every slot, for comparison)"] = lambda: slot_states_indexed(
         work.windows, zone, FIRST_DAY, LAST_DAY, work.duration, NOW, index
     )
