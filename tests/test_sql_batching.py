@@ -16,7 +16,7 @@ from sqlalchemy.dialects import sqlite
 
 from backends import T0, BackendPool, SqlBackend, emptied_sql_backend
 from coachcore import Role
-from coachcore.adapters.sqlalchemy.tables import UTCDateTime
+from coachcore.adapters.sqlalchemy.columns import UTCDateTime
 from coachcore.domain.entities import OutboxMessage, User
 from coachcore.domain.enums import OutboxChannel, OutboxStatus
 from coachcore.errors import Conflict, NotFound

@@ -1,7 +1,7 @@
 """Rows <-> entities.
 
 Entities become rows field by field (StrEnums as their value, tuples as JSON
-lists, datetimes left to :class:`~coachcore.adapters.sqlalchemy.tables.UTCDateTime`);
+lists, datetimes left to :class:`~coachcore.adapters.sqlalchemy.columns.UTCDateTime`);
 rows become entities through the shared cattrs converter, so the entities'
 validators run on everything read back.
 """
