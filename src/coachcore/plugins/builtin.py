@@ -16,7 +16,7 @@ from coachcore.plugins.hookspecs import hookimpl
 @hookimpl
 def coachcore_store(url: str, cipher: Any) -> Any:
     if url.startswith("memory:"):
-        return MemoryStore()  # nothing at rest: no encryption needed
+        return MemoryStore(cipher=cipher)  # nothing at rest: nothing is sealed
     if url.startswith(("sqlite", "postgresql")):
         from coachcore.adapters.sqlalchemy.store import SqlStore
 

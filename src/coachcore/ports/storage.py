@@ -59,6 +59,7 @@ from coachcore.domain.relations import (
     MemberSessionSettings,
 )
 from coachcore.domain.rules import DateOverride, SchedulingRules, WaitlistEntry
+from coachcore.ports.cipher import Cipher
 
 E = typing.TypeVar("E")
 T = TypeVar("T")
@@ -423,6 +424,9 @@ class Store(Protocol):
 
     dispatch_on_commit: bool
     """Deliver the outbox right after each commit (the memory store does)."""
+    cipher: Cipher | None
+    """What the store seals sensitive fields with (None: no keys); a store that
+    keeps nothing at rest holds the cipher it was given all the same."""
 
     def unit_of_work(self, *, write: bool) -> AbstractContextManager[UnitOfWork]: ...
     def close(self) -> None: ...

@@ -100,7 +100,7 @@ def open_core(
     store = hook.coachcore_store(url=url, cipher=chosen)
     if store is None:
         raise ValidationFailed(f"url: no store handles {url.split(':', 1)[0]!r} URLs")
-    if chosen is not None and getattr(store, "cipher", chosen) is not chosen:
+    if chosen is not None and store.cipher is not chosen:
         store.close()
         raise ValidationFailed(
             "cipher: the store for this URL was not built with the given keys "

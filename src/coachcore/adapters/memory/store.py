@@ -15,6 +15,7 @@ from typing import Any
 from coachcore.adapters.memory.queries import QUERIES
 from coachcore.adapters.memory.repository import MemoryRepository
 from coachcore.adapters.memory.tables import Journal
+from coachcore.ports.cipher import Cipher
 from coachcore.ports.storage import repositories
 
 
@@ -71,7 +72,9 @@ class MemoryStore:
 
     dispatch_on_commit = True
 
-    def __init__(self) -> None:
+    def __init__(self, *, cipher: Cipher | None = None) -> None:
+        self.cipher = cipher
+        """Kept for the record: nothing is at rest here, so nothing is sealed."""
         self._lock = threading.RLock()
         self._journal = Journal()
         self._repos: dict[str, MemoryRepository[Any]] = {}
