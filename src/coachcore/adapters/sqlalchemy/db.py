@@ -13,7 +13,7 @@ anything else a non-retryable ``StoreError``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -85,8 +85,14 @@ class Db:
     multi-row INSERTs); a duplicate key then raises Conflict there.
     """
 
-    def __init__(self, conn: Connection, begin: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        begin: Callable[[], None],
+        statements: dict[Hashable, Any] | None = None,
+    ) -> None:
         self.conn = conn
+        self._statements = {} if statements is None else statements
         self._begin = begin
         self.dialect = conn.dialect.name
         self.postgresql = self.dialect == "postgresql"
@@ -115,7 +121,7 @@ class Db:
         if self.holding:
             self._begin()
             self._held.setdefault(table, []).append(row)
-        elif self.execute(insert_ignoring_duplicates(table, self.dialect), row).rowcount != 1:
+        elif self.execute(self._insert(table, ignoring=True), row).rowcount != 1:
             raise Conflict("The change collides with stored data (a unique key)")
 
     def flush(self) -> None:
@@ -126,12 +132,22 @@ class Db:
             for row in rows:
                 by_columns.setdefault(tuple(row), []).append(row)
             for group in by_columns.values():
-                self._run(sa.insert(table), group)
+                self._run(self._insert(table, ignoring=False), group)
 
     def discard(self) -> None:
         """Forget the held rows and the versions read (the transaction ended)."""
         self._held.clear()
         self.versions.clear()
+
+    def _insert(self, table: sa.Table, *, ignoring: bool) -> Executable:
+        """The table's INSERT (``ignoring``: duplicates), built once per store."""
+        slot = (table.name, "insert", ignoring)
+        stmt = self._statements.get(slot)
+        if stmt is None:
+            plain = sa.insert(table)
+            built = insert_ignoring_duplicates(table, self.dialect) if ignoring else plain
+            stmt = self._statements[slot] = built
+        return stmt
 
     def _run(self, stmt: Executable, params: Any) -> CursorResult[Any]:
         self._begin()

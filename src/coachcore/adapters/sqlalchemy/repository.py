@@ -56,7 +56,12 @@ class SqlRepository(Generic[E]):
         self._statements = statements
         self._sensitive = SENSITIVE_FIELDS.get(described.entity, ())
         self._unique = {frozenset(names): names for names in described.unique}
-        self._binary = any(isinstance(c.type, sa.LargeBinary) for c in self._t.c)
+        binary = statements.get((self._t.name, "binary"))
+        if binary is None:
+            binary = any(isinstance(c.type, sa.LargeBinary) for c in self._t.c)
+            statements[(self._t.name, "binary")] = binary
+        self._binary: bool = binary
+        """Whether a column holds bytes (the driver may hand back a memoryview)."""
 
     # -- the plain operations ------------------------------------------------
 

@@ -48,11 +48,20 @@ class SqlUnitOfWork:
         self._nested = nested
         self._tx: RootTransaction | NestedTransaction | None = None
         self._statements = statements
-        self.db = Db(conn, self._ensure_transaction)
+        self._tables = tables
+        self._sealer = sealer
+        self.db = Db(conn, self._ensure_transaction, statements)
         """The statement runner (also for store maintenance such as key rotation)."""
-        for name, (described, _) in repositories().items():
-            kind = QUERIES.get(name, SqlRepository)
-            setattr(self, name, kind(described, tables, self.db, sealer, statements))
+
+    def __getattr__(self, name: str) -> Any:
+        """A repository, built from its description when the unit of work first uses it."""
+        found = repositories().get(name)
+        if found is None:
+            raise AttributeError(name)
+        kind = QUERIES.get(name, SqlRepository)
+        repo = kind(found[0], self._tables, self.db, self._sealer, self._statements)
+        setattr(self, name, repo)
+        return repo
 
     def begin(self) -> None:
         """Start the transaction now (on SQLite: take the write lock now)."""
