@@ -333,11 +333,16 @@ class Audit(SqlRepository[AuditEntry]):
         until: datetime | None = None,
         limit: int = 100,
     ) -> Sequence[AuditEntry]:
-        given = {"entity_type": entity_type, "entity_id": entity_id, "actor_id": actor_id}
+        given = {
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "actor_id": actor_id,
+            "since": since,
+            "until": until,
+        }
         params: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
-        equal = tuple(sorted(params))
-        bounds = tuple(name for name, v in (("since", since), ("until", until)) if v is not None)
-        params.update({"since": since, "until": until, "limit_": limit})
+        equal = tuple(sorted(k for k in params if k not in ("since", "until")))
+        bounds = tuple(k for k in ("since", "until") if k in params)
 
         def build() -> Any:
             c = self._t.c
@@ -347,7 +352,7 @@ class Audit(SqlRepository[AuditEntry]):
             return stmt.order_by(*order).limit(_p("limit_"))
 
         stmt = self._stmt(("newest", equal, bounds), build)
-        params = {k: v for k, v in params.items() if k in (*equal, *bounds, "limit_")}
+        params["limit_"] = limit
         return self._load_all(self._db.rows(stmt, params))
 
     def about(self, entity_ids: Collection[str]) -> Sequence[AuditEntry]:

@@ -105,9 +105,8 @@ class Scheduling(UseCases):
             access.check_own_coach(tx.actor, coach.user_id, "availability:write")
             tx.uow.lock_coach(coach.user_id)
             stored = tx.uow.rules.get(coach.user_id)
-            rules = attrs.evolve(
-                stored or rules_of(tx.uow, coach.user_id), updated_at=tx.now, **values
-            )
+            current = stored or SchedulingRules(coach_id=coach.user_id)
+            rules = attrs.evolve(current, updated_at=tx.now, **values)
             if stored is None:
                 tx.uow.rules.add(rules)
             else:
