@@ -10,6 +10,7 @@ import attrs
 from coachcore.domain import checks
 from coachcore.domain.entities import Booking, User
 from coachcore.domain.enums import BookingStatus, NotificationKind
+from coachcore.domain.rules import SchedulingRules
 from coachcore.errors import SLOT_FULL_MESSAGE, BusinessRuleViolation, Conflict, Forbidden, SlotFull
 from coachcore.policies.roles import Actor
 from coachcore.scheduling.calendar import DAY_FULL
@@ -20,7 +21,7 @@ from coachcore.services.runtime import records
 from coachcore.services.runtime.transaction import CommitThenRaise, Tx, UseCases, new_id
 from coachcore.services.scheduling import sessions, waitlist
 from coachcore.services.scheduling.booking_rights import check_booker
-from coachcore.services.scheduling.slots import SlotCheck, rules_of, slot_at
+from coachcore.services.scheduling.slots import SlotCheck, slot_at
 
 
 def _check_view(actor: Actor, booking: Booking) -> None:
@@ -127,7 +128,7 @@ def book(
     booking = _new_booking(tx, member, coach, start, duration, notes, key)
     try:
         state = _require_seat(check, start, duration)
-        _check_member_cap(tx, member.id, coach.id)
+        _check_member_cap(tx, member.id, coach.id, check.rules)
     except SlotFull as full:
         _reject(tx, booking, full.message)
     # Read before writing: a store that holds inserts back sends them together.
@@ -153,9 +154,9 @@ def _require_seat(check: SlotCheck, start: datetime, duration: int) -> SlotState
     return check.state
 
 
-def _check_member_cap(tx: Tx, member_id: str, coach_id: str) -> None:
+def _check_member_cap(tx: Tx, member_id: str, coach_id: str, rules: SchedulingRules) -> None:
     """A member holds at most the coach's cap of upcoming sessions with them."""
-    cap = rules_of(tx.uow, coach_id).max_future_bookings_per_member
+    cap = rules.max_future_bookings_per_member
     if cap is not None and tx.uow.sessions.count_upcoming(member_id, coach_id, tx.now) >= cap:
         raise BusinessRuleViolation(
             f"You already have {cap} upcoming sessions with this coach, the most allowed",

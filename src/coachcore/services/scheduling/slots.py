@@ -46,53 +46,7 @@ def _no_rules(coach_id: str) -> SchedulingRules:
     return SchedulingRules(coach_id=coach_id)
 
 
-def occupancy(
-    uow: UnitOfWork,
-    coach_id: str,
-    low: datetime,
-    high: datetime,
-    now: datetime,
-    member_id: str | None = None,
-    leaving_out: tuple[datetime, int] | None = None,
-) -> Occupancy:
-    """Seats taken by intervals starting in ``[low, high)``: non-cancelled
-    sessions, plus seats the waitlist holds for anyone but ``member_id``, less
-    one seat of ``leaving_out`` (the session being moved)."""
-    starts, lengths, seats = uow.sessions.occupancy(coach_id, low, high)
-    rows = [
-        (_EPOCH + timedelta(microseconds=at), length, n)
-        for at, length, n in zip(starts, lengths, seats, strict=True)
-    ]
-    holds = _holds(uow, coach_id, low, high, now, member_id)
-    if not holds and leaving_out is None:
-        return rows
-    counts = {(start, length): n for start, length, n in rows}
-    for hold in holds:
-        key = (hold.start, hold.duration)
-        counts[key] = counts.get(key, 0) + 1
-    if leaving_out is not None and leaving_out in counts:
-        counts[leaving_out] -= 1
-    return [(start, length, n) for (start, length), n in sorted(counts.items()) if n > 0]
-
-
-def occupancy_index(
-    uow: UnitOfWork,
-    coach_id: str,
-    low: datetime,
-    high: datetime,
-    now: datetime,
-    member_id: str | None = None,
-    leaving_out: tuple[datetime, int] | None = None,
-) -> OccupancyIndex:
-    """:func:`occupancy`, indexed for the slot engine."""
-    kept = _kept_columns(uow, coach_id, low, high, now, member_id, leaving_out)
-    if kept is None:
-        rows = occupancy(uow, coach_id, low, high, now, member_id, leaving_out)
-        return OccupancyIndex.from_counts(rows)
-    return OccupancyIndex.from_arrays(*kept)
-
-
-def occupancy_columns(
+def seats_taken(
     uow: UnitOfWork,
     coach_id: str,
     low: datetime,
@@ -101,28 +55,39 @@ def occupancy_columns(
     member_id: str | None = None,
     leaving_out: tuple[datetime, int] | None = None,
 ) -> Columns:
-    """:func:`occupancy` as columns (starts in microseconds since the epoch,
-    durations, counts), as a store that keeps them so hands them over."""
-    kept = _kept_columns(uow, coach_id, low, high, now, member_id, leaving_out)
-    if kept is None:
-        return columns_of(occupancy(uow, coach_id, low, high, now, member_id, leaving_out))
-    return kept
+    """Seats taken by intervals starting in ``[low, high)``, as columns (starts
+    in microseconds since the epoch, durations, counts): non-cancelled
+    sessions, plus seats the waitlist holds for anyone but ``member_id``, less
+    one seat of ``leaving_out`` (the session being moved). Each source is read
+    once; the store's columns are handed over as they are when nothing is
+    added or left out."""
+    columns = uow.sessions.occupancy(coach_id, low, high)
+    holds = _holds(uow, coach_id, low, high, now, member_id)
+    if not holds and leaving_out is None:
+        return columns
+    counts = {(start, length): n for start, length, n in _rows(columns)}
+    for hold in holds:
+        key = (hold.start, hold.duration)
+        counts[key] = counts.get(key, 0) + 1
+    if leaving_out is not None and leaving_out in counts:
+        counts[leaving_out] -= 1
+    return columns_of((start, length, n) for (start, length), n in sorted(counts.items()) if n > 0)
 
 
-def _kept_columns(
-    uow: UnitOfWork,
-    coach_id: str,
-    low: datetime,
-    high: datetime,
-    now: datetime,
-    member_id: str | None,
-    leaving_out: tuple[datetime, int] | None,
-) -> Columns | None:
-    """The store's occupancy columns when they can be handed over as they
-    are: nothing left out, no waitlist hold to add; otherwise None."""
-    if leaving_out is not None or _holds(uow, coach_id, low, high, now, member_id):
-        return None
-    return uow.sessions.occupancy(coach_id, low, high)
+def _rows(columns: Columns) -> Occupancy:
+    """Columns back as ``(start, duration, count)`` rows."""
+    starts, lengths, seats = columns
+    return [
+        (_EPOCH + timedelta(microseconds=at), length, n)
+        for at, length, n in zip(starts, lengths, seats, strict=True)
+    ]
+
+
+def _with_day_counts(
+    calendar: BookingCalendar, columns: Columns, zone: tzinfo
+) -> BookingCalendar:
+    """The calendar knowing how many sessions each local day has (for a daily limit)."""
+    return attrs.evolve(calendar, day_counts=sessions_per_day(_rows(columns), zone))
 
 
 def _holds(
@@ -179,13 +144,10 @@ def _plan(
     margin = search_margin([*windows, *(w for ws in extra.values() for w in ws)], duration)
     low = _local_day(first, zone) - margin
     high = _local_day(last + timedelta(days=1), zone) + margin
-    if rules.max_sessions_per_day is None:
-        index = occupancy_index(uow, coach.id, low, high, now, member_id)
-    else:
-        rows = occupancy(uow, coach.id, low, high, now, member_id)
-        calendar = attrs.evolve(calendar, day_counts=sessions_per_day(rows, zone))
-        index = OccupancyIndex.from_counts(rows)
-    return _Plan(calendar, windows, extra, index, last)
+    columns = seats_taken(uow, coach.id, low, high, now, member_id)
+    if rules.max_sessions_per_day is not None:
+        calendar = _with_day_counts(calendar, columns, zone)
+    return _Plan(calendar, windows, extra, OccupancyIndex.from_arrays(*columns), last)
 
 
 def _listing(
@@ -294,8 +256,10 @@ def _windows_on(
 
 @attrs.frozen
 class SlotCheck:
-    """The booking-time answer for one slot: its state, or why the rules refuse it."""
+    """The booking-time answer for one slot: its state, or why the rules
+    refuse it, and the coach's rules it was decided by."""
 
+    rules: SchedulingRules
     state: SlotState | None
     refusal: str | None = None
 
@@ -323,20 +287,20 @@ def slot_at(
     calendar = BookingCalendar(zone, rules, now, uow.overrides.for_coach(coach.id, day, day))
     if rules.max_sessions_per_day is not None:
         low, high = _local_day(day, zone), _local_day(day + timedelta(days=1), zone)
-        rows = occupancy(uow, coach.id, low, high, now, member_id, leaving_out)
-        calendar = attrs.evolve(calendar, day_counts=sessions_per_day(rows, zone))
+        columns = seats_taken(uow, coach.id, low, high, now, member_id, leaving_out)
+        calendar = _with_day_counts(calendar, columns, zone)
     refusal = calendar.refusal(start, start + timedelta(minutes=duration), day)
     if refusal is not None:
-        return SlotCheck(None, refusal)
+        return SlotCheck(rules, None, refusal)
     weekday = day_of_week(day)
     for windows in _windows_on(uow, coach.id, calendar, day, weekday):
         buffer = timedelta(minutes=max(w.buffer_minutes for w in windows))
         low = start - buffer - LONGEST_SESSION
         high = start + timedelta(minutes=duration) + buffer
-        columns = occupancy_columns(uow, coach.id, low, high, now, member_id, leaving_out)
+        columns = seats_taken(uow, coach.id, low, high, now, member_id, leaving_out)
         state = slot_state_among(
             windows, zone, start, duration, calendar.earliest, columns, calendar.interval
         )
         if state is not None:
-            return SlotCheck(state)
-    return SlotCheck(None)
+            return SlotCheck(rules, state)
+    return SlotCheck(rules, None)
