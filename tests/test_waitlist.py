@@ -112,7 +112,7 @@ def test_joining_needs_a_waitlist_and_a_full_slot_once(world: World) -> None:
     join(world, second, coach)
     with pytest.raises(Conflict, match="already on the waitlist"):
         join(world, second, coach)
-    with pytest.raises(Conflict, match="already have a session"):
+    with pytest.raises(Conflict, match="already has a seat"):
         join(world, first, coach)
     world.window(coach, 2, "09:00", "10:00")
     with pytest.raises(BusinessRuleViolation, match="free seat"):

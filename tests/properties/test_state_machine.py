@@ -325,8 +325,13 @@ class CoachingMachine(RuleBasedStateMachine):
         slot = next((s for s in grid if s.start == start), None)
         book = self.world.as_(member).bookings.create
         outcome = "off grid" if slot is None else "ok" if slot.available_capacity > 0 else "full"
+        if self.holds_seat(member.id, coach_id, start):
+            outcome = "seat held"
         event(f"book: {outcome}")
-        if slot is None:
+        if outcome == "seat held":
+            with pytest.raises(Conflict):
+                book(coach_id=coach_id, start=start, duration=duration)
+        elif slot is None:
             with pytest.raises(BusinessRuleViolation):
                 book(coach_id=coach_id, start=start, duration=duration)
         elif slot.available_capacity <= 0:
@@ -361,6 +366,13 @@ class CoachingMachine(RuleBasedStateMachine):
         chosen = data.draw(st.sampled_from(listed), label="slot")
         grid = {s.start: s for s in self.grid(coach_id, duration)}
         assert grid[chosen.start].available_capacity == chosen.available_capacity > 0
+        if self.holds_seat(member.id, coach_id, chosen.start):
+            event("book: listed, seat held")
+            with pytest.raises(Conflict):
+                self.world.as_(member).bookings.create(
+                    coach_id=coach_id, start=chosen.start, duration=duration
+                )
+            return
         booking = self.world.as_(member).bookings.create(
             coach_id=coach_id, start=chosen.start, duration=duration
         )
@@ -369,6 +381,16 @@ class CoachingMachine(RuleBasedStateMachine):
         self.place(booking, grid[chosen.start])
         self.armed_at[booking.session_id] = self.world.now
         event("book: listed")
+
+    def holds_seat(self, member_id: str, coach_id: str, start: Any) -> bool:
+        """Whether the member has a non-cancelled session with the coach at ``start``."""
+        return any(
+            s.member_id == member_id
+            and s.coach_id == coach_id
+            and s.status != "cancelled"
+            and utc(s.scheduled_at) == start
+            for s in self.sessions()
+        )
 
     def _scheduled(self, booked: bool | None = None) -> list[Any]:
         by_session = {b.session_id: b for b in self.bookings() if b.session_id}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from coachcore.domain.entities import MemberProfile
-from coachcore.errors import Forbidden
+from coachcore.errors import Conflict, Forbidden
 from coachcore.services.coaching.relationships import active_between
 from coachcore.services.runtime.transaction import Tx
 
@@ -20,3 +22,17 @@ def check_booker(tx: Tx, member: MemberProfile, coach_id: str) -> None:
         raise Forbidden("Members book with their assigned coach only")
     if actor.user_id not in (member.user_id, coach_id):
         raise Forbidden("You may not book for this member")
+
+
+ONE_SEAT = "This member already has a seat in this slot"
+
+
+def check_one_seat(
+    tx: Tx, coach_id: str, member_id: str, start: datetime, moving: str | None = None
+) -> None:
+    """A member holds at most one seat in a slot of a coach: a second booking
+    (or a move, or a wait) for a slot where they have a session is a 409.
+    ``moving``: the id of the session being moved, which does not count."""
+    for session in tx.uow.sessions.occupying(coach_id, start, start + timedelta(microseconds=1)):
+        if session.member_id == member_id and session.id != moving:
+            raise Conflict(ONE_SEAT, details={"start": start.isoformat()})

@@ -20,7 +20,7 @@ from coachcore.services.delivery import outgoing
 from coachcore.services.runtime import records
 from coachcore.services.runtime.transaction import CommitThenRaise, Tx, UseCases, new_id
 from coachcore.services.scheduling import sessions, waitlist
-from coachcore.services.scheduling.booking_rights import check_booker
+from coachcore.services.scheduling.booking_rights import check_booker, check_one_seat
 from coachcore.services.scheduling.slots import SlotCheck, slot_at
 
 
@@ -124,6 +124,7 @@ def book(
     if start <= tx.now:
         raise BusinessRuleViolation("The requested time is in the past")
     tx.uow.lock_coach(coach.id)
+    check_one_seat(tx, coach.id, member.id, start)
     check = slot_at(uow, coach, start, duration, tx.now, member.id)
     booking = _new_booking(tx, member, coach, start, duration, notes, key)
     try:
@@ -266,6 +267,7 @@ class Bookings(UseCases):
                 leaving_out=(session.scheduled_at, session.duration),
             )
             _require_seat(check, moment, booking.duration)
+            check_one_seat(tx, booking.coach_id, booking.member_id, moment, moving=session.id)
             sessions.reschedule(tx, session, moment, None, None)
             moved = records.booking(tx.uow, booking.id)
             waitlist.mark_booked(tx, moved)

@@ -26,7 +26,7 @@ from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden
 from coachcore.services.delivery import outgoing
 from coachcore.services.runtime import records
 from coachcore.services.runtime.transaction import Tx, UseCases, new_id
-from coachcore.services.scheduling.booking_rights import check_booker
+from coachcore.services.scheduling.booking_rights import check_booker, check_one_seat
 from coachcore.services.scheduling.slots import rules_of, slot_at
 
 BATCH = 100
@@ -124,9 +124,7 @@ def _check_joinable(
     queue = tx.uow.waitlist.for_slot(coach_id, start, duration)
     if any(e.member_id == member_id for e in queue):
         raise Conflict("You are already on the waitlist of this slot")
-    for session in tx.uow.sessions.occupying(coach_id, start, start + timedelta(microseconds=1)):
-        if session.member_id == member_id:
-            raise Conflict("You already have a session in this slot")
+    check_one_seat(tx, coach_id, member_id, start)
     return queue
 
 
