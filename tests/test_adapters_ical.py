@@ -78,7 +78,13 @@ def test_reschedule_keeps_uid_and_raises_sequence(world: World) -> None:
     coach, member, session = _book(world)
     sessions = world.core.acting_as(coach.id).sessions
     later = session.scheduled_at + timedelta(days=7, hours=1)
-    sessions.update(session.id, scheduled_at=later, duration=45)
+    sessions.update(
+        session.id,
+        scheduled_at=later,
+        duration=45,
+        override=True,
+        override_reason="set up by the test",
+    )
     (event,) = _vevents(world, member.id)
     assert str(event["UID"]) == f"{session.id}@coachcore"
     assert int(event["SEQUENCE"]) == 1
@@ -89,7 +95,12 @@ def test_reschedule_keeps_uid_and_raises_sequence(world: World) -> None:
 def test_cancel_marks_the_event_cancelled_with_a_higher_sequence(world: World) -> None:
     coach, member, session = _book(world)
     sessions = world.core.acting_as(coach.id).sessions
-    sessions.update(session.id, scheduled_at=session.scheduled_at + timedelta(hours=1))
+    sessions.update(
+        session.id,
+        scheduled_at=session.scheduled_at + timedelta(hours=1),
+        override=True,
+        override_reason="set up by the test",
+    )
     world.advance(minutes=5)
     sessions.cancel(session.id, reason="Coach is ill")
     for person in (coach, member):

@@ -20,6 +20,8 @@ def _session(
         coach_id=coach.id,
         scheduled_at=datetime(2030, 1, day, 15, tzinfo=UTC),
         duration=45,
+        override=True,
+        override_reason="set up by the test",
     )
 
 

@@ -148,7 +148,12 @@ def test_booking_and_scheduling_accept_an_active_relationship(world: World) -> N
         world.book(member, extra, start)
     with pytest.raises(Forbidden):
         world.core.acting_as(extra.id).sessions.create(
-            member_id=member.id, coach_id=extra.id, scheduled_at=start, duration=30
+            member_id=member.id,
+            coach_id=extra.id,
+            scheduled_at=start,
+            duration=30,
+            override=True,
+            override_reason="set up by the test",
         )
     rel = world.core.acting_as(member.id).relationships.request(coach_id=extra.id)
     with pytest.raises(Forbidden):  # pending is not enough
@@ -161,6 +166,8 @@ def test_booking_and_scheduling_accept_an_active_relationship(world: World) -> N
         coach_id=extra.id,
         scheduled_at=datetime(2030, 1, 3, 15, tzinfo=UTC),
         duration=30,
+        override=True,
+        override_reason="set up by the test",
     )
     assert session.coach_id == extra.id
     world.core.acting_as(extra.id).relationships.pause(rel.id)

@@ -20,6 +20,8 @@ from world import World
 
 MONDAY = date(2030, 1, 7)
 
+OVERRIDE = {"override": True, "override_reason": "set up by the test"}
+
 
 def _session(world: World) -> tuple[coachcore.User, coachcore.User, coachcore.Session]:
     coach = world.coach()
@@ -30,6 +32,8 @@ def _session(world: World) -> tuple[coachcore.User, coachcore.User, coachcore.Se
         scheduled_at=datetime(2030, 1, 10, 15, tzinfo=UTC),
         duration=45,
         type="initial",
+        override=True,
+        override_reason="set up by the test",
     )
     return coach, member, session
 
@@ -168,18 +172,28 @@ def test_req8_coach_dashboard_today_and_week_in_coach_zone(world: World) -> None
     scope = world.core.acting_as(coach.id).sessions
     # now: Tue 2030-01-01 08:00 UTC = 03:00 in New York
     today = scope.create(
-        member_id=member.id, coach_id=coach.id, scheduled_at=datetime(2030, 1, 1, 20, tzinfo=UTC)
+        member_id=member.id,
+        coach_id=coach.id,
+        scheduled_at=datetime(2030, 1, 1, 20, tzinfo=UTC),
+        **OVERRIDE,
     )
     late = scope.create(
         member_id=member.id,
         coach_id=coach.id,  # Wed 01:00 UTC = Tue NY
         scheduled_at=datetime(2030, 1, 2, 4, tzinfo=UTC),
+        **OVERRIDE,
     )
     week = scope.create(
-        member_id=member.id, coach_id=coach.id, scheduled_at=datetime(2030, 1, 5, 15, tzinfo=UTC)
+        member_id=member.id,
+        coach_id=coach.id,
+        scheduled_at=datetime(2030, 1, 5, 15, tzinfo=UTC),
+        **OVERRIDE,
     )
     scope.create(
-        member_id=member.id, coach_id=coach.id, scheduled_at=datetime(2030, 1, 8, 15, tzinfo=UTC)
+        member_id=member.id,
+        coach_id=coach.id,
+        scheduled_at=datetime(2030, 1, 8, 15, tzinfo=UTC),
+        **OVERRIDE,
     )
     board = world.core.acting_as(coach.id).dashboards.coach()
     assert [s.id for s in board.today] == [today.id, late.id]
@@ -213,6 +227,8 @@ def test_req10_group_conversation_for_a_session(world: World) -> None:
         coach_id=coach.id,
         scheduled_at=datetime(2030, 2, 1, 9, tzinfo=UTC),
         create_group_conversation=True,
+        override=True,
+        override_reason="set up by the test",
     )
     conversation = world.core.acting_as(member.id).conversations.get(session.conversation_id)
     assert conversation.kind == "group" and set(conversation.participant_ids) == {
@@ -232,7 +248,11 @@ def test_req12_forbidden_cases(world: World) -> None:
         as_member.members.list()  # no members:read
     with pytest.raises(Forbidden):
         as_member.sessions.create(
-            member_id=member.id, coach_id=coach.id, scheduled_at=datetime(2030, 2, 1, tzinfo=UTC)
+            member_id=member.id,
+            coach_id=coach.id,
+            scheduled_at=datetime(2030, 2, 1, tzinfo=UTC),
+            override=True,
+            override_reason="set up by the test",
         )
     with pytest.raises(Forbidden):
         as_member.members.get(stranger.id)
@@ -275,7 +295,9 @@ def test_req12_custom_role_from_permission_data() -> None:
 def test_req13_calendar_follows_the_session(world: World) -> None:
     coach, _, session = _session(world)
     scope = world.core.acting_as(coach.id).sessions
-    moved = scope.update(session.id, scheduled_at=session.scheduled_at + timedelta(hours=2))
+    moved = scope.update(
+        session.id, scheduled_at=session.scheduled_at + timedelta(hours=2), **OVERRIDE
+    )
     event = world.core.calendar.events[session.calendar_event_id]  # type: ignore[attr-defined]
     assert (event.start, event.end) == (moved.scheduled_at, moved.ends_at)
     assert event.link.endswith(session.id)
@@ -292,7 +314,11 @@ def test_req14_session_needs_active_users_and_aware_times(world: World) -> None:
         scope.create(member_id=member.id, coach_id=coach.id, scheduled_at=datetime(2030, 2, 1))
     with pytest.raises(NotFound):
         world.sys.sessions.create(
-            member_id="ghost", coach_id=coach.id, scheduled_at=datetime(2030, 2, 1, tzinfo=UTC)
+            member_id="ghost",
+            coach_id=coach.id,
+            scheduled_at=datetime(2030, 2, 1, tzinfo=UTC),
+            override=True,
+            override_reason="set up by the test",
         )
     world.sys.users.deactivate(member.id)
     with pytest.raises(BusinessRuleViolation):

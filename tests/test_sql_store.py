@@ -86,7 +86,12 @@ def test_reschedule_complete_and_rate_once(backend: Backend) -> None:
     w = make_world(backend, capacity=1, members=1)
     (m,) = w.members
     booking = w.as_(m).bookings.create(coach_id=w.coach.id, start=w.slot(10), duration=60)
-    moved = w.as_(w.coach).sessions.update(booking.session_id, scheduled_at=w.slot(14))
+    moved = w.as_(w.coach).sessions.update(
+        booking.session_id,
+        scheduled_at=w.slot(14),
+        override=True,
+        override_reason="set up by the test",
+    )
     assert moved.scheduled_at == w.slot(14)
     event = w.core.calendar.events[moved.calendar_event_id]  # type: ignore[attr-defined]
     assert event.start == w.slot(14)

@@ -186,6 +186,8 @@ def _session(bench: Bench, ctx: dict[str, Any], i: int, cutoff: int | None = Non
         coach_id=ctx["coach"].id,
         scheduled_at=MONDAY + timedelta(hours=i),
         duration=30,
+        override=True,
+        override_reason="set up by the test",
     )
 
 
@@ -368,7 +370,9 @@ def update_vs_cancel(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
         return problems
 
     return Race(
-        a=lambda: bench.scope(coach).sessions.update(session.id, scheduled_at=target),
+        a=lambda: bench.scope(coach).sessions.update(
+            session.id, scheduled_at=target, override=True, override_reason="set up by the test"
+        ),
         b=lambda: bench.scope(member).sessions.cancel(session.id),
         check=check,
     )

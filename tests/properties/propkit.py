@@ -146,7 +146,10 @@ class World:
         duration: int = 60,
         **kw: Any,
     ) -> coachcore.Session:
-        """A session the coach schedules directly (default: one day after now)."""
+        """A session the coach schedules directly (default: one day after now),
+        outside any window: an override of the slot rules unless ``override=False``."""
+        if kw.get("override", True):
+            kw = {"override": True, "override_reason": "set up by the test", **kw}
         return self.as_(coach).sessions.create(
             member_id=_id(member),
             coach_id=_id(coach),
@@ -411,7 +414,7 @@ def build_scenario(w: World, data: Any, *, actions: int = 4) -> Scenario:
             specs.append(spec)
     windows = [w.window(coach, spec) for spec in specs]
     sc = Scenario(coach, members, windows, tz, first, last)
-
+    seated: set[tuple[str, datetime]] = set()  # (member, start) of their seats
     for _ in range(draw(st.integers(1, actions), label="actions")):
         action = draw(st.sampled_from(["book", "book", "direct", "cancel"]))
         if action == "book":
@@ -420,8 +423,12 @@ def build_scenario(w: World, data: Any, *, actions: int = 4) -> Scenario:
             if not slots:
                 continue
             slot = draw(st.sampled_from(slots))
-            member = draw(st.sampled_from(members))
+            free = [m for m in members if (m.id, slot.start) not in seated]
+            if not free:  # one seat per member per slot
+                continue
+            member = draw(st.sampled_from(free))
             booking = w.book(member, coach, slot.start, duration)
+            seated.add((member.id, slot.start))
             assert booking.status == "confirmed"
             sc.occupied.append((slot.start, duration))
             sc.bookings.append((booking, member, slot.start, duration))
@@ -431,7 +438,9 @@ def build_scenario(w: World, data: Any, *, actions: int = 4) -> Scenario:
                 minutes=5 * draw(st.integers(0, span))
             )
             duration = draw(st.integers(1, 24)) * 5
-            w.session(coach, draw(st.sampled_from(members)), start, duration)
+            member = draw(st.sampled_from(members))
+            w.session(coach, member, start, duration)
+            seated.add((member.id, start))
             sc.occupied.append((start, duration))
         elif sc.bookings:
             booking, member, start, duration = sc.bookings.pop(
@@ -439,5 +448,6 @@ def build_scenario(w: World, data: Any, *, actions: int = 4) -> Scenario:
             )
             w.as_(member).bookings.cancel(booking.id)
             sc.occupied.remove((start, duration))
+            seated.discard((member.id, start))
     w.clock.advance(timedelta(minutes=draw(st.integers(0, 36 * 4)) * 15))
     return sc

@@ -60,6 +60,8 @@ def test_each_session_gets_a_calendar_event_for_coach_and_member(
             scheduled_at=start,
             duration=duration,
             type=kind,
+            override=True,
+            override_reason="set up by the test",
         )
         event = check_event(w, session, start, duration)
         assert event.category == "Coaching Session"
@@ -103,7 +105,9 @@ def test_rescheduling_moves_the_calendar_event(backend: Any, start: Any, changes
                 fields["duration"] = length = new_duration
             if new_start is not None:
                 fields["scheduled_at"] = when = new_start
-            moved = w.as_(coach).sessions.update(session.id, **fields)
+            moved = w.as_(coach).sessions.update(
+                session.id, **fields, override=True, override_reason="set up by the test"
+            )
             assert (utc(moved.scheduled_at), moved.duration) == (utc(when), length)
             check_event(w, session, when, length)
         assert utc(w.sys.sessions.get(session.id).scheduled_at) == utc(when)
@@ -122,5 +126,11 @@ def test_rescheduling_across_a_clock_change_keeps_the_duration(backend: Any, pai
         coach = w.coach()
         member = w.member(coach)
         session = w.session(coach, member, T0 + timedelta(days=1), 60)
-        w.as_(coach).sessions.update(session.id, scheduled_at=start, duration=duration)
+        w.as_(coach).sessions.update(
+            session.id,
+            scheduled_at=start,
+            duration=duration,
+            override=True,
+            override_reason="set up by the test",
+        )
         check_event(w, session, start, duration)

@@ -95,7 +95,11 @@ def test_creating_sessions_needs_sessions_write(backend: Any, perms: Any, builti
 
         def attempt() -> Any:
             return create(
-                member_id=member.id, coach_id=coach.id, scheduled_at=w.now + timedelta(days=1)
+                member_id=member.id,
+                coach_id=coach.id,
+                scheduled_at=w.now + timedelta(days=1),
+                override=True,
+                override_reason="set up by the test",
             )
 
         if allowed:
@@ -145,19 +149,33 @@ def test_an_admin_reaches_every_coaching_endpoint(backend: Any, data: Any) -> No
         a.bookings.list()
         a.bookings.cancel(booking.id)
         session = a.sessions.create(
-            member_id=member.id, coach_id=coach.id, scheduled_at=w.now + timedelta(days=3)
+            member_id=member.id,
+            coach_id=coach.id,
+            scheduled_at=w.now + timedelta(days=3),
+            override=True,
+            override_reason="set up by the test",
         )
         a.sessions.get(session.id)
         a.sessions.list(member_id=member.id)
         a.sessions.upcoming()
-        a.sessions.update(session.id, scheduled_at=w.now + timedelta(days=4), duration=duration)
+        a.sessions.update(
+            session.id,
+            scheduled_at=w.now + timedelta(days=4),
+            duration=duration,
+            override=True,
+            override_reason="set up by the test",
+        )
         a.sessions.add_coach_notes(session.id, draw(notes()))
         a.sessions.add_member_notes(session.id, draw(notes()))
         a.dashboards.member(member.id)
         a.dashboards.coach(coach.id)
         a.sessions.complete(session.id, coach_notes="done")
         spare = a.sessions.create(
-            member_id=member.id, coach_id=coach.id, scheduled_at=w.now + timedelta(days=5)
+            member_id=member.id,
+            coach_id=coach.id,
+            scheduled_at=w.now + timedelta(days=5),
+            override=True,
+            override_reason="set up by the test",
         )
         a.sessions.cancel(spare.id)
         a.conversations.list(member.id)

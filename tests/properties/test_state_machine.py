@@ -325,8 +325,8 @@ class CoachingMachine(RuleBasedStateMachine):
         slot = next((s for s in grid if s.start == start), None)
         book = self.world.as_(member).bookings.create
         outcome = "off grid" if slot is None else "ok" if slot.available_capacity > 0 else "full"
-        if self.holds_seat(member.id, coach_id, start):
-            outcome = "seat held"
+        if start > utc(self.world.now) and self.holds_seat(member.id, coach_id, start):
+            outcome = "seat held"  # a start in the past is refused before that
         event(f"book: {outcome}")
         if outcome == "seat held":
             with pytest.raises(Conflict):
@@ -431,9 +431,13 @@ class CoachingMachine(RuleBasedStateMachine):
         if not grid:
             return
         slot = data.draw(st.sampled_from(grid), label="to")
-        moved = self.world.as_(session.coach_id).sessions.update(
-            session.id, scheduled_at=slot.start
-        )
+        update = self.world.as_(session.coach_id).sessions.update
+        if self.holds_seat(session.member_id, session.coach_id, slot.start):
+            event("reschedule: seat held")
+            with pytest.raises(Conflict):
+                update(session.id, scheduled_at=slot.start)
+            return
+        moved = update(session.id, scheduled_at=slot.start)
         assert utc(moved.scheduled_at) == slot.start
         booking = next(b for b in self.bookings() if b.session_id == session.id)
         assert utc(booking.start) == slot.start

@@ -81,7 +81,11 @@ def test_sessions_need_an_existing_active_coach_and_member(
 
         def create() -> Any:
             return w.sys.sessions.create(
-                member_id=member_id, coach_id=coach_id, scheduled_at=w.now + timedelta(days=1)
+                member_id=member_id,
+                coach_id=coach_id,
+                scheduled_at=w.now + timedelta(days=1),
+                override=True,
+                override_reason="set up by the test",
             )
 
         if coach_state == member_state == "ok":
@@ -353,30 +357,61 @@ ENTRY_POINTS: dict[str, Callable[[Ctx, Any], Any]] = {
     "bookings.list": lambda x, j: x.m.bookings.list(status=j),
     "bookings.cancel": lambda x, j: x.m.bookings.cancel(j),
     "sessions.create member_id": lambda x, j: x.c.sessions.create(
-        member_id=j, coach_id=x.coach.id, scheduled_at=x.when
+        member_id=j,
+        coach_id=x.coach.id,
+        scheduled_at=x.when,
+        override=True,
+        override_reason="set up by the test",
     ),
     "sessions.create coach_id": lambda x, j: x.s.sessions.create(
-        member_id=x.member.id, coach_id=j, scheduled_at=x.when
+        member_id=x.member.id,
+        coach_id=j,
+        scheduled_at=x.when,
+        override=True,
+        override_reason="set up by the test",
     ),
     "sessions.create scheduled_at": lambda x, j: x.c.sessions.create(
-        member_id=x.member.id, coach_id=x.coach.id, scheduled_at=j
+        member_id=x.member.id,
+        coach_id=x.coach.id,
+        scheduled_at=j,
+        override=True,
+        override_reason="set up by the test",
     ),
     "sessions.create duration": lambda x, j: x.c.sessions.create(
-        member_id=x.member.id, coach_id=x.coach.id, scheduled_at=x.when, duration=j
+        member_id=x.member.id,
+        coach_id=x.coach.id,
+        scheduled_at=x.when,
+        duration=j,
+        override=True,
+        override_reason="set up by the test",
     ),
     "sessions.create type": lambda x, j: x.c.sessions.create(
-        member_id=x.member.id, coach_id=x.coach.id, scheduled_at=x.when, type=j
+        member_id=x.member.id,
+        coach_id=x.coach.id,
+        scheduled_at=x.when,
+        type=j,
+        override=True,
+        override_reason="set up by the test",
     ),
     "sessions.create group": lambda x, j: x.c.sessions.create(
-        member_id=x.member.id, coach_id=x.coach.id, scheduled_at=x.when, create_group_conversation=j
+        member_id=x.member.id,
+        coach_id=x.coach.id,
+        scheduled_at=x.when,
+        create_group_conversation=j,
+        override=True,
+        override_reason="set up by the test",
     ),
     "sessions.get": lambda x, j: x.m.sessions.get(j),
     "sessions.list status": lambda x, j: x.m.sessions.list(status=j),
     "sessions.list member_id": lambda x, j: x.c.sessions.list(member_id=j),
     "sessions.list limit": lambda x, j: x.c.sessions.list(limit=j),
     "sessions.upcoming": lambda x, j: x.m.sessions.upcoming(limit=j),
-    "sessions.update scheduled_at": lambda x, j: x.c.sessions.update(x.session.id, scheduled_at=j),
-    "sessions.update duration": lambda x, j: x.c.sessions.update(x.session.id, duration=j),
+    "sessions.update scheduled_at": lambda x, j: x.c.sessions.update(
+        x.session.id, scheduled_at=j, override=True, override_reason="set up by the test"
+    ),
+    "sessions.update duration": lambda x, j: x.c.sessions.update(
+        x.session.id, duration=j, override=True, override_reason="set up by the test"
+    ),
     "sessions.complete id": lambda x, j: x.c.sessions.complete(j),
     "sessions.complete notes": lambda x, j: x.c.sessions.complete(x.session.id, coach_notes=j),
     "sessions.cancel reason": lambda x, j: x.m.sessions.cancel(x.session.id, reason=j),

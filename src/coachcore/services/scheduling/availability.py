@@ -16,7 +16,7 @@ from coachcore.scheduling.wallclock import window_holds, zone_of
 from coachcore.services.delivery import outgoing
 from coachcore.services.runtime import records
 from coachcore.services.runtime.transaction import Tx, UseCases, new_id
-from coachcore.services.scheduling.sessions import duration_of
+from coachcore.services.scheduling.placement import duration_of
 from coachcore.services.scheduling.slots import coach_available_slots
 
 _UNSET: Any = object()

@@ -13,15 +13,14 @@ from coachcore.domain.enums import BookingStatus, NotificationKind
 from coachcore.domain.rules import SchedulingRules
 from coachcore.errors import SLOT_FULL_MESSAGE, BusinessRuleViolation, Conflict, Forbidden, SlotFull
 from coachcore.policies.roles import Actor
-from coachcore.scheduling.calendar import DAY_FULL
 from coachcore.scheduling.slots import SlotState
 from coachcore.scheduling.wallclock import zone_of
 from coachcore.services.delivery import outgoing
 from coachcore.services.runtime import records
 from coachcore.services.runtime.transaction import CommitThenRaise, Tx, UseCases, new_id
-from coachcore.services.scheduling import sessions, waitlist
+from coachcore.services.scheduling import placement, sessions, waitlist
 from coachcore.services.scheduling.booking_rights import check_booker, check_one_seat
-from coachcore.services.scheduling.slots import SlotCheck, slot_at
+from coachcore.services.scheduling.slots import slot_at
 
 
 def _check_view(actor: Actor, booking: Booking) -> None:
@@ -128,7 +127,7 @@ def book(
     check = slot_at(uow, coach, start, duration, tx.now, member.id)
     booking = _new_booking(tx, member, coach, start, duration, notes, key)
     try:
-        state = _require_seat(check, start, duration)
+        state = check.seat(start, duration)
         _check_member_cap(tx, member.id, coach.id, check.rules)
     except SlotFull as full:
         _reject(tx, booking, full.message)
@@ -137,22 +136,6 @@ def book(
     confirmed = _confirm(tx, booking, coach, member, state)
     waitlist.mark_booked(tx, confirmed, entries)
     return confirmed
-
-
-def _require_seat(check: SlotCheck, start: datetime, duration: int) -> SlotState:
-    """The slot's state if it has a seat; otherwise why not (SlotFull or 422)."""
-    if check.refusal == DAY_FULL:
-        raise SlotFull(DAY_FULL)
-    if check.refusal is not None:
-        raise BusinessRuleViolation(check.refusal, details={"start": start.isoformat()})
-    if check.state is None:
-        raise BusinessRuleViolation(
-            "The requested time is outside the coach's availability",
-            details={"start": start.isoformat(), "duration": duration},
-        )
-    if check.state.available_capacity <= 0:
-        raise SlotFull()
-    return check.state
 
 
 def _check_member_cap(tx: Tx, member_id: str, coach_id: str, rules: SchedulingRules) -> None:
@@ -181,7 +164,7 @@ class Bookings(UseCases):
         """Book the slot at ``start``: a confirmed booking with its session, or
         ``SlotFull`` (after storing the rejected booking and its notification)."""
         moment = checks.aware("start", start)
-        minutes = sessions.duration_of(duration)
+        minutes = placement.duration_of(duration)
         notes = checks.text("member_notes", member_notes)
         key = (
             None
@@ -232,7 +215,7 @@ class Bookings(UseCases):
             if booking.status != BookingStatus.CONFIRMED or booking.session_id is None:
                 raise BusinessRuleViolation(f"A {booking.status} booking cannot be cancelled")
             session = records.session(tx.uow, booking.session_id)
-            sessions.check_cutoff(tx, session)
+            placement.check_cutoff(tx, session)
             tx.uow.lock_coach(booking.coach_id)
             sessions.cancel(tx, session, why)
             return records.booking(tx.uow, booking.id)
@@ -252,22 +235,10 @@ class Bookings(UseCases):
             if booking.status != BookingStatus.CONFIRMED or booking.session_id is None:
                 raise BusinessRuleViolation(f"A {booking.status} booking cannot be moved")
             session = records.session(tx.uow, booking.session_id)
-            sessions.check_cutoff(tx, session)
-            if moment <= tx.now:
-                raise BusinessRuleViolation("The requested time is in the past")
+            placement.check_cutoff(tx, session)
             tx.uow.lock_coach(booking.coach_id)
             coach = records.active_user(tx.uow, booking.coach_id, "coach_id")
-            check = slot_at(
-                tx.uow,
-                coach,
-                moment,
-                booking.duration,
-                tx.now,
-                booking.member_id,
-                leaving_out=(session.scheduled_at, session.duration),
-            )
-            _require_seat(check, moment, booking.duration)
-            check_one_seat(tx, booking.coach_id, booking.member_id, moment, moving=session.id)
+            placement.check_slot(tx, coach, booking.member_id, moment, booking.duration, session)
             sessions.reschedule(tx, session, moment, None, None)
             moved = records.booking(tx.uow, booking.id)
             waitlist.mark_booked(tx, moved)

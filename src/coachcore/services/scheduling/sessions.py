@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -26,16 +26,11 @@ from coachcore.services.coaching.relationships import active_between
 from coachcore.services.delivery import outgoing
 from coachcore.services.runtime import records
 from coachcore.services.runtime.transaction import Tx, UseCases, new_id
-from coachcore.services.scheduling import reminders, waitlist
-from coachcore.services.scheduling.slots import rules_of
+from coachcore.services.scheduling import placement, reminders, waitlist
 
 _UNSET: Any = object()
 MAX_PAGE = 500
 SessionList = list[Session]
-
-
-def duration_of(value: Any) -> int:
-    return checks.integer("duration", value, low=5, high=1440)
 
 
 def _event(session: Session, coach: User, member: User, sequence: int = 0) -> CalendarEvent:
@@ -148,20 +143,6 @@ def cancel(tx: Tx, session: Session, reason: str | None, *, notify_member: bool 
     return cancelled
 
 
-def check_cutoff(tx: Tx, session: Session) -> None:
-    """Members may not cancel or move a session within the coach's cut-off;
-    the coach and admins may."""
-    if tx.actor.sees_all or tx.actor.user_id == session.coach_id:
-        return
-    hours = rules_of(tx.uow, session.coach_id).cancellation_cutoff_hours
-    if hours is not None and session.scheduled_at - tx.now < timedelta(hours=hours):
-        raise BusinessRuleViolation(
-            f"Sessions cannot be cancelled or moved within {hours} hours of the start; "
-            "ask your coach",
-            details={"cancellation_cutoff_hours": hours},
-        )
-
-
 def slot_event(session: Session, change: str) -> dict[str, Any]:
     """A committed slot change for live availability (hosts re-query the slot)."""
     return {
@@ -198,13 +179,18 @@ class Sessions(UseCases):
         type: Any = SessionType.REGULAR,
         member_notes: Any = None,
         create_group_conversation: Any = False,
+        override: Any = False,
+        override_reason: Any = None,
     ) -> Session:
-        """A coach (for their member) or an admin schedules a session directly."""
+        """A coach (for their member) or an admin schedules a session directly,
+        in a slot with a free seat, as a booking would be. ``override=True``
+        with an ``override_reason`` places it anyway (audited)."""
         start = checks.aware("scheduled_at", scheduled_at)
-        minutes = duration_of(duration)
+        minutes = placement.duration_of(duration)
         kind = checks.choice("type", type, SessionType)
         notes = checks.text("member_notes", member_notes)
         group = checks.boolean("create_group_conversation", create_group_conversation)
+        forced = placement.overriding(override, override_reason)
 
         def run(tx: Tx) -> Session:
             tx.actor.require("sessions:write")
@@ -218,7 +204,9 @@ class Sessions(UseCases):
             if not tx.actor.sees_all and not related:
                 raise Forbidden("This member is not assigned to you")
             tx.uow.lock_coach(coach.id)
-            return schedule(
+            if forced is None:
+                placement.check_slot(tx, coach, member.id, start, minutes)
+            session = schedule(
                 tx,
                 coach,
                 member,
@@ -228,6 +216,8 @@ class Sessions(UseCases):
                 member_notes=notes,
                 group_conversation=group,
             )
+            placement.audit_override(tx, "sessions.create", session, forced)
+            return session
 
         return self._rt.write(self._actor, run, action="sessions.create")
 
@@ -302,11 +292,16 @@ class Sessions(UseCases):
         scheduled_at: Any = _UNSET,
         duration: Any = _UNSET,
         type: Any = _UNSET,
+        override: Any = False,
+        override_reason: Any = None,
     ) -> Session:
-        """Reschedule or retype a scheduled session; the calendar and reminders follow."""
+        """Reschedule or retype a scheduled session; the calendar and reminders
+        follow. A new time goes through the same check as a booking (the
+        session's own seat left out) unless ``override=True`` with a reason."""
         start = None if scheduled_at is _UNSET else checks.aware("scheduled_at", scheduled_at)
-        minutes = None if duration is _UNSET else duration_of(duration)
+        minutes = None if duration is _UNSET else placement.duration_of(duration)
         kind = None if type is _UNSET else checks.choice("type", type, SessionType)
+        forced = placement.overriding(override, override_reason)
 
         def run(tx: Tx) -> Session:
             session = records.session(tx.uow, session_id)
@@ -314,7 +309,14 @@ class Sessions(UseCases):
             if session.status != SessionStatus.SCHEDULED:
                 raise BusinessRuleViolation("Only a scheduled session can be changed")
             tx.uow.lock_coach(session.coach_id)
-            return reschedule(tx, session, start, minutes, kind)
+            new_start, new_length = start or session.scheduled_at, minutes or session.duration
+            moved = (new_start, new_length) != (session.scheduled_at, session.duration)
+            if moved and forced is None:
+                coach = records.user(tx.uow, session.coach_id)
+                placement.check_slot(tx, coach, session.member_id, new_start, new_length, session)
+            updated = reschedule(tx, session, start, minutes, kind)
+            placement.audit_override(tx, "sessions.update", updated, forced)
+            return updated
 
         return self._rt.write(self._actor, run, action="sessions.update")
 
@@ -371,7 +373,7 @@ class Sessions(UseCases):
             session = records.session(tx.uow, session_id)
             if tx.actor.user_id != session.member_id:
                 access.check_manage_session(tx.actor, session)
-            check_cutoff(tx, session)
+            placement.check_cutoff(tx, session)
             tx.uow.lock_coach(session.coach_id)
             return visible(tx, cancel(tx, session, why))
 

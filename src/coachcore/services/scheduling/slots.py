@@ -17,8 +17,9 @@ import attrs
 
 from coachcore.domain.entities import AvailabilityWindow, User
 from coachcore.domain.rules import SchedulingRules, WaitlistEntry
+from coachcore.errors import BusinessRuleViolation, SlotFull
 from coachcore.ports.storage import UnitOfWork
-from coachcore.scheduling.calendar import BookingCalendar, sessions_per_day
+from coachcore.scheduling.calendar import DAY_FULL, BookingCalendar, sessions_per_day
 from coachcore.scheduling.grid import grid
 from coachcore.scheduling.listing import available_slots_indexed, slot_states_indexed
 from coachcore.scheduling.lookup import slot_state_among
@@ -83,9 +84,7 @@ def _rows(columns: Columns) -> Occupancy:
     ]
 
 
-def _with_day_counts(
-    calendar: BookingCalendar, columns: Columns, zone: tzinfo
-) -> BookingCalendar:
+def _with_day_counts(calendar: BookingCalendar, columns: Columns, zone: tzinfo) -> BookingCalendar:
     """The calendar knowing how many sessions each local day has (for a daily limit)."""
     return attrs.evolve(calendar, day_counts=sessions_per_day(_rows(columns), zone))
 
@@ -262,6 +261,22 @@ class SlotCheck:
     rules: SchedulingRules
     state: SlotState | None
     refusal: str | None = None
+
+    def seat(self, start: datetime, duration: int) -> SlotState:
+        """The slot's state if it has a free seat; otherwise why not:
+        ``SlotFull`` (409), or 422 when the rules refuse it or no window has it."""
+        if self.refusal == DAY_FULL:
+            raise SlotFull(DAY_FULL)
+        if self.refusal is not None:
+            raise BusinessRuleViolation(self.refusal, details={"start": start.isoformat()})
+        if self.state is None:
+            raise BusinessRuleViolation(
+                "The requested time is outside the coach's availability",
+                details={"start": start.isoformat(), "duration": duration},
+            )
+        if self.state.available_capacity <= 0:
+            raise SlotFull()
+        return self.state
 
 
 def slot_at(

@@ -110,6 +110,7 @@ class StoreAgreement(Machinery):
         duration = data.draw(st.sampled_from([30, 60, 75]), label="duration")
         start, duration = self.moment(data, coach, duration)
         by_admin = data.draw(st.booleans(), label="by an admin")
+        forced = _override(data)
         self.apply(
             "sessions.create",
             lambda side: side.as_(None if by_admin else coach).sessions.create(
@@ -117,6 +118,7 @@ class StoreAgreement(Machinery):
                 coach_id=side.id(coach),
                 scheduled_at=start,
                 duration=duration,
+                **forced,
             ),
             lambda r: {"session": getattr(r, "id", None)},
         )
@@ -163,7 +165,7 @@ class StoreAgreement(Machinery):
         who = self.party(data, row, ["coach", "coach", "coach", "admin", "member"])
         duration = data.draw(st.sampled_from([None, None, 30, 60, 90]), label="new duration")
         start, length = self.moment(data, coach, duration or row.duration)
-        changes: dict[str, Any] = {"scheduled_at": start}
+        changes: dict[str, Any] = {"scheduled_at": start, **_override(data)}
         if duration is not None:
             changes["duration"] = length
         self.apply(
@@ -498,3 +500,11 @@ def check_agreement(
     loaded hypothesis profile apply otherwise (set ``deadline=None`` there)."""
     chosen = settings(max_examples=examples, stateful_step_count=steps, deadline=None)
     run_state_machine_as_test(machine_for(open_core, name), settings=chosen)
+
+
+def _override(data: Any) -> dict[str, Any]:
+    """Half the time, a coach-made session placed as a deliberate exception to
+    the slot rules; otherwise it meets them like a booking."""
+    if data.draw(st.booleans(), label="override"):
+        return {"override": True, "override_reason": "agreed with the member"}
+    return {}
