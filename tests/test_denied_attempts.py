@@ -25,7 +25,7 @@ def _denied(world: World) -> list[Any]:
 
 
 def test_a_denied_read_and_write_are_logged_for_admins(world: World) -> None:
-    coach, member, booking = world.first_booking(DAY)
+    coach, _member, booking = world.first_booking(DAY)
     stranger, admin = world.member(), world.admin()
     before = world.sys.audit.list(limit=500)
     with pytest.raises(Forbidden):
@@ -74,7 +74,11 @@ def test_the_denied_use_case_is_rolled_back(world: World) -> None:
         runtime.write(member.id, writes_then_is_refused, action="users.create")
     assert [u.id for u in world.sys.users.list() if u.id == "smuggled"] == []
     (entry,) = _denied(world)
-    assert (entry.actor_id, entry.action, entry.entity_id) == (member.id, "users.create", "smuggled")
+    assert (entry.actor_id, entry.action, entry.entity_id) == (
+        member.id,
+        "users.create",
+        "smuggled",
+    )
 
 
 def test_a_deactivated_user_acting_is_logged(world: World) -> None:
