@@ -13,6 +13,7 @@ from coachcore.services.runtime.denials import DENIED
 from coachcore.services.runtime.transaction import Tx, UseCases, new_id
 
 MAX_PAGE = 500
+EntryList = list[AuditEntry]
 
 
 def _plain(value: Any) -> Any:
@@ -93,7 +94,7 @@ class Audit(UseCases):
 
     def denied(
         self, *, actor_id: Any = None, since: Any = None, until: Any = None, limit: Any = 100
-    ) -> list[AuditEntry]:
+    ) -> EntryList:
         """Denied attempts, newest first: each a ``Forbidden`` call, by
         ``actor_id``, of ``action`` (the call), on ``entity_id`` (the record
         refused, its kind in ``details["target_type"]``; the call's name when
@@ -109,14 +110,14 @@ class Audit(UseCases):
         until: Any,
         limit: Any,
         action: str,
-    ) -> list[AuditEntry]:
+    ) -> EntryList:
         eid = checks.optional_identifier("entity_id", entity_id)
         actor = checks.optional_identifier("actor_id", actor_id)
         start = checks.optional_aware("since", since)
         end = checks.optional_aware("until", until)
         size = checks.integer("limit", limit, low=1, high=MAX_PAGE)
 
-        def run(tx: Tx) -> list[AuditEntry]:
+        def run(tx: Tx) -> EntryList:
             tx.actor.require("audit:read")
             return list(
                 tx.uow.audit.newest(
