@@ -185,10 +185,12 @@ class Runtime:
         not hide the ``Forbidden``: the caller gets that all the same."""
         try:
             attempt = denials.entry(actor_id, action, error, self.now(), new_id())
+            with self.store.unit_of_work(write=False) as uow:  # no write lock to say no
+                if not denials.worth_keeping(uow, attempt):
+                    return
             with self.store.unit_of_work(write=True) as uow:
-                if denials.worth_keeping(uow, attempt):
-                    uow.audit.add(attempt)
-                    uow.commit()
+                uow.audit.add(attempt)
+                uow.commit()
         except CoachCoreError:
             return
 
