@@ -138,28 +138,32 @@ class Users(UseCases):
         """Change name, email, time zone or external id. Name and time zone:
         yourself, or with ``users:write``. Email and external id identify the
         user: only the system scope (the host, after verifying the address) or
-        an admin (``users:identity``) changes them, never the user themself."""
+        an admin (``users:identity``) changes them, never the user themself
+        (restating the current value is no change and is allowed)."""
 
         def run(tx: Tx) -> User:
             user = records.user(tx.uow, user_id)
             if tx.actor.user_id != user.id:
                 tx.actor.require("users:write")
                 self._rt.roles.check_may_grant(tx.actor, user.role)
-            if email is not _UNSET or external_id is not _UNSET:
-                check_change_identity(tx.actor, user.id)
             changes: dict[str, Any] = {"updated_at": tx.now}
             if name is not _UNSET:
                 changes["name"] = checks.required_text("name", name, max_len=checks.MAX_NAME)
-            if email is not _UNSET:
-                address = checks.email("email", email)
-                other = tx.uow.users.find(email=address)
-                if other is not None and other.id != user.id:
-                    raise Conflict("A user with this email already exists")
-                changes["email"] = address
             if timezone is not _UNSET:
                 changes["timezone"] = checks.timezone_name("timezone", timezone)
+            if email is not _UNSET:
+                changes["email"] = checks.email("email", email)
             if external_id is not _UNSET:
                 changes["external_id"] = checks.text("external_id", external_id, max_len=200)
+            if any(
+                field in changes and changes[field] != getattr(user, field)
+                for field in ("email", "external_id")
+            ):  # restating the current value is no change
+                check_change_identity(tx.actor, user.id)
+            if changes.get("email", user.email) != user.email:
+                other = tx.uow.users.find(email=changes["email"])
+                if other is not None and other.id != user.id:
+                    raise Conflict("A user with this email already exists")
             updated = attrs.evolve(user, **changes)
             tx.uow.users.update(updated)
             return updated
