@@ -104,7 +104,9 @@ ACTIONS = {
     "documents.update", "documents.upload", "interest.mark_handled", "interest.submit",
     "invitations.accept", "invitations.create", "invitations.decline", "invitations.revoke",
     "members.assign_coach", "members.set_onboarding_status", "members.update",
-    "organizations.add_member", "organizations.create", "organizations.remove_member",
+    "organizations.accept_invitation", "organizations.add_member", "organizations.create",
+    "organizations.decline_invitation", "organizations.invite",
+    "organizations.remove_member", "organizations.revoke_invitation",
     "organizations.set_member_role", "organizations.update", "outbox.retry", "privacy.erase",
     "privacy.purge", "quicknotes.create", "quicknotes.delete", "quicknotes.update",
     "relationships.request", "relationships.set_status", "reminders.send_due",
@@ -112,7 +114,7 @@ ACTIONS = {
     "scope.signup_member", "scores.record", "sessions.add_coach_notes",
     "sessions.add_member_notes", "sessions.cancel", "sessions.complete", "sessions.create",
     "sessions.rate", "sessions.update", "sessionsettings.update", "users.create",
-    "users.deactivate", "users.update", "waitlist.join", "waitlist.leave",
+    "users.deactivate", "users.set_role", "users.update", "waitlist.join", "waitlist.leave",
     "waitlistjobs.release_expired",
 }  # fmt: skip
 

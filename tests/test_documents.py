@@ -149,7 +149,8 @@ def test_document_permissions(world: World) -> None:
     )
     with pytest.raises(Forbidden):
         world.core.acting_as(stranger.id).documents.get(shared.id)
-    world.core.acting_as(other.id).organizations.add_member(company.id, stranger.id)
+    asked = world.core.acting_as(other.id).organizations.invite(company.id, stranger.id)
+    world.core.acting_as(stranger.id).organizations.accept_invitation(asked.id)
     assert world.core.acting_as(stranger.id).documents.get(shared.id) == shared
     assert [
         d.id for d in world.core.acting_as(stranger.id).documents.list(organization_id=company.id)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from backends import T0, Backend
+from coachcore.adapters.clock import FixedClock
 from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound, ValidationFailed
 from world import World
 
@@ -27,10 +29,13 @@ def test_coach_creates_a_practice_and_manages_it(world: World) -> None:
     )
     (owner,) = scope.members(practice.id)
     assert (owner.user_id, owner.role) == (coach.id, "admin")
-    added = scope.add_member(practice.id, colleague.id)
+    invitation = scope.invite(practice.id, colleague.id)
+    with pytest.raises(Conflict):  # one pending invitation per user
+        scope.invite(practice.id, colleague.id)
+    added = world.core.acting_as(colleague.id).organizations.accept_invitation(invitation.id)
     assert added.role == "member"
     with pytest.raises(Conflict):
-        scope.add_member(practice.id, colleague.id)
+        scope.invite(practice.id, colleague.id)
     updated = scope.update(practice.id, name="Stride", specialties=["marathon"])
     assert (updated.name, updated.specialties, updated.experience) == (
         "Stride",
@@ -45,7 +50,7 @@ def test_coach_creates_a_practice_and_manages_it(world: World) -> None:
     with pytest.raises(Forbidden):
         theirs.update(practice.id, name="Mine now")
     with pytest.raises(Forbidden):
-        theirs.add_member(practice.id, world.coach().id)
+        theirs.invite(practice.id, world.coach().id)
     # promotion, and the last admin stays
     scope.set_member_role(practice.id, colleague.id, "admin")
     theirs.update(practice.id, description="now co-run")
@@ -103,7 +108,7 @@ def test_org_admins_manage_their_org_only_platform_admins_all(world: World) -> N
     assert [o.id for o in platform.list(kind="client_company")] == [company.id]
     assert [o.id for o in platform.list(user_id=coach.id)] == [practice.id]
     platform.update(company.id, size="1-10")
-    platform.add_member(company.id, coach.id)  # cross-organization: the coach joins
+    platform.add_member(company.id, coach.id)  # authority: a platform admin adds directly
     assert {o.id for o in world.core.acting_as(coach.id).organizations.list()} == {
         practice.id,
         company.id,
@@ -120,3 +125,64 @@ def test_org_admins_manage_their_org_only_platform_admins_all(world: World) -> N
         platform.get("missing")
     with pytest.raises(NotFound):
         platform.remove_member(company.id, admin.id)
+
+
+def test_nobody_is_added_to_an_organization_without_consent_or_authority(world: World) -> None:
+    """The attack: a member creates a company and adds anyone to it, an admin
+    included, as its admin. Now only platform admins add directly; the
+    organization's admins invite, and only the invited user accepts."""
+    member, victim, admin = world.member(), world.coach(), world.admin()
+    mine = world.core.acting_as(member.id).organizations
+    company = mine.create(name="Shell Inc", kind="client_company")
+    for target in (victim, admin):
+        with pytest.raises(Forbidden):
+            mine.add_member(company.id, target.id, role="admin")
+    assert [m.user_id for m in mine.members(company.id)] == [member.id]
+    invitation = mine.invite(company.id, victim.id, role="admin")
+    assert [m.user_id for m in mine.members(company.id)] == [member.id]  # not yet
+    for someone in (member, world.coach(), world.member()):
+        with pytest.raises(Forbidden):
+            world.core.acting_as(someone.id).organizations.accept_invitation(invitation.id)
+    theirs = world.core.acting_as(victim.id).organizations
+    assert [i.id for i in theirs.invitations(status="pending")] == [invitation.id]
+    declined = theirs.decline_invitation(invitation.id)
+    assert declined.status == "declined"
+    with pytest.raises(BusinessRuleViolation):
+        theirs.accept_invitation(invitation.id)
+    assert [m.user_id for m in mine.members(company.id)] == [member.id]
+    # accepted, the user joins with the invited role
+    again = mine.invite(company.id, victim.id)
+    joined = theirs.accept_invitation(again.id)
+    assert (joined.user_id, joined.role) == (victim.id, "member")
+    assert {i.status for i in mine.invitations(organization_id=company.id)} == {
+        "declined",
+        "accepted",
+    }
+    # revoked invitations cannot be accepted; outsiders see no invitation list
+    late = mine.invite(company.id, admin.id)
+    with pytest.raises(Forbidden):
+        theirs.revoke_invitation(late.id)
+    with pytest.raises(Forbidden):
+        theirs.invitations(organization_id=company.id)
+    mine.revoke_invitation(late.id)
+    with pytest.raises(BusinessRuleViolation):
+        world.core.acting_as(admin.id).organizations.accept_invitation(late.id)
+    # authority: a platform admin and the host add directly
+    world.core.acting_as(admin.id).organizations.add_member(company.id, admin.id)
+    world.sys.organizations.add_member(company.id, world.member().id)
+    assert len(mine.members(company.id)) == 4
+
+
+def test_who_creates_organizations_is_role_data(backend: Backend) -> None:
+    from coachcore.policies.roles import BUILT_IN_ROLES
+
+    assert "organizations:create" in BUILT_IN_ROLES["member"]
+    core = backend.open(FixedClock(T0), roles={"guest": ["organizations:create"], "viewer": []})
+    try:
+        guest = core.system.users.create(name="G", email="g@example.com", role="guest")
+        viewer = core.system.users.create(name="V", email="v@example.com", role="viewer")
+        core.acting_as(guest.id).organizations.create(name="G Ltd", kind="client_company")
+        with pytest.raises(Forbidden):
+            core.acting_as(viewer.id).organizations.create(name="V Ltd", kind="client_company")
+    finally:
+        core.close()

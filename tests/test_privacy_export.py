@@ -34,6 +34,7 @@ TOP_KEYS = {
     "interest",
     "session_settings",
     "organizations",
+    "organization_invitations",
     "action_plans",
     "action_items",
     "scores",
@@ -133,6 +134,8 @@ def _sister_records(w: World, coach: coachcore.User, member: coachcore.User, don
     as_coach.scores.record(done, current_score=60)
     org = w.sys.organizations.create(name="Acme", kind="client_company")
     w.sys.organizations.add_member(org.id, member.id)
+    other = w.sys.organizations.create(name="Beta", kind="client_company")
+    w.sys.organizations.invite(other.id, member.id)
 
 
 def test_the_export_holds_the_sister_systems_records_and_the_audit_trail(world: World) -> None:
@@ -148,6 +151,7 @@ def test_the_export_holds_the_sister_systems_records_and_the_audit_trail(world: 
     assert [i["title"] for i in mine["action_items"]] == ["Stretch"]
     assert [s["current_score"] for s in mine["scores"]] == [60]
     assert len(mine["organizations"]) == 1
+    assert [i["status"] for i in mine["organization_invitations"]] == ["pending"]
     assert mine["quick_notes"] == []  # the coach's private notes stay private
     actions = [(e["actor_id"], e["action"]) for e in mine["audit"]]
     assert (member.id, "bookings.create") in actions  # by the member

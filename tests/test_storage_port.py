@@ -29,5 +29,5 @@ def test_every_described_field_is_a_field_and_a_column(name: str) -> None:
 
 def test_the_repositories_are_listed_once_with_distinct_tables() -> None:
     tables = [described.table for described, _ in DESCRIBED.values()]
-    assert len(DESCRIBED) == 28 and len(set(tables)) == len(tables)
+    assert len(DESCRIBED) == 29 and len(set(tables)) == len(tables)
     assert all(isinstance(d, Described) for d, _ in DESCRIBED.values())

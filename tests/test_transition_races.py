@@ -492,7 +492,8 @@ def role_vs_removal(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
     org = ctx["org"].id
     colleague = bench.world.coach()
     orgs = bench.scope(owner).organizations
-    orgs.add_member(org, colleague.id)
+    asked = orgs.invite(org, colleague.id)
+    bench.scope(colleague).organizations.accept_invitation(asked.id)
 
     def check(a_ok: bool, b_ok: bool) -> list[str]:
         problems: list[str] = []
@@ -509,6 +510,37 @@ def role_vs_removal(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
     )
 
 
+def org_accept_vs_revoke(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """The invited user accepts while the organization's admin withdraws."""
+    owner = ctx.setdefault("owner", bench.world.coach())
+    if "org" not in ctx:
+        ctx["org"] = bench.scope(owner).organizations.create(name="Firm", kind="client_company")
+    org = ctx["org"].id
+    invitee = bench.world.member()
+    asked = bench.scope(owner).organizations.invite(org, invitee.id)
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        problems: list[str] = []
+        orgs = bench.scope(owner).organizations
+        found = next(x for x in orgs.invitations(organization_id=org) if x.id == asked.id)
+        joined = invitee.id in {m.user_id for m in bench.scope(owner).organizations.members(org)}
+        if a_ok and not b_ok:
+            _expect(problems, "invitation", str(found.status), "accepted")
+            _expect(problems, "joined", joined, True)
+        elif b_ok and not a_ok:
+            _expect(problems, "invitation", str(found.status), "revoked")
+            _expect(problems, "joined", joined, False)
+        else:
+            problems.append(f"end state: invitation {found.status}, joined {joined}")
+        return problems
+
+    return Race(
+        a=lambda: bench.scope(invitee).organizations.accept_invitation(asked.id),
+        b=lambda: bench.scope(owner).organizations.revoke_invitation(asked.id),
+        check=check,
+    )
+
+
 PAIRS: dict[str, Callable[[Bench, dict[str, Any], int], Race]] = {
     "invitation accept vs revoke": accept_vs_revoke,
     "invitation accept vs decline": accept_vs_decline,
@@ -521,6 +553,7 @@ PAIRS: dict[str, Callable[[Bench, dict[str, Any], int], Race]] = {
     "action_items.complete vs action_items.update": item_complete_vs_update,
     "documents.update vs documents.delete": document_update_vs_delete,
     "organizations.set_member_role vs remove_member": role_vs_removal,
+    "organization invitation accept vs revoke": org_accept_vs_revoke,
 }
 
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from backends import Backend
 from coachcore import Role
 from coachcore.adapters.clock import FixedClock
-from coachcore.errors import CoachCoreError, SlotFull
+from coachcore.errors import CoachCoreError, Forbidden, SlotFull
 
 T0 = datetime(2030, 1, 1, 8, tzinfo=UTC)
 MONDAY_NINE = datetime(2030, 1, 7, 9, tzinfo=UTC)
@@ -99,14 +99,18 @@ def test_every_change_has_its_audit_entry(steps: list[tuple[str, int]]) -> None:
         try:
             call()
             failed = False
+            denied = False
         except SlotFull:
-            failed = False  # the rejected booking is kept: a change
-        except CoachCoreError:
-            failed = True
+            failed = denied = False  # the rejected booking is kept: a change
+        except CoachCoreError as error:
+            failed, denied = True, isinstance(error, Forbidden)
         new = [e for e in audit.list(limit=500) if e.id not in seen]
         changed = snapshot(run.core) != before
-        if failed:
-            assert not changed and not new, kind
+        if failed:  # nothing changes; a denied attempt leaves its one entry
+            assert not changed, kind
+            assert [(e.entity_type, e.actor_id) for e in new] == (
+                [("denied", actor)] if denied else []
+            ), (kind, new)
         elif changed:
             assert new, kind
             assert {e.actor_id for e in new} == {actor}, (kind, new)

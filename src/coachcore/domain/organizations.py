@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 
 from coachcore.domain import checks
+from coachcore.errors import BusinessRuleViolation
 
 
 def _aware(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -78,6 +79,38 @@ class OrganizationMembership:
     role: OrganizationRole = OrganizationRole.MEMBER
     created_at: datetime = attrs.field(validator=_aware)
     updated_at: datetime = attrs.field(validator=_aware)
+
+
+class OrganizationInvitationStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    REVOKED = "revoked"
+
+
+@attrs.frozen(kw_only=True)
+class OrganizationInvitation:
+    """An organization's admin asks a user to join with ``role``; the user
+    joins only by accepting it (consent), or the host adds them directly."""
+
+    id: str
+    organization_id: str
+    user_id: str
+    role: OrganizationRole = OrganizationRole.MEMBER
+    invited_by: str
+    status: OrganizationInvitationStatus = OrganizationInvitationStatus.PENDING
+    responded_at: datetime | None = None
+    created_at: datetime = attrs.field(validator=_aware)
+    updated_at: datetime = attrs.field(validator=_aware)
+
+    def answer(self, status: OrganizationInvitationStatus, now: datetime) -> OrganizationInvitation:
+        """Accepted, declined or revoked, once, while pending (else a 422)."""
+        if self.status != OrganizationInvitationStatus.PENDING:
+            raise BusinessRuleViolation(
+                f"This invitation is already {self.status}",
+                details={"reason": str(self.status), "invitation_id": self.id},
+            )
+        return attrs.evolve(self, status=status, responded_at=now, updated_at=now)
 
 
 def metadata(kind: OrganizationKind, given: dict[str, Any]) -> dict[str, Any]:

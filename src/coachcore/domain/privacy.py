@@ -30,7 +30,7 @@ from coachcore.domain.entities import (
 )
 from coachcore.domain.enums import MembershipStatus
 from coachcore.domain.hub import ActionItem, ActionPlan, QuickNote, SessionScore
-from coachcore.domain.organizations import OrganizationMembership
+from coachcore.domain.organizations import OrganizationInvitation, OrganizationMembership
 from coachcore.domain.relations import (
     CoachingInterest,
     CoachingRelationship,
@@ -199,6 +199,8 @@ class MemberExport:
     interest: list[CoachingInterest]
     session_settings: MemberSessionSettings | None
     organizations: list[OrganizationMembership]
+    organization_invitations: list[OrganizationInvitation] = attrs.Factory(list)
+    """Invitations to join an organization addressed to the member."""
     action_plans: list[ActionPlan]
     action_items: list[ActionItem]
     scores: list[SessionScore]

@@ -112,11 +112,14 @@ class Invitation:
 
     Only the token's digest is kept (``token_hash``); the token itself goes to
     the invitee once, in the invitation email, and to the inviting caller.
+    ``invitee_id`` binds the invitation to the user who owned ``email`` when
+    it was made: only that user (or the host) may answer it.
     """
 
     id: str
     coach_id: str
     email: str
+    invitee_id: str | None = None
     name: str | None = None
     message: str | None = None
     token_hash: str

@@ -6,11 +6,11 @@ import attrs
 
 from coachcore.domain.entities import MemberProfile, Session
 from coachcore.errors import Forbidden
-from coachcore.policies.roles import Actor
+from coachcore.policies.roles import Actor, denied
 
 
-def _deny(what: str) -> Forbidden:
-    return Forbidden(f"You may not access this {what}")
+def _deny(what: str, entity_id: str) -> Forbidden:
+    return denied(f"You may not access this {what}", what, entity_id)
 
 
 def can_view_member(actor: Actor, profile: MemberProfile, related: bool = False) -> bool:
@@ -23,14 +23,14 @@ def can_view_member(actor: Actor, profile: MemberProfile, related: bool = False)
 
 def check_view_member(actor: Actor, profile: MemberProfile, related: bool = False) -> None:
     if not can_view_member(actor, profile, related):
-        raise _deny("member")
+        raise _deny("member", profile.user_id)
 
 
 def check_manage_member(actor: Actor, profile: MemberProfile) -> None:
     """Coach-side changes: the member's coach (with members:write) or an admin."""
     actor.require("members:write")
     if not (actor.sees_all or profile.coach_id == actor.user_id):
-        raise _deny("member")
+        raise _deny("member", profile.user_id)
 
 
 def can_view_session(actor: Actor, session: Session, member_coach_id: str | None) -> bool:
@@ -44,32 +44,34 @@ def can_view_session(actor: Actor, session: Session, member_coach_id: str | None
 
 def check_view_session(actor: Actor, session: Session, member_coach_id: str | None) -> None:
     if not can_view_session(actor, session, member_coach_id):
-        raise _deny("session")
+        raise _deny("session", session.id)
 
 
 def check_manage_session(actor: Actor, session: Session) -> None:
     """Coach-side session changes: its coach (with sessions:write) or an admin."""
     actor.require("sessions:write")
     if not (actor.sees_all or actor.user_id == session.coach_id):
-        raise _deny("session")
+        raise _deny("session", session.id)
 
 
 def check_own_coach(actor: Actor, coach_id: str, permission: str) -> None:
     """Changes to a coach's profile or windows: that coach or an admin."""
     actor.require(permission)
     if not (actor.sees_all or actor.user_id == coach_id):
-        raise _deny("coach")
+        raise _deny("coach", coach_id)
 
 
 def sees_coach_notes(actor: Actor, session_coach_id: str) -> bool:
-    """Coach notes are for coaches and admins, never for members."""
+    """Coach notes are the session's coach's (and admins'): never a member's,
+    nor another coach's, not even the member's later coach."""
     return actor.sees_all or (actor.can("sessions:write") and actor.user_id == session_coach_id)
 
 
 def redact_session(actor: Actor, session: Session, member_coach_id: str | None = None) -> Session:
-    """The session as this actor may see it (coach notes hidden from members)."""
-    coaches = {session.coach_id, member_coach_id}
-    if actor.sees_all or (actor.can("sessions:write") and actor.user_id in coaches):
+    """The session as this actor may see it: its coach notes only for the
+    session's coach and admins (``member_coach_id``, the member's coach now,
+    sees the session but not a previous coach's notes)."""
+    if sees_coach_notes(actor, session.coach_id):
         return session
     return attrs.evolve(session, coach_notes=None)
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from coachcore.domain.hub import ActionItem, ActionPlan, QuickNote
 from coachcore.errors import Forbidden
-from coachcore.policies.roles import Actor
+from coachcore.policies.roles import Actor, denied
 
 
-def _deny(what: str) -> Forbidden:
-    return Forbidden(f"You may not access this {what}")
+def _deny(what: str, entity_type: str, entity_id: str) -> Forbidden:
+    return denied(f"You may not access this {what}", entity_type, entity_id)
 
 
 def check_coach_side(actor: Actor, coaches: bool) -> None:
@@ -34,20 +34,20 @@ def can_view_member_records(actor: Actor, member_id: str, coaches: bool) -> bool
 
 def check_view_member_records(actor: Actor, member_id: str, coaches: bool) -> None:
     if not can_view_member_records(actor, member_id, coaches):
-        raise _deny("member's records")
+        raise _deny("member's records", "member", member_id)
 
 
 def check_view_plan(actor: Actor, plan: ActionPlan, coaches: bool) -> None:
     if not (
         actor.user_id == plan.coach_id or can_view_member_records(actor, plan.member_id, coaches)
     ):
-        raise _deny("action plan")
+        raise _deny("action plan", "action_plan", plan.id)
 
 
 def check_view_item(actor: Actor, item: ActionItem, coaches: bool) -> None:
     mine = actor.user_id in (item.owner_id, item.coach_id)
     if not (mine or can_view_member_records(actor, item.member_id, coaches)):
-        raise _deny("action item")
+        raise _deny("action item", "action_item", item.id)
 
 
 def check_change_item(actor: Actor, item: ActionItem, coaches: bool) -> None:
@@ -61,7 +61,7 @@ def check_note(actor: Actor, note: QuickNote) -> None:
     """Quick notes are the author's (and admins'): members never see them."""
     actor.require("hub:read")
     if not (actor.sees_all or actor.user_id == note.coach_id):
-        raise _deny("note")
+        raise _deny("note", "quick_note", note.id)
 
 
 def check_list_notes(actor: Actor) -> None:

@@ -1,11 +1,17 @@
 """Who may see and manage organizations: platform admins everything, an
-organization's admins that organization only, its members read it."""
+organization's admins that organization only, its members read it. Nobody is
+made a member without consent or authority: organization admins invite, the
+invited user accepts; only platform admins (and the host) add users directly."""
 
 from __future__ import annotations
 
-from coachcore.domain.organizations import OrganizationMembership, OrganizationRole
+from coachcore.domain.organizations import (
+    OrganizationInvitation,
+    OrganizationMembership,
+    OrganizationRole,
+)
 from coachcore.errors import Forbidden
-from coachcore.policies.roles import Actor
+from coachcore.policies.roles import Actor, denied
 
 MANAGE_ALL = "organizations:manage"
 
@@ -15,7 +21,8 @@ def is_platform_admin(actor: Actor) -> bool:
 
 
 def check_create(actor: Actor) -> None:
-    """Platform admins, and users whose role may create organizations."""
+    """Platform admins, and users whose role holds ``organizations:create``
+    (role data: coaches and members by default; a host may take it away)."""
     if not is_platform_admin(actor):
         actor.require("organizations:create")
 
@@ -38,3 +45,32 @@ def check_view_user(actor: Actor, user_id: str) -> None:
     """A user's organizations: the user themself and platform admins."""
     if not (is_platform_admin(actor) or actor.user_id == user_id):
         raise Forbidden("You may not list this user's organizations")
+
+
+def check_add_directly(actor: Actor, organization_id: str) -> None:
+    """Adding a user without their consent takes authority: platform admins and
+    the host only; an organization's own admins invite instead."""
+    if not is_platform_admin(actor):
+        raise denied(
+            "Users join by accepting an invitation; this organization's admins invite them",
+            "organization",
+            organization_id,
+        )
+
+
+def check_answer(actor: Actor, invitation: OrganizationInvitation) -> None:
+    """An organization invitation is answered by the invited user (platform
+    admins and the host may answer for them)."""
+    if not (is_platform_admin(actor) or actor.user_id == invitation.user_id):
+        raise denied(
+            "This invitation is for someone else", "organization_invitation", invitation.id
+        )
+
+
+def check_view_invitation(
+    actor: Actor, invitation: OrganizationInvitation, membership: OrganizationMembership | None
+) -> None:
+    """The invited user, the organization's admins, platform admins."""
+    if actor.user_id == invitation.user_id:
+        return
+    check_manage(actor, membership)

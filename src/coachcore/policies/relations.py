@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from coachcore.domain.relations import CoachingRelationship, RelationshipStatus
+from coachcore.domain.relations import CoachingRelationship, Invitation, RelationshipStatus
 from coachcore.errors import Forbidden
-from coachcore.policies.roles import Actor
+from coachcore.policies.roles import Actor, denied
 
 
-def _deny(what: str) -> Forbidden:
-    return Forbidden(f"You may not access this {what}")
+def _deny(what: str, entity_id: str) -> Forbidden:
+    return denied(f"You may not access this {what}", what, entity_id)
 
 
 def is_party(actor: Actor, relationship: CoachingRelationship) -> bool:
@@ -19,7 +19,7 @@ def check_view_relationship(actor: Actor, relationship: CoachingRelationship) ->
     """Admins, and the relationship's coach and member."""
     actor.require("relationships:read")
     if not (actor.sees_all or is_party(actor, relationship)):
-        raise _deny("relationship")
+        raise _deny("relationship", relationship.id)
 
 
 def check_request_relationship(actor: Actor, coach_id: str, member_id: str) -> None:
@@ -38,7 +38,7 @@ def check_move_relationship(
     if actor.sees_all:
         return
     if not is_party(actor, relationship):
-        raise _deny("relationship")
+        raise _deny("relationship", relationship.id)
     accepting = (
         relationship.status == RelationshipStatus.PENDING and to == RelationshipStatus.ACTIVE
     )
@@ -50,12 +50,19 @@ def check_manage_invitation(actor: Actor, coach_id: str, permission: str) -> Non
     """A coach's invitations: that coach, or an admin."""
     actor.require(permission)
     if not (actor.sees_all or actor.user_id == coach_id):
-        raise _deny("invitation")
+        raise denied("You may not access this coach's invitations", "coach", coach_id)
 
 
-def check_answer_invitation(actor: Actor, actor_email: str | None, invitee_email: str) -> None:
-    """The token is the credential: the host (system scope, admins) answers for
-    the invitee, a signed-in user only for their own address."""
-    if actor.sees_all or actor_email == invitee_email:
+def check_answer_invitation(actor: Actor, actor_email: str | None, invitation: Invitation) -> None:
+    """The token is the credential, held by the invitee: the host (system
+    scope, admins) answers for the invitee; a signed-in user answers only an
+    invitation bound to them (``invitee_id``, set when the address already
+    belonged to a user) or, when unbound, one to their own address."""
+    if actor.sees_all:
         return
-    raise Forbidden("This invitation is for someone else")
+    if invitation.invitee_id is not None:
+        if actor.user_id == invitation.invitee_id:
+            return
+    elif actor_email == invitation.email:
+        return
+    raise denied("This invitation is for someone else", "invitation", invitation.id)

@@ -21,6 +21,7 @@ PERMISSIONS: frozenset[str] = frozenset(
         SCOPE_ALL,
         "users:read",
         "users:write",
+        "users:identity",
         "members:read",
         "members:write",
         "members:assign",
@@ -128,6 +129,26 @@ class Actor:
         """Raise Forbidden unless the actor holds ``permission``."""
         if permission not in self.permissions:
             raise Forbidden(f"Missing permission {permission}", details={"permission": permission})
+
+
+def denied(message: str, entity_type: str, entity_id: str) -> Forbidden:
+    """A ``Forbidden`` that names the record refused (what the audit log keeps
+    about the attempt: ``details["entity_type"]`` and ``details["entity_id"]``)."""
+    return Forbidden(message, details={"entity_type": entity_type, "entity_id": entity_id})
+
+
+def check_change_identity(actor: Actor, user_id: str) -> None:
+    """A user's email, role and external id: the host (system scope, after it
+    verified the address) or a user holding ``users:identity`` (admins), never
+    the user on themself (their sign-in would otherwise take over another
+    person's invitations and address)."""
+    if actor.user_id == user_id:
+        raise denied(
+            "Your email, role and external id change through the host or an admin",
+            "user",
+            user_id,
+        )
+    actor.require("users:identity")
 
 
 SYSTEM = Actor(user_id="system", role=Role.ADMIN, permissions=PERMISSIONS)

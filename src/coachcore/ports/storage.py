@@ -51,7 +51,11 @@ from coachcore.domain.entities import (
     User,
 )
 from coachcore.domain.hub import ActionItem, ActionPlan, QuickNote, SessionScore
-from coachcore.domain.organizations import Organization, OrganizationMembership
+from coachcore.domain.organizations import (
+    Organization,
+    OrganizationInvitation,
+    OrganizationMembership,
+)
 from coachcore.domain.relations import (
     CoachingInterest,
     CoachingRelationship,
@@ -361,6 +365,14 @@ class UnitOfWork(Protocol):
             "organization_memberships",
             filters=("organization_id", "user_id"),
             unique=(("organization_id", "user_id"),),
+        ),
+    ]
+    organization_invitations: Annotated[
+        Repository[OrganizationInvitation],
+        Described(
+            OrganizationInvitation,
+            "organization_invitations",
+            filters=("organization_id", "user_id"),
         ),
     ]
     action_plans: Annotated[

@@ -55,6 +55,7 @@ class Tables:
     member_session_settings: sa.Table
     organizations: sa.Table
     organization_memberships: sa.Table
+    organization_invitations: sa.Table
     action_plans: sa.Table
     action_items: sa.Table
     quick_notes: sa.Table
@@ -328,6 +329,7 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         sa.Column("id", ID, primary_key=True),
         ref("coach_id", uid),
         sa.Column("email", sa.String(320), nullable=False),
+        sa.Column("invitee_id", ID),
         sa.Column("name", sa.Text()),
         sa.Column("message", sa.Text()),
         sa.Column("token_hash", ID, nullable=False, unique=True),
@@ -392,6 +394,20 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         when("created_at"),
         when("updated_at"),
         sa.UniqueConstraint("organization_id", "user_id"),
+        sa.Index(None, "user_id"),
+    )
+    organization_invitations = table(
+        "organization_invitations",
+        sa.Column("id", ID, primary_key=True),
+        ref("organization_id", organizations.c.id),
+        ref("user_id", uid),
+        sa.Column("role", WORD, nullable=False),
+        sa.Column("invited_by", ID, nullable=False),
+        sa.Column("status", WORD, nullable=False),
+        when("responded_at", nullable=True),
+        when("created_at"),
+        when("updated_at"),
+        sa.Index(None, "organization_id"),
         sa.Index(None, "user_id"),
     )
     action_plans = table(
@@ -521,6 +537,7 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         member_session_settings=member_session_settings,
         organizations=organizations,
         organization_memberships=organization_memberships,
+        organization_invitations=organization_invitations,
         action_plans=action_plans,
         action_items=action_items,
         quick_notes=quick_notes,

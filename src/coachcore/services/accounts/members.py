@@ -15,6 +15,7 @@ from coachcore.domain.enums import (
     OnboardingStatus,
     Role,
 )
+from coachcore.domain.hub import QuickNote
 from coachcore.domain.relations import RelationshipStatus
 from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden
 from coachcore.policies import access
@@ -43,7 +44,9 @@ def assign(tx: Tx, profile: MemberProfile, coach_id: Any) -> MemberProfile:
             "This coach has reached their maximum number of members",
             details={"max_members": coach.max_members},
         )
-    updated = attrs.evolve(profile, coach_id=coach.user_id, updated_at=tx.now)
+    updated = attrs.evolve(
+        _notes_kept_by_previous_coach(tx, profile), coach_id=coach.user_id, updated_at=tx.now
+    )
     tx.uow.members.update(updated)
     if tx.uow.conversations.find_direct(coach.user_id, profile.user_id) is None:
         outgoing.open_conversation(
@@ -64,6 +67,24 @@ def assign(tx: Tx, profile: MemberProfile, coach_id: Any) -> MemberProfile:
         f"{member_user.name} is now your member, {coach_user.name}.",
     )
     return updated
+
+
+def _notes_kept_by_previous_coach(tx: Tx, profile: MemberProfile) -> MemberProfile:
+    """The profile without the previous coach's private notes, which become
+    that coach's quick note about the member (theirs and admins' to read):
+    a new coach does not inherit them."""
+    if profile.coach_id is None or not profile.coach_notes:
+        return profile
+    note = QuickNote(
+        id=new_id(),
+        coach_id=profile.coach_id,
+        member_id=profile.user_id,
+        body=profile.coach_notes,
+        created_at=tx.now,
+        updated_at=tx.now,
+    )
+    tx.uow.quick_notes.add(note)
+    return attrs.evolve(profile, coach_notes=None)
 
 
 def signup(

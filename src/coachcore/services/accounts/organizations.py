@@ -9,6 +9,8 @@ import attrs
 from coachcore.domain import checks
 from coachcore.domain.organizations import (
     Organization,
+    OrganizationInvitation,
+    OrganizationInvitationStatus,
     OrganizationKind,
     OrganizationMembership,
     OrganizationRole,
@@ -49,6 +51,7 @@ def _given(**fields: Any) -> dict[str, Any]:
 
 
 MembershipList = list[OrganizationMembership]
+InvitationList = list[OrganizationInvitation]
 
 
 class Organizations(UseCases):
@@ -203,16 +206,118 @@ class Organizations(UseCases):
     def add_member(
         self, organization_id: Any, user_id: Any, *, role: Any = OrganizationRole.MEMBER
     ) -> OrganizationMembership:
-        """Add an active user (409 if already a member); org admins or platform admins."""
+        """Add an active user without asking them (409 if already a member):
+        platform admins and the system scope only. An organization's own
+        admins :meth:`invite` instead, and the user accepts."""
         which = checks.choice("role", role, OrganizationRole)
         checks.identifier("user_id", user_id)
 
         def run(tx: Tx) -> OrganizationMembership:
             found = _organization(tx.uow, organization_id)
-            policy.check_manage(tx.actor, _membership(tx, found.id))
+            policy.check_add_directly(tx.actor, found.id)
             return self._join(tx, found.id, user_id, which)
 
         return self._rt.write(self._actor, run, action="organizations.add_member")
+
+    def invite(
+        self, organization_id: Any, user_id: Any, *, role: Any = OrganizationRole.MEMBER
+    ) -> OrganizationInvitation:
+        """Ask an active user to join as ``role`` (the organization's admins or
+        platform admins); 409 if they belong already or have a pending invitation."""
+        which = checks.choice("role", role, OrganizationRole)
+        key = checks.identifier("user_id", user_id)
+
+        def run(tx: Tx) -> OrganizationInvitation:
+            found = _organization(tx.uow, organization_id)
+            policy.check_manage(tx.actor, _membership(tx, found.id))
+            user = records.active_user(tx.uow, key, "user_id")
+            self._check_not_member(tx, found.id, user.id)
+            for other in tx.uow.organization_invitations.list(
+                organization_id=found.id, user_id=user.id
+            ):
+                if other.status == OrganizationInvitationStatus.PENDING:
+                    raise Conflict(
+                        "This user already has a pending invitation to the organization",
+                        details={"invitation_id": other.id},
+                    )
+            invitation = OrganizationInvitation(
+                id=new_id(),
+                organization_id=found.id,
+                user_id=user.id,
+                role=which,
+                invited_by=tx.actor.user_id,
+                created_at=tx.now,
+                updated_at=tx.now,
+            )
+            tx.uow.organization_invitations.add(invitation)
+            audit.record(
+                tx,
+                "organization.member_invited",
+                "organization",
+                found.id,
+                user_id=user.id,
+                role=which,
+                invitation_id=invitation.id,
+            )
+            return invitation
+
+        return self._rt.write(self._actor, run, action="organizations.invite")
+
+    def invitations(self, *, organization_id: Any = None, status: Any = None) -> InvitationList:
+        """Invitations, oldest first: the actor's own, or (``organization_id``)
+        that organization's, for its admins and platform admins."""
+        org = checks.optional_identifier("organization_id", organization_id)
+        wanted = None
+        if status is not None:
+            wanted = checks.choice("status", status, OrganizationInvitationStatus)
+
+        def run(tx: Tx) -> InvitationList:
+            if org is None:
+                rows = tx.uow.organization_invitations.list(user_id=tx.actor.user_id)
+            else:
+                found = _organization(tx.uow, org)
+                policy.check_manage(tx.actor, _membership(tx, found.id))
+                rows = tx.uow.organization_invitations.list(organization_id=found.id)
+            return [i for i in rows if wanted is None or i.status == wanted]
+
+        return self._rt.read(self._actor, run)
+
+    def accept_invitation(self, invitation_id: Any) -> OrganizationMembership:
+        """The invited user joins with the invited role (platform admins and
+        the host may accept for them); 422 unless the invitation is pending."""
+
+        def run(tx: Tx) -> OrganizationMembership:
+            invitation = self._invitation(tx, invitation_id)
+            policy.check_answer(tx.actor, invitation)
+            accepted = invitation.answer(OrganizationInvitationStatus.ACCEPTED, tx.now)
+            tx.uow.organization_invitations.update(accepted)
+            return self._join(tx, invitation.organization_id, invitation.user_id, invitation.role)
+
+        return self._rt.write(self._actor, run, action="organizations.accept_invitation")
+
+    def decline_invitation(self, invitation_id: Any) -> OrganizationInvitation:
+        """The invited user says no; 422 unless the invitation is pending."""
+
+        def run(tx: Tx) -> OrganizationInvitation:
+            invitation = self._invitation(tx, invitation_id)
+            policy.check_answer(tx.actor, invitation)
+            declined = invitation.answer(OrganizationInvitationStatus.DECLINED, tx.now)
+            tx.uow.organization_invitations.update(declined)
+            return declined
+
+        return self._rt.write(self._actor, run, action="organizations.decline_invitation")
+
+    def revoke_invitation(self, invitation_id: Any) -> OrganizationInvitation:
+        """The organization's admins (or platform admins) withdraw a pending invitation."""
+
+        def run(tx: Tx) -> OrganizationInvitation:
+            invitation = self._invitation(tx, invitation_id)
+            policy.check_manage(tx.actor, _membership(tx, invitation.organization_id))
+            revoked = invitation.answer(OrganizationInvitationStatus.REVOKED, tx.now)
+            tx.uow.organization_invitations.update(revoked)
+            return revoked
+
+        return self._rt.write(self._actor, run, action="organizations.revoke_invitation")
 
     def set_member_role(
         self, organization_id: Any, user_id: Any, role: Any
@@ -270,6 +375,24 @@ class Organizations(UseCases):
         return found
 
     @staticmethod
+    def _invitation(tx: Tx, invitation_id: Any) -> OrganizationInvitation:
+        key = checks.identifier("invitation_id", invitation_id)
+        found = tx.uow.organization_invitations.get(key)
+        if found is None:
+            raise NotFound("Invitation not found", details={"invitation_id": key})
+        return found
+
+    @staticmethod
+    def _check_not_member(tx: Tx, organization_id: str, user_id: str) -> None:
+        if (
+            tx.uow.organization_memberships.find(organization_id=organization_id, user_id=user_id)
+            is not None
+        ):
+            raise Conflict(
+                "This user already belongs to the organization", details={"user_id": user_id}
+            )
+
+    @staticmethod
     def _keep_an_admin(tx: Tx, membership: OrganizationMembership) -> None:
         if membership.role != OrganizationRole.ADMIN:
             return
@@ -281,13 +404,7 @@ class Organizations(UseCases):
         tx: Tx, organization_id: str, user_id: Any, role: OrganizationRole
     ) -> OrganizationMembership:
         user = records.active_user(tx.uow, user_id, "user_id")
-        if (
-            tx.uow.organization_memberships.find(organization_id=organization_id, user_id=user.id)
-            is not None
-        ):
-            raise Conflict(
-                "This user already belongs to the organization", details={"user_id": user.id}
-            )
+        Organizations._check_not_member(tx, organization_id, user.id)
         membership = OrganizationMembership(
             id=new_id(),
             organization_id=organization_id,

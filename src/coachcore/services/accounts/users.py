@@ -10,6 +10,7 @@ from coachcore.domain import checks
 from coachcore.domain.entities import CoachProfile, MemberProfile, User
 from coachcore.domain.enums import Role
 from coachcore.errors import Conflict, Forbidden, ValidationFailed
+from coachcore.policies.roles import check_change_identity
 from coachcore.services.runtime import records
 from coachcore.services.runtime.transaction import Tx, UseCases, new_id
 
@@ -44,17 +45,23 @@ def new_user(
         updated_at=tx.now,
     )
     tx.uow.users.add(user)
-    if role == Role.COACH:
+    _add_profile(tx, user, fresh=True)
+    return user
+
+
+def _add_profile(tx: Tx, user: User, *, fresh: bool = False) -> None:
+    """The profile the user's role implies (coach or member), unless it exists
+    (a ``fresh`` user has none)."""
+    if user.role == Role.COACH and (fresh or tx.uow.coaches.get(user.id) is None):
         tx.uow.coaches.add(
             CoachProfile(id=new_id(), user_id=user.id, created_at=tx.now, updated_at=tx.now)
         )
-    elif role == Role.MEMBER:
+    elif user.role == Role.MEMBER and (fresh or tx.uow.members.get(user.id) is None):
         tx.uow.members.add(
             MemberProfile(
                 id=new_id(), user_id=user.id, joined_at=tx.now, created_at=tx.now, updated_at=tx.now
             )
         )
-    return user
 
 
 def check_read_user(tx: Tx, user: User) -> None:
@@ -128,7 +135,11 @@ class Users(UseCases):
         timezone: Any = _UNSET,
         external_id: Any = _UNSET,
     ) -> User:
-        """Change name, email, time zone or external id (yourself, or with users:write)."""
+        """Change name, email, time zone or external id. Name and time zone:
+        yourself, or with ``users:write``. Email and external id identify the
+        user: only the system scope (the host, after verifying the address) or
+        an admin (``users:identity``) changes them, never the user themself
+        (restating the current value is no change and is allowed)."""
 
         def run(tx: Tx) -> User:
             user = records.user(tx.uow, user_id)
@@ -138,21 +149,46 @@ class Users(UseCases):
             changes: dict[str, Any] = {"updated_at": tx.now}
             if name is not _UNSET:
                 changes["name"] = checks.required_text("name", name, max_len=checks.MAX_NAME)
-            if email is not _UNSET:
-                address = checks.email("email", email)
-                other = tx.uow.users.find(email=address)
-                if other is not None and other.id != user.id:
-                    raise Conflict("A user with this email already exists")
-                changes["email"] = address
             if timezone is not _UNSET:
                 changes["timezone"] = checks.timezone_name("timezone", timezone)
+            if email is not _UNSET:
+                changes["email"] = checks.email("email", email)
             if external_id is not _UNSET:
                 changes["external_id"] = checks.text("external_id", external_id, max_len=200)
+            if any(
+                field in changes and changes[field] != getattr(user, field)
+                for field in ("email", "external_id")
+            ):  # restating the current value is no change
+                check_change_identity(tx.actor, user.id)
+            if changes.get("email", user.email) != user.email:
+                other = tx.uow.users.find(email=changes["email"])
+                if other is not None and other.id != user.id:
+                    raise Conflict("A user with this email already exists")
             updated = attrs.evolve(user, **changes)
             tx.uow.users.update(updated)
             return updated
 
         return self._rt.write(self._actor, run, action="users.update")
+
+    def set_role(self, user_id: Any, role: Any) -> User:
+        """Give the user another role (the system scope or an admin with
+        ``users:identity``; never on oneself, never above one's own rank); the
+        profile the new role implies is created if missing. Takes effect on
+        the user's next call."""
+
+        def run(tx: Tx) -> User:
+            user = records.user(tx.uow, user_id)
+            check_change_identity(tx.actor, user.id)
+            if not isinstance(role, str) or role not in self._rt.roles:
+                raise ValidationFailed("role: unknown role", details={"field": "role"})
+            self._rt.roles.check_may_grant(tx.actor, user.role)
+            self._rt.roles.check_may_grant(tx.actor, role)
+            updated = attrs.evolve(user, role=role, updated_at=tx.now)
+            tx.uow.users.update(updated)
+            _add_profile(tx, updated)
+            return updated
+
+        return self._rt.write(self._actor, run, action="users.set_role")
 
     def deactivate(self, user_id: Any) -> User:
         """Mark the user inactive: they can no longer act, book or be booked."""

@@ -80,12 +80,12 @@ def _check_answerer(tx: Tx, invitation: Invitation) -> None:
     email = None
     if not tx.actor.sees_all:
         email = records.user(tx.uow, tx.actor.user_id).email
-    policy.check_answer_invitation(tx.actor, email, invitation.email)
+    policy.check_answer_invitation(tx.actor, email, invitation)
 
 
 def _send(tx: Tx, invitation: Invitation, token: str, coach: User) -> None:
     """The invitation email, through the notifier (outbox), to the invitee's address."""
-    existing = tx.uow.users.find(email=invitation.email)
+    existing = None if invitation.invitee_id is None else tx.uow.users.get(invitation.invitee_id)
     lines = [
         f"{coach.name} invites you to coaching.",
         f"Your invitation code: {token}",
@@ -107,8 +107,12 @@ def _send(tx: Tx, invitation: Invitation, token: str, coach: User) -> None:
 
 
 def _member_for(tx: Tx, invitation: Invitation, name: Any, timezone: Any) -> User:
-    """The invitee's user: the existing one with that address (a member), or a new member."""
-    existing = tx.uow.users.find(email=invitation.email)
+    """The invitee's user: the one the invitation is bound to, else the existing
+    one with that address (a member), else a new member."""
+    if invitation.invitee_id is not None:
+        existing: User | None = records.user(tx.uow, invitation.invitee_id)
+    else:
+        existing = tx.uow.users.find(email=invitation.email)
     if existing is None:
         fallback = invitation.name or invitation.email.split("@", 1)[0]
         return new_user(
@@ -184,10 +188,12 @@ class Invitations(UseCases):
                         details={"invitation_id": other.id},
                     )
             token = secrets.token_urlsafe(TOKEN_BYTES)
+            owner = tx.uow.users.find(email=address)
             invitation = Invitation(
                 id=new_id(),
                 coach_id=coach_user.id,
                 email=address,
+                invitee_id=None if owner is None else owner.id,
                 name=who.strip() if who else None,
                 message=note,
                 token_hash=token_digest(token),

@@ -9,9 +9,11 @@ from coachcore.domain import checks
 from coachcore.domain.audit import AuditEntry
 from coachcore.domain.entities import MemberProfile
 from coachcore.serialization import to_dict
+from coachcore.services.runtime.denials import DENIED
 from coachcore.services.runtime.transaction import Tx, UseCases, new_id
 
 MAX_PAGE = 500
+EntryList = list[AuditEntry]
 
 
 def _plain(value: Any) -> Any:
@@ -88,13 +90,34 @@ class Audit(UseCases):
     ) -> list[AuditEntry]:
         """Entries newest first, filtered; ``since <= created_at < until``."""
         etype = checks.text("entity_type", entity_type, max_len=64)
+        return self._newest(etype, entity_id, actor_id, since, until, limit, "audit.list")
+
+    def denied(
+        self, *, actor_id: Any = None, since: Any = None, until: Any = None, limit: Any = 100
+    ) -> EntryList:
+        """Denied attempts, newest first: each a ``Forbidden`` call, by
+        ``actor_id``, of ``action`` (the call), on ``entity_id`` (the record
+        refused, its kind in ``details["target_type"]``; the call's name when
+        the policy named no record), at ``created_at``."""
+        return self._newest(DENIED, None, actor_id, since, until, limit, "audit.denied")
+
+    def _newest(
+        self,
+        etype: str | None,
+        entity_id: Any,
+        actor_id: Any,
+        since: Any,
+        until: Any,
+        limit: Any,
+        action: str,
+    ) -> EntryList:
         eid = checks.optional_identifier("entity_id", entity_id)
         actor = checks.optional_identifier("actor_id", actor_id)
         start = checks.optional_aware("since", since)
         end = checks.optional_aware("until", until)
         size = checks.integer("limit", limit, low=1, high=MAX_PAGE)
 
-        def run(tx: Tx) -> list[AuditEntry]:
+        def run(tx: Tx) -> EntryList:
             tx.actor.require("audit:read")
             return list(
                 tx.uow.audit.newest(
@@ -107,4 +130,4 @@ class Audit(UseCases):
                 )
             )
 
-        return self._rt.read(self._actor, run)
+        return self._rt.read(self._actor, run, action=action)

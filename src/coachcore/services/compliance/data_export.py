@@ -45,6 +45,7 @@ def member_export(tx: Tx, member_id: str) -> MemberExport:
         interest=list(uow.interests.list(member_id=user.id)),
         session_settings=uow.session_settings.get(user.id),
         organizations=list(uow.organization_memberships.list(user_id=user.id)),
+        organization_invitations=list(uow.organization_invitations.list(user_id=user.id)),
         action_plans=list(uow.action_plans.list(member_id=user.id)),
         action_items=list(uow.action_items.list(member_id=user.id)),
         scores=list(uow.session_scores.list(member_id=user.id)),

@@ -15,6 +15,7 @@ from coachcore.errors import CoachCoreError, Forbidden, NotFound, StoreError, Va
 from coachcore.policies.roles import SYSTEM, Actor, RoleRegistry
 from coachcore.ports.clock import Clock
 from coachcore.ports.storage import Store, UnitOfWork
+from coachcore.services.runtime import denials
 
 T = TypeVar("T")
 SYSTEM_ID = SYSTEM.user_id
@@ -72,6 +73,15 @@ class Tx:
     reads: list[AuditEntry] = attrs.field(factory=list)
     lease_until: datetime | None = None
     fresh: list[Fresh] = attrs.Factory(list)
+
+
+def query_name(use_case: Callable[..., Any]) -> str:
+    """``"sessions.get"`` for a use case defined in ``Sessions.get`` (its
+    qualified name), the name a query is audited under when it is denied."""
+    parts = getattr(use_case, "__qualname__", "").split(".<locals>")[0].split(".")
+    if len(parts) >= 2:
+        return f"{parts[-2].lower()}.{parts[-1]}"
+    return parts[-1] or "query"
 
 
 def _snake(name: str) -> str:
@@ -147,18 +157,42 @@ class Runtime:
             raise Forbidden("This user is deactivated")
         return Actor(user.id, user.role, self.roles.permissions(user.role))
 
-    def read(self, actor_id: str, use_case: Callable[[Tx], T]) -> T:
+    def read(self, actor_id: str, use_case: Callable[[Tx], T], *, action: str | None = None) -> T:
         """Run a query in a read-only unit of work; the sensitive reads it noted
-        (``Tx.reads``) are then appended to the audit log in a short write."""
-        with self.store.unit_of_work(write=False) as uow:
-            tx = Tx(uow, self.actor(uow, actor_id), self.now())
-            result = use_case(tx)
+        (``Tx.reads``) are then appended to the audit log in a short write.
+
+        ``action`` names the query in the audit log should it be denied
+        (default: ``"<group>.<method>"`` of the method that defined ``use_case``).
+        """
+        try:
+            with self.store.unit_of_work(write=False) as uow:
+                tx = Tx(uow, self.actor(uow, actor_id), self.now())
+                result = use_case(tx)
+        except Forbidden as denied:
+            self.note_denied(actor_id, action or query_name(use_case), denied)
+            raise
         if tx.reads:
             with self.store.unit_of_work(write=True) as uow:
                 for entry in tx.reads:
                     uow.audit.add(entry)
                 uow.commit()
         return result
+
+    def note_denied(self, actor_id: str, action: str, error: Forbidden) -> None:
+        """Log a denied attempt in a short transaction of its own (the attempt's
+        own unit of work is already rolled back); rate-limited per actor (see
+        :mod:`coachcore.services.runtime.denials`). A store failure here does
+        not hide the ``Forbidden``: the caller gets that all the same."""
+        try:
+            attempt = denials.entry(actor_id, action, error, self.now(), new_id())
+            with self.store.unit_of_work(write=False) as uow:  # no write lock to say no
+                if not denials.worth_keeping(uow, attempt):
+                    return
+            with self.store.unit_of_work(write=True) as uow:
+                uow.audit.add(attempt)
+                uow.commit()
+        except CoachCoreError:
+            return
 
     def write(self, actor_id: str, use_case: Callable[[Tx], T], *, action: str) -> T:
         """Run a command in one unit of work, commit, then deliver side effects.
@@ -182,6 +216,9 @@ class Runtime:
             try:
                 result, failure, handover = self._write_once(actor_id, use_case, action)
                 break
+            except Forbidden as denied:
+                self.note_denied(actor_id, action, denied)
+                raise
             except StoreError as error:
                 retryable = isinstance(error.details, dict) and error.details.get("retryable")
                 if not retryable or attempt == WRITE_ATTEMPTS:
