@@ -13,6 +13,7 @@ from coachcore.plugins.manager import get_plugin_manager
 from coachcore.policies.roles import RoleDefinition, RoleRegistry
 from coachcore.ports.cipher import Cipher
 from coachcore.ports.clock import Clock
+from coachcore.ports.documents import TextExtractor
 from coachcore.ports.storage import Store
 from coachcore.services.delivery.outbox import Deliveries, Dispatcher
 from coachcore.services.runtime.transaction import SYSTEM_ID, Runtime
@@ -32,6 +33,7 @@ class Core:
         roles: RoleRegistry,
         *,
         retention_days: int | None = None,
+        extractor: TextExtractor | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -40,7 +42,11 @@ class Core:
         self.notifier = deliveries.notifier
         self.roles = roles
         self._runtime = Runtime(
-            store=store, clock=clock, roles=roles, retention_days=retention_days
+            store=store,
+            clock=clock,
+            roles=roles,
+            retention_days=retention_days,
+            extractor=extractor,
         )
         self.dispatcher = Dispatcher(store, self._runtime.now, deliveries)
         self._runtime.after_commit = self._dispatch_quietly
@@ -112,7 +118,14 @@ def open_core(
         notifier=notifier if notifier is not None else hook.coachcore_notifier(),
         broadcast=lambda event: _broadcast(manager, event),
     )
-    return Core(store, clock or SystemClock(), deliveries, RoleRegistry(roles), retention_days=days)
+    return Core(
+        store,
+        clock or SystemClock(),
+        deliveries,
+        RoleRegistry(roles),
+        retention_days=days,
+        extractor=hook.coachcore_text_extractor(),
+    )
 
 
 def _cipher(cipher: Cipher | None, keys: str | Sequence[str] | None) -> Cipher | None:
