@@ -1,44 +1,59 @@
-"""Junk fed to every public method yields only CoachCoreError subclasses."""
+"""Junk fed to every public method, and to every option of ``coachcore.open``,
+yields only CoachCoreError subclasses, on every store."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import inspect
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import coachcore
+from backends import Backend
 from coachcore.adapters.clock import FixedClock
-from coachcore.errors import CoachCoreError
+from coachcore.adapters.sqlalchemy.store import SqlStore
+from coachcore.errors import CoachCoreError, ValidationFailed
 from world import World
+
+EDGES = [
+    "",
+    " ",
+    "x" * 20_000,
+    "'; DROP TABLE users;--",
+    "\x00",
+    "x\ud800",  # a lone surrogate: not encodable as UTF-8
+    "\udfff@example.com",
+    "Europe/\ud800",
+    "<script>",
+    "24:00",
+    "25:61",
+    "Not/AZone",
+    "unknown-id",
+    datetime(1, 1, 1, tzinfo=UTC),
+    datetime(9999, 12, 31, 23, 59, tzinfo=UTC),
+    datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14))),
+    datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-14))),
+    datetime(2030, 1, 7, 10),  # naive
+    date(1, 1, 1),
+    date(9999, 12, 31),
+]
 
 JUNK = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(min_value=-(10**30), max_value=10**30),
     st.floats(allow_nan=True),
-    st.text(max_size=30),
-    st.sampled_from(
-        [
-            "",
-            " ",
-            "x" * 20_000,
-            "'; DROP TABLE users;--",
-            "\x00",
-            "<script>",
-            "24:00",
-            "25:61",
-            "Not/AZone",
-            "unknown-id",
-        ]
-    ),
+    st.text(st.characters(exclude_categories=()), max_size=30),  # surrogates included
+    st.sampled_from(EDGES),
     st.binary(max_size=8),
     st.lists(st.integers(), max_size=3),
     st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
     st.just(object()),
-    st.datetimes(),  # naive
-    st.datetimes(timezones=st.just(UTC)),
+    st.datetimes(),  # naive, years 1 to 9999
+    st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=-14))])),
     st.dates(),
 )
 
@@ -130,12 +145,21 @@ CALLS: list[tuple[str, str, str, tuple[Any, ...], dict[str, Any]]] = [
     ("member", "conversations", "list", (), {}),
     ("member", "notifications", "list", (), {}),
     ("system", "outbox", "retry", ("unknown",), {}),
+    (
+        "member",
+        "documents",
+        "upload",
+        (),
+        {"title": "t", "filename": "n.txt", "content": b"x", "description": "d"},
+    ),
+    ("member", "documents", "list", (), {"search": "s", "member_id": "$member"}),
+    ("member", "conversations", "list", (), {}),
 ]
 
 
-def _world() -> tuple[World, dict[str, str]]:
+def _world(backend: Backend) -> tuple[World, dict[str, str]]:
     clock = FixedClock(datetime(2030, 1, 1, 8, tzinfo=UTC))
-    world = World(coachcore.open("memory://", clock=clock), clock)
+    world = World(backend.open(clock), clock)
     coach = world.coach()
     member = world.member(coach)
     other = world.member(coach)
@@ -165,9 +189,12 @@ def _scope(world: World, ids: dict[str, str], who: str) -> Any:
     junk=JUNK,
 )
 def test_junk_raises_only_coachcore_errors(
-    call: tuple[str, str, str, tuple[Any, ...], dict[str, Any]], position: int, junk: Any
+    backend: Backend,
+    call: tuple[str, str, str, tuple[Any, ...], dict[str, Any]],
+    position: int,
+    junk: Any,
 ) -> None:
-    world, ids = _world()
+    world, ids = _world(backend)
     who, area, method, args, kwargs = call
     real_args = [ids.get(a, a) if isinstance(a, str) else a for a in args]
     real_kwargs = {k: ids.get(v, v) if isinstance(v, str) else v for k, v in kwargs.items()}
@@ -189,8 +216,8 @@ def test_junk_raises_only_coachcore_errors(
 
 
 @given(junk=JUNK)
-def test_junk_actor_ids_and_urls(junk: Any) -> None:
-    world, _ = _world()
+def test_junk_actor_ids_and_urls(backend: Backend, junk: Any) -> None:
+    world, _ = _world(backend)
     for attempt in (
         lambda: world.core.acting_as(junk).sessions.upcoming(),
         lambda: coachcore.open(junk),
@@ -199,3 +226,58 @@ def test_junk_actor_ids_and_urls(junk: Any) -> None:
             attempt()
         except CoachCoreError as error:
             assert error.status_code in (400, 403, 404)
+
+
+OPTIONS = [name for name in inspect.signature(coachcore.open).parameters if name != "url"]
+OPTION_JUNK = st.one_of(
+    JUNK,
+    st.sampled_from(
+        [
+            "admin",
+            {"x": 5},
+            {"x": None},
+            {"x": ["nope"]},
+            {5: ["users:read"]},
+            {"x": {"permissions": 5}},
+            {"x": {"permissions": [5], "inherits": [None]}},
+            [None],
+            ["", "x"],
+            [b"k"],
+            [object()],
+            (object(), object()),
+            ["x\ud800"],
+            -1,
+            0,
+            10**9,
+        ]
+    ),
+)
+
+
+@settings(max_examples=200)
+@given(option=st.sampled_from(OPTIONS), junk=OPTION_JUNK)
+def test_junk_options_of_open(backend: Backend, option: str, junk: Any) -> None:
+    """Every option of ``coachcore.open`` (found from its signature) given junk
+    is refused with ValidationFailed or accepted; the core then works."""
+    try:
+        core = coachcore.open(backend.url(), **{option: junk})
+    except ValidationFailed:
+        return
+    try:
+        coach = core.system.users.create(name="C", email="c@example.com", role="coach")
+        core.system.outbox.dispatch()
+        assert core.system.users.get(coach.id) == coach
+    except CoachCoreError:
+        pass  # e.g. a store left by another example: still a coachcore error
+    finally:
+        core.close()
+
+
+@pytest.mark.parametrize("option", ["schema", "table_prefix", "retries"])
+@given(junk=OPTION_JUNK)
+def test_junk_options_of_the_sql_store(option: str, junk: Any) -> None:
+    try:
+        store = SqlStore.from_url("sqlite://", **{option: junk})
+    except CoachCoreError:  # ValidationFailed, or StoreError for an unknown schema
+        return
+    store.close()

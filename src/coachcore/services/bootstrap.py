@@ -6,6 +6,8 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import pluggy
+
 from coachcore.adapters.clock import SystemClock
 from coachcore.domain import checks
 from coachcore.errors import ValidationFailed
@@ -15,6 +17,7 @@ from coachcore.ports.cipher import Cipher
 from coachcore.ports.clock import Clock
 from coachcore.ports.documents import TextExtractor
 from coachcore.ports.storage import Store
+from coachcore.services import open_options as options
 from coachcore.services.delivery.outbox import Deliveries, Dispatcher
 from coachcore.services.runtime.transaction import SYSTEM_ID, Runtime
 from coachcore.services.scopes import Scope, SystemScope
@@ -95,13 +98,26 @@ def open_core(
     their private notes (``core.system.privacy.purge()``); None keeps them.
     See ``docs/guides/privacy.md``.
     """
-    if not isinstance(url, str):
-        raise ValidationFailed("url: must be a string")
-    chosen = _cipher(cipher, keys)
+    url = options.url(url)
+    clock, calendar, messaging, notifier, cipher = (
+        options.adapter(name, value)
+        for name, value in (
+            ("clock", clock),
+            ("calendar", calendar),
+            ("messaging", messaging),
+            ("notifier", notifier),
+            ("cipher", cipher),
+        )
+    )
+    roles = options.roles(roles)
+    chosen = _cipher(cipher, options.keys(keys))
     days = None
     if retention_days is not None:
         days = checks.integer("retention_days", retention_days, low=1, high=36_500)
-    manager = get_plugin_manager(plugins)
+    try:
+        manager = get_plugin_manager(options.plugins(plugins))
+    except (pluggy.PluginValidationError, ValueError) as exc:
+        raise ValidationFailed(f"plugins: {exc}", details={"field": "plugins"}) from exc
     hook = manager.hook
     store = hook.coachcore_store(url=url, cipher=chosen)
     if store is None:
