@@ -3,6 +3,7 @@ PDF), categories, search, and who may read or change them."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,17 @@ def test_document_permissions(world: World) -> None:
         d.id for d in world.core.acting_as(stranger.id).documents.list(organization_id=company.id)
     ] == [shared.id]
     assert {d.id for d in world.sys.documents.list()} == {doc.id, shared.id}
+
+
+def test_without_the_documents_extra_pdf_and_docx_are_refused_text_is_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    a_pdf, a_docx = pdf("x"), docx("x")
+    for module in ("pypdf", "docx", "coachcore.adapters.documents.pdf"):
+        monkeypatch.setitem(sys.modules, module, None)  # as if not installed
+    monkeypatch.delitem(sys.modules, "coachcore.adapters.documents.word", raising=False)
+    with pytest.raises(ValidationFailed, match=r"coachcore\[documents\]"):
+        extract(a_pdf, PDF)
+    with pytest.raises(ValidationFailed, match=r"coachcore\[documents\]"):
+        extract(a_docx, DOCX)
+    assert extract(b"notes", "text/plain") == "notes"
