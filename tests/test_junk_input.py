@@ -281,3 +281,60 @@ def test_junk_options_of_the_sql_store(option: str, junk: Any) -> None:
     except CoachCoreError:  # ValidationFailed, or StoreError for an unknown schema
         return
     store.close()
+
+
+SURROGATE = "x\ud800"
+
+
+def _calls(scope: Any, ids: dict[str, str]) -> list[tuple[str, Any, dict[str, Any]]]:
+    """For every public method of every area of ``scope`` and every parameter:
+    that parameter a lone surrogate, the ids the world has for the others."""
+    calls = []
+    for area_name, area in sorted(vars(scope).items()):
+        if area_name.startswith("_") or isinstance(area, str):
+            continue
+        for name, method in inspect.getmembers(area, inspect.ismethod):
+            if name.startswith("_"):
+                continue
+            params = inspect.signature(method).parameters.values()
+            known = {p.name: ids[p.name] for p in params if p.name in ids}
+            required = [p.name for p in params if p.default is inspect.Parameter.empty]
+            for target in sorted(
+                p.name for p in params if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+            ):
+                kwargs = {**known, **{r: SURROGATE for r in required if r not in known}}
+                kwargs[target] = SURROGATE
+                calls.append((f"{area_name}.{name}({target}=...)", method, kwargs))
+    return calls
+
+
+def test_a_lone_surrogate_in_any_parameter_of_any_method(backend: Backend) -> None:
+    """Every parameter of every public method (found by introspection, not a
+    hand-kept list) given "x\\ud800" raises a CoachCoreError, on every store."""
+    world, made = _world(backend)
+    ids = {
+        "member_id": made["$member"],
+        "coach_id": made["$coach"],
+        "user_id": made["$other"],
+        "window_id": made["$window"],
+        "booking_id": made["$booking"],
+        "session_id": made["$session"],
+    }
+    scopes = {"system": world.sys, "member": world.core.acting_as(made["$member"])}
+    escaped: list[str] = []
+    tried = 0
+    for who, scope in scopes.items():
+        for label, method, kwargs in _calls(scope, ids):
+            try:
+                method(**kwargs)
+            except CoachCoreError:
+                tried += 1
+                continue
+            except Exception as error:
+                escaped.append(f"{who} {label}: {type(error).__name__}: {error}"[:200])
+                continue
+            escaped.append(f"{who} {label}: accepted a lone surrogate")
+            tried += 1
+    assert escaped == []
+    print("calls tried", tried)
+    assert tried > 200  # the introspection found the API
