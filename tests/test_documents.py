@@ -3,61 +3,86 @@ PDF), categories, search, and who may read or change them."""
 
 from __future__ import annotations
 
-import io
-import zipfile
-import zlib
+import sys
+from pathlib import Path
 
 import pytest
 
-from coachcore.domain.documents import DOCX, PDF, extract_text
+from coachcore.adapters.documents import BoundedExtractor
+from coachcore.domain.documents import DOCX, PDF, ExtractionLimits
 from coachcore.errors import Forbidden, NotFound, ValidationFailed
+from document_files import docx, pdf, pdf_many_pages
 from world import World
 
-W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-
-
-def docx(*paragraphs: str) -> bytes:
-    body = "".join(f"<w:p><w:r><w:t>{p}</w:t></w:r></w:p>" for p in paragraphs)
-    xml = f'<?xml version="1.0"?><w:document xmlns:w="{W}"><w:body>{body}</w:body></w:document>'
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", xml)
-    return out.getvalue()
-
-
-def pdf(*lines: str, compress: bool = True) -> bytes:
-    ops = (
-        b"BT /F1 12 Tf "
-        + b" ".join(
-            b"(" + line.replace("(", "\\(").replace(")", "\\)").encode("latin-1") + b") Tj"
-            for line in lines
-        )
-        + b" ET"
-    )
-    stream = zlib.compress(ops) if compress else ops
-    flate = b"/Filter /FlateDecode " if compress else b""
-    return (
-        b"%PDF-1.4\n1 0 obj << "
-        + flate
-        + b"/Length "
-        + str(len(stream)).encode()
-        + b" >>\nstream\n"
-        + stream
-        + b"\nendstream\nendobj\n%%EOF\n"
-    )
+CORPUS = Path(__file__).parent / "data" / "documents"
+extract = BoundedExtractor().extract
 
 
 def test_text_extraction() -> None:
-    assert extract_text(b"\xef\xbb\xbfHello", "text/plain") == "Hello"
-    assert extract_text(docx("Goals", "Run 10k"), DOCX) == "Goals\nRun 10k"
-    assert extract_text(pdf("Assessment (v2)", "Score: 70"), PDF) == "Assessment (v2)\nScore: 70"
-    assert extract_text(pdf("Plain", compress=False), PDF) == "Plain"
-    tj = b"%PDF-1.4\nstream\nBT [(Hel) -20 (lo\\051)] TJ ET\nendstream\n"
-    assert extract_text(tj, PDF) == "Hello)"
-    for data, kind in ((b"\xff\xfe", "text/plain"), (b"not a zip", DOCX), (b"<html>", PDF)):
+    assert extract(b"\xef\xbb\xbfHello", "text/plain") == "Hello"
+    assert extract(docx("Goals", "Run 10k"), DOCX) == "Goals\nRun 10k"
+    assert extract(pdf("Assessment (v2)", "Score: 70"), PDF) == "Assessment (v2)\nScore: 70"
+    assert extract(pdf("Plain", compress=False), PDF) == "Plain"
+    for data, kind in (
+        (b"\xff\xfe", "text/plain"),
+        (b"not a zip", DOCX),
+        (b"PK\x03\x04 broken", DOCX),
+        (b"<html>", PDF),
+        (b"%PDF-1.4\n garbage", PDF),
+    ):
         with pytest.raises(ValidationFailed):
-            extract_text(data, kind)
+            extract(data, kind)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # pdfTeX, Type 1 fonts: words keep their spaces, "ff" is not a control character
+        ("pdftex-ligatures.pdf", ["Hello, here is some text without a meaning.", "difference"]),
+        # LibreOffice, TrueType fonts in several scripts
+        ("truetype-libreoffice.pdf", ["Hello World", "Привет, мир", "你好世界"]),
+        # Chromium's print to PDF: subset fonts with the fi ligature
+        (
+            "chromium-print.pdf",
+            ["the first session is an intake", "Confidentiality: notes", "Sleep seven hours"],
+        ),
+        (
+            "headers-tables.docx",
+            [
+                "Confidential coaching record",
+                "The member’s first goal",
+                "Effort level: moderate",
+                "Sleep seven hours\tSleep diary",
+                "Page footer: coachcore sample",
+            ],
+        ),
+    ],
+)
+def test_real_documents_give_searchable_text(name: str, expected: list[str]) -> None:
+    data = (CORPUS / name).read_bytes()
+    text = extract(data, DOCX if name.endswith(".docx") else PDF)
+    for phrase in expected:
+        assert phrase in text
+    assert not any(ord(c) < 32 and c not in "\t\n\r" for c in text)
+    assert "\ufb01" not in text and "\ufb00" not in text  # ligatures are letters again
+
+
+def test_real_document_uploads_are_found_by_search(world: World) -> None:
+    member = world.member()
+    docs = world.core.acting_as(member.id).documents
+    for name in ("pdftex-ligatures.pdf", "chromium-print.pdf", "headers-tables.docx"):
+        docs.upload(title=name, filename=name, content=(CORPUS / name).read_bytes())
+    assert [d.title for d in docs.list(search="difference between")] == ["pdftex-ligatures.pdf"]
+    assert [d.title for d in docs.list(search="first session")] == ["chromium-print.pdf"]
+    assert [d.title for d in docs.list(search="first goal")] == ["headers-tables.docx"]
+
+
+def test_limits_keep_the_text_found_so_far() -> None:
+    few = BoundedExtractor(ExtractionLimits(pages=3, chars=10_000)).extract
+    assert few(pdf_many_pages(20), PDF).split() == ["page"] * 3
+    short = BoundedExtractor(ExtractionLimits(chars=5)).extract
+    assert short(docx("Sleeps 5 hours"), DOCX) == "Sleep"
+    assert BoundedExtractor(ExtractionLimits(seconds=0.0)).extract(pdf("late"), PDF) == ""
 
 
 def test_upload_read_search_and_delete(world: World) -> None:
@@ -156,3 +181,17 @@ def test_document_permissions(world: World) -> None:
         d.id for d in world.core.acting_as(stranger.id).documents.list(organization_id=company.id)
     ] == [shared.id]
     assert {d.id for d in world.sys.documents.list()} == {doc.id, shared.id}
+
+
+def test_without_the_documents_extra_pdf_and_docx_are_refused_text_is_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    a_pdf, a_docx = pdf("x"), docx("x")
+    for module in ("pypdf", "docx", "coachcore.adapters.documents.pdf"):
+        monkeypatch.setitem(sys.modules, module, None)  # as if not installed
+    monkeypatch.delitem(sys.modules, "coachcore.adapters.documents.word", raising=False)
+    with pytest.raises(ValidationFailed, match=r"coachcore\[documents\]"):
+        extract(a_pdf, PDF)
+    with pytest.raises(ValidationFailed, match=r"coachcore\[documents\]"):
+        extract(a_docx, DOCX)
+    assert extract(b"notes", "text/plain") == "notes"

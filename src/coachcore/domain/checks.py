@@ -15,6 +15,16 @@ HHMM_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 MAX_TEXT = 10_000
 MAX_NAME = 200
 MAX_ID = 64
+EARLIEST = date(1900, 1, 1)
+LATEST = date(8999, 12, 31)
+"""Dates and instants outside [EARLIEST, LATEST] are refused: far enough from
+``date.min``/``date.max`` that scheduling arithmetic (buffers, weeks, time
+zones) never overflows."""
+_EARLIEST_INSTANT = datetime.combine(EARLIEST, time(), UTC)
+_LATEST_INSTANT = datetime.combine(LATEST, time.max, UTC)
+
+
+_RANGE = f"must be between {EARLIEST} and {LATEST}"
 
 
 def fail(field: str, message: str, value: Any = None) -> ValidationFailed:
@@ -32,10 +42,22 @@ def text(field: str, value: Any, *, max_len: int = MAX_TEXT, required: bool = Fa
         raise fail(field, "must be a string")
     if "\x00" in value:
         raise fail(field, "must not contain NUL characters")
+    unicode(field, value)
     if len(value) > max_len:
         raise fail(field, f"must be at most {max_len} characters")
     if required and not value.strip():
         raise fail(field, "must not be empty")
+    return value
+
+
+def unicode(field: str, value: str) -> str:
+    """``value`` if it is valid Unicode: no lone surrogate (such as "\\ud800",
+    which Python strings allow but UTF-8, JSON and databases do not)."""
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise fail(field, "must be valid Unicode (no lone surrogates)") from exc
     return value
 
 
@@ -49,7 +71,7 @@ def identifier(field: str, value: Any) -> str:
     """An entity id: a non-empty string of at most 64 characters."""
     if not isinstance(value, str) or not value or len(value) > MAX_ID or "\x00" in value:
         raise fail(field, "must be an id string")
-    return value
+    return unicode(field, value)
 
 
 def optional_identifier(field: str, value: Any) -> str | None:
@@ -89,9 +111,12 @@ def aware(field: str, value: Any) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise fail(field, "must be timezone-aware")
     try:
-        return value.astimezone(UTC)
+        instant = value.astimezone(UTC)
     except OverflowError as exc:
-        raise fail(field, "is out of range") from exc
+        raise fail(field, _RANGE) from exc
+    if not _EARLIEST_INSTANT <= instant <= _LATEST_INSTANT:
+        raise fail(field, _RANGE)
+    return instant
 
 
 def optional_aware(field: str, value: Any) -> datetime | None:
@@ -102,6 +127,8 @@ def calendar_date(field: str, value: Any) -> date:
     """A date (a datetime is not accepted)."""
     if isinstance(value, datetime) or not isinstance(value, date):
         raise fail(field, "must be a date")
+    if not EARLIEST <= value <= LATEST:
+        raise fail(field, _RANGE)
     return value
 
 

@@ -1,26 +1,21 @@
 """Documents (seed 001): files shared around coaching, categorised, with their
-text extracted for search. Pure: entities, validation and text extraction from
-bytes with the standard library only (no I/O)."""
+text extracted for search. Pure: entities, validation, the limits of text
+extraction and the decoding of plain text; PDF and DOCX parsing is an adapter
+behind :class:`coachcore.ports.documents.TextExtractor`."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
-import zipfile
-import zlib
+import unicodedata
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
-from xml.etree import ElementTree
 
 import attrs
 
 from coachcore.domain import checks
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
-MAX_EXTRACTED_CHARS = 1_000_000
-MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 
 TEXT_TYPES = frozenset({"text/plain", "text/markdown", "text/csv"})
 PDF = "application/pdf"
@@ -98,85 +93,45 @@ def content_type(value: Any, name: str) -> str:
     return kind
 
 
-def extract_text(data: bytes, kind: str) -> str:
-    """The document's text; raises ValidationFailed when the bytes are not what
-    ``kind`` says (a PDF must start with ``%PDF-``, a DOCX must be a Word zip,
-    text must be UTF-8). PDF extraction is best effort (text-showing operators
-    in plain or Flate-compressed content streams)."""
-    if kind in TEXT_TYPES:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise checks.fail("content", "must be UTF-8 text") from exc
-    elif kind == DOCX:
-        text = _docx_text(data)
-    else:
-        text = _pdf_text(data)
-    return text.replace("\x00", "")[:MAX_EXTRACTED_CHARS]
+@attrs.frozen(kw_only=True)
+class ExtractionLimits:
+    """How much work extracting one document's text may take.
+
+    Past ``pages``, ``chars`` or ``seconds`` (CPU time of the uploading
+    thread) the text found so far is kept: the document is stored, searchable
+    up to there. Past ``stream_bytes`` (one PDF stream inflated), ``tokens``
+    (objects in one PDF content stream), ``unpacked_bytes`` (all of a DOCX's
+    parts inflated), ``xml_bytes`` (its XML parts inflated) or ``parts``
+    (files in it) the upload is refused with ValidationFailed: such files are
+    made to exhaust a worker.
+    """
+
+    pages: int = 500
+    chars: int = 1_000_000
+    seconds: float = 1.0
+    stream_bytes: int = 8 * 1024 * 1024
+    tokens: int = 200_000
+    unpacked_bytes: int = 24 * 1024 * 1024
+    xml_bytes: int = 4 * 1024 * 1024
+    parts: int = 1_000
 
 
-_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
-def _docx_text(data: bytes) -> str:
+def clean_text(text: str, limits: ExtractionLimits) -> str:
+    """Extracted text fit to store and search: NFKC-normalised (a ligature
+    such as "\ufb01" becomes "fi"), control characters and lone surrogates
+    dropped, at most ``limits.chars`` characters."""
+    kept = _CONTROL.sub("", text[: limits.chars * 2])
+    return unicodedata.normalize("NFKC", kept).strip()[: limits.chars]
+
+
+def plain_text(data: bytes, limits: ExtractionLimits) -> str:
+    """The text of a text/* upload as written (NUL characters dropped, at most
+    ``limits.chars``); raises ValidationFailed unless it is UTF-8."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            info = archive.getinfo("word/document.xml")
-            if info.file_size > MAX_UNPACKED_BYTES:
-                raise checks.fail("content", "is too large once unpacked")
-            root = ElementTree.fromstring(archive.read(info))
-    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError) as exc:
-        raise checks.fail("content", "must be a DOCX document") from exc
-    paragraphs = []
-    for paragraph in root.iter(f"{_W}p"):
-        parts = []
-        for node in paragraph.iter():
-            if node.tag == f"{_W}t" and node.text:
-                parts.append(node.text)
-            elif node.tag == f"{_W}tab":
-                parts.append("\t")
-        paragraphs.append("".join(parts))
-    return "\n".join(paragraphs).strip()
-
-
-_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
-_SHOW = re.compile(rb"\((?P<one>(?:\\.|[^\\)])*)\)\s*(?:Tj|'|\")|\[(?P<many>.*?)\]\s*TJ", re.S)
-_PART = re.compile(rb"\((?:\\.|[^\\)])*\)")
-_ESCAPES = {b"n": "\n", b"r": "\r", b"t": "\t", b"b": "\b", b"f": "\f"}
-
-
-def _pdf_text(data: bytes) -> str:
-    if not data.startswith(b"%PDF-"):
-        raise checks.fail("content", "must be a PDF document")
-    lines = []
-    for match in _STREAM.finditer(data):
-        body = match.group(1)
-        with contextlib.suppress(zlib.error):  # else an uncompressed stream
-            body = zlib.decompressobj().decompress(body, MAX_UNPACKED_BYTES)
-        for shown in _SHOW.finditer(body):
-            if shown.group("one") is not None:
-                lines.append(_pdf_string(shown.group("one")))
-            else:
-                parts = _PART.findall(shown.group("many"))
-                lines.append("".join(_pdf_string(p[1:-1]) for p in parts))
-    return "\n".join(line for line in lines if line).strip()
-
-
-def _pdf_string(raw: bytes) -> str:
-    out: list[str] = []
-    i = 0
-    while i < len(raw):
-        char = raw[i : i + 1]
-        if char == b"\\" and i + 1 < len(raw):
-            nxt = raw[i + 1 : i + 2]
-            octal = re.match(rb"[0-7]{1,3}", raw[i + 1 : i + 4])
-            if octal:
-                out.append(chr(int(octal.group(0), 8)))
-                i += 1 + len(octal.group(0))
-                continue
-            out.append(_ESCAPES.get(nxt, nxt.decode("latin-1")))
-            i += 2
-            continue
-        out.append(char.decode("latin-1"))
-        i += 1
-    return "".join(out)
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise checks.fail("content", "must be UTF-8 text") from exc
+    return text.replace("\x00", "")[: limits.chars]

@@ -25,6 +25,13 @@ def coachcore_store(url: str, cipher: Any) -> Any:
 
 
 @hookimpl
+def coachcore_text_extractor() -> Any:
+    from coachcore.adapters.documents import BoundedExtractor
+
+    return BoundedExtractor()
+
+
+@hookimpl
 def coachcore_calendar() -> Any:
     return RecordingCalendar()
 

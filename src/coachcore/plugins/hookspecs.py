@@ -45,6 +45,12 @@ def coachcore_notifier() -> Any:
     """Return the notifier adapter (``NotifierPort``) to use, or None."""
 
 
+@hookspec(firstresult=True)
+def coachcore_text_extractor() -> Any:
+    """Return the extractor (``coachcore.ports.documents.TextExtractor``) that
+    finds an uploaded document's text, or None."""
+
+
 @hookspec
 def coachcore_broadcast(event: dict[str, Any]) -> None:
     """Receive a committed domain event (e.g. a slot's availability changed).

@@ -6,6 +6,8 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import pluggy
+
 from coachcore.adapters.clock import SystemClock
 from coachcore.domain import checks
 from coachcore.errors import ValidationFailed
@@ -13,7 +15,9 @@ from coachcore.plugins.manager import get_plugin_manager
 from coachcore.policies.roles import RoleDefinition, RoleRegistry
 from coachcore.ports.cipher import Cipher
 from coachcore.ports.clock import Clock
+from coachcore.ports.documents import TextExtractor
 from coachcore.ports.storage import Store
+from coachcore.services import open_options as options
 from coachcore.services.delivery.outbox import Deliveries, Dispatcher
 from coachcore.services.runtime.transaction import SYSTEM_ID, Runtime
 from coachcore.services.scopes import Scope, SystemScope
@@ -32,6 +36,7 @@ class Core:
         roles: RoleRegistry,
         *,
         retention_days: int | None = None,
+        extractor: TextExtractor | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -40,7 +45,11 @@ class Core:
         self.notifier = deliveries.notifier
         self.roles = roles
         self._runtime = Runtime(
-            store=store, clock=clock, roles=roles, retention_days=retention_days
+            store=store,
+            clock=clock,
+            roles=roles,
+            retention_days=retention_days,
+            extractor=extractor,
         )
         self.dispatcher = Dispatcher(store, self._runtime.now, deliveries)
         self._runtime.after_commit = self._dispatch_quietly
@@ -89,13 +98,26 @@ def open_core(
     their private notes (``core.system.privacy.purge()``); None keeps them.
     See ``docs/guides/privacy.md``.
     """
-    if not isinstance(url, str):
-        raise ValidationFailed("url: must be a string")
-    chosen = _cipher(cipher, keys)
+    url = options.url(url)
+    clock, calendar, messaging, notifier, cipher = (
+        options.adapter(name, value)
+        for name, value in (
+            ("clock", clock),
+            ("calendar", calendar),
+            ("messaging", messaging),
+            ("notifier", notifier),
+            ("cipher", cipher),
+        )
+    )
+    roles = options.roles(roles)
+    chosen = _cipher(cipher, options.keys(keys))
     days = None
     if retention_days is not None:
         days = checks.integer("retention_days", retention_days, low=1, high=36_500)
-    manager = get_plugin_manager(plugins)
+    try:
+        manager = get_plugin_manager(options.plugins(plugins))
+    except (pluggy.PluginValidationError, ValueError) as exc:
+        raise ValidationFailed(f"plugins: {exc}", details={"field": "plugins"}) from exc
     hook = manager.hook
     store = hook.coachcore_store(url=url, cipher=chosen)
     if store is None:
@@ -112,7 +134,14 @@ def open_core(
         notifier=notifier if notifier is not None else hook.coachcore_notifier(),
         broadcast=lambda event: _broadcast(manager, event),
     )
-    return Core(store, clock or SystemClock(), deliveries, RoleRegistry(roles), retention_days=days)
+    return Core(
+        store,
+        clock or SystemClock(),
+        deliveries,
+        RoleRegistry(roles),
+        retention_days=days,
+        extractor=hook.coachcore_text_extractor(),
+    )
 
 
 def _cipher(cipher: Cipher | None, keys: str | Sequence[str] | None) -> Cipher | None:

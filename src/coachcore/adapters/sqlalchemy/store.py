@@ -8,6 +8,7 @@ host decides whether everything commits).
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Hashable, Iterator
@@ -37,6 +38,7 @@ from coachcore.adapters.sqlalchemy.sealing import (
 from coachcore.adapters.sqlalchemy.tables import DEFAULT_PREFIX, Tables, build_tables
 from coachcore.adapters.sqlalchemy.uow import SqlUnitOfWork
 from coachcore.adapters.sqlalchemy.versioning import ensure_current
+from coachcore.domain import checks
 from coachcore.errors import KeyMissing, StoreError
 from coachcore.ports.cipher import Cipher
 
@@ -74,6 +76,11 @@ class SqlStore:
         retries: int = 3,
         cipher: Cipher | None = None,
     ) -> None:
+        schema, table_prefix = _names(schema, table_prefix)
+        retries = checks.integer("retries", retries, low=0, high=100)
+        checks.boolean("auto_migrate", auto_migrate)
+        if dispatch_on_commit is not None:
+            checks.boolean("dispatch_on_commit", dispatch_on_commit)
         self._bind = bind
         self._owns_engine = False
         self._nested = isinstance(bind, Connection)
@@ -112,6 +119,7 @@ class SqlStore:
         ``engine_options`` go to :func:`~.engines.create_store_engine`
         (``busy_timeout``, ``synchronous``) and on to ``sqlalchemy.create_engine``.
         """
+        _names(schema, table_prefix)  # before an engine is made
         engine = create_store_engine(url, **engine_options)
         try:
             store = cls(
@@ -245,3 +253,17 @@ class SqlStore:
     def __repr__(self) -> str:
         bind = self._bind.engine.url.render_as_string(hide_password=True)
         return f"<SqlStore {bind} prefix={self.tables.prefix!r}>"
+
+
+_SCHEMA = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_PREFIX = re.compile(r"^([A-Za-z_][A-Za-z0-9_]{0,29})?$")
+
+
+def _names(schema: Any, prefix: Any) -> tuple[str | None, str]:
+    """The schema (None or an SQL identifier) and the table prefix (letters,
+    digits and underscores, at most 30), else ValidationFailed."""
+    if schema is not None and not (isinstance(schema, str) and _SCHEMA.match(schema)):
+        raise checks.fail("schema", "must be None or a name of letters, digits and underscores")
+    if not (isinstance(prefix, str) and _PREFIX.match(prefix)):
+        raise checks.fail("table_prefix", "must be letters, digits and underscores (at most 30)")
+    return schema, prefix

@@ -10,10 +10,12 @@ import attrs
 from coachcore.domain import checks
 from coachcore.domain.documents import (
     MAX_DOCUMENT_BYTES,
+    TEXT_TYPES,
     Document,
     DocumentCategory,
     DocumentContent,
-    extract_text,
+    ExtractionLimits,
+    plain_text,
 )
 from coachcore.domain.documents import content_type as valid_content_type
 from coachcore.domain.documents import filename as valid_filename
@@ -79,8 +81,9 @@ class Documents(UseCases):
         description: Any = None,
     ) -> Document:
         """Store a text, PDF or DOCX file of at most 10 MiB whose bytes match its
-        type, with its text extracted. ``content_type`` defaults from the file
-        name's extension."""
+        type, with its text extracted inline, within bounded time and memory,
+        before the transaction starts (see ``docs/guides/documents.md``).
+        ``content_type`` defaults from the file name's extension."""
         name = valid_filename(filename)
         kind = valid_content_type(content_type, name)
         if not isinstance(content, bytes | bytearray):
@@ -88,7 +91,7 @@ class Documents(UseCases):
         data = bytes(content)
         if not data or len(data) > MAX_DOCUMENT_BYTES:
             raise checks.fail("content", f"must hold 1 to {MAX_DOCUMENT_BYTES} bytes")
-        text = extract_text(data, kind)
+        text = self._text(data, kind)
         heading = checks.required_text("title", title, max_len=500).strip()
         about = checks.text("description", description)
         group = checks.choice("category", category, DocumentCategory)
@@ -126,6 +129,14 @@ class Documents(UseCases):
             return document
 
         return self._rt.write(self._actor, run, action="documents.upload")
+
+    def _text(self, data: bytes, kind: str) -> str:
+        extractor = self._rt.extractor
+        if extractor is not None:
+            return extractor.extract(data, kind)
+        if kind in TEXT_TYPES:
+            return plain_text(data, ExtractionLimits())
+        raise checks.fail("content_type", "no text extractor for PDF or DOCX is configured")
 
     def get(self, document_id: Any) -> Document:
         return self._rt.read(self._actor, lambda tx: _readable(tx, _find(tx, document_id)))

@@ -14,6 +14,7 @@ from coachcore.domain.entities import OutboxMessage, User
 from coachcore.errors import CoachCoreError, Forbidden, NotFound, StoreError, ValidationFailed
 from coachcore.policies.roles import SYSTEM, Actor, RoleRegistry
 from coachcore.ports.clock import Clock
+from coachcore.ports.documents import TextExtractor
 from coachcore.ports.storage import Store, UnitOfWork
 from coachcore.services.runtime import denials
 
@@ -136,6 +137,8 @@ class Runtime:
     attaches itself: see ``Dispatcher.__attrs_post_init__``)."""
     retention_days: int | None = None
     """How long completed sessions keep their private notes (None: for ever)."""
+    extractor: TextExtractor | None = None
+    """Finds an uploaded document's text (``coachcore_text_extractor`` hook)."""
 
     def now(self) -> datetime:
         moment = self.clock.now()
