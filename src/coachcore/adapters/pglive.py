@@ -142,13 +142,15 @@ class LiveListener:
 
     # -- life cycle ---------------------------------------------------------------
 
-    def start(self) -> LiveListener:
-        """Start the listener thread; returns at once (see :attr:`listening`)."""
-        if self._thread is not None and self._thread.is_alive():
-            return self
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="coachcore-live", daemon=True)
-        self._thread.start()
+    def start(self, wait: float | None = None) -> LiveListener:
+        """Start the listener thread. With ``wait``, return once it listens (or
+        after ``wait`` seconds, logging a warning: it keeps trying to connect)."""
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="coachcore-live", daemon=True)
+            self._thread.start()
+        if wait is not None and not self.listening.wait(wait):
+            log.warning("live listener not connected after %.1f s; still trying", wait)
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -215,17 +217,14 @@ class LiveListener:
 
     def _catch_up(self, conn: psycopg.Connection[Any]) -> None:
         """Deliver the broadcast events created since the newest one seen (less
-        ``slack``) that were not delivered yet; the first time, only note where
-        the outbox ends (a new listener does not replay history)."""
+        ``slack``) that were not delivered yet. The first time, only note what
+        is there (a new listener does not replay history)."""
         if not self._started:
             row = conn.execute(
                 sql.SQL("SELECT max(created_at) FROM {} WHERE channel = %s").format(self._outbox),
                 (OutboxChannel.BROADCAST.value,),
             ).fetchone()
             self._newest = None if row is None else row[0]
-            self._started = True
-            if self._newest is not None:
-                return
         since = None if self._newest is None else self._newest - self.slack
         rows = conn.execute(
             sql.SQL(
@@ -235,9 +234,12 @@ class LiveListener:
             (OutboxChannel.BROADCAST.value, since, since),
         ).fetchall()
         for event_id, payload, created_at in rows:
-            if event_id not in self._seen:
+            if not self._started:
+                self._seen[event_id] = created_at  # history: known, not handed on
+            elif event_id not in self._seen:
                 self.caught_up += 1
                 self._deliver(event_id, payload, created_at)
+        self._started = True
 
     def _deliver(self, event_id: str, payload: Any, created_at: datetime) -> None:
         event = json.loads(payload) if isinstance(payload, str) else dict(payload)
