@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 import sqlalchemy as sa
@@ -39,11 +39,12 @@ from psycopg import sql
 from sqlalchemy.engine import URL, Engine, make_url
 
 from coachcore.adapters.sqlalchemy.tables import DEFAULT_PREFIX
-from coachcore.domain.enums import OutboxChannel
+from coachcore.domain.enums import OutboxChannel, OutboxStatus
 from coachcore.plugins.hookspecs import hookimpl
 
 log = logging.getLogger("coachcore.live")
 
+STATUSES = [status.value for status in OutboxStatus]
 KEEP_AT_LEAST = 1000
 """Seen event ids are pruned only beyond this many."""
 
@@ -107,6 +108,8 @@ class LiveListener:
     :param slack: how far before the newest event seen a catch-up looks
         (a transaction's events are stamped when it starts, not when it commits).
     :param retry_every: seconds between reconnection attempts.
+    :param poll: longest wait for a notification, in seconds (how soon
+        :meth:`stop` is noticed; events are handed on as they arrive).
     """
 
     def __init__(
@@ -119,6 +122,7 @@ class LiveListener:
         resync_every: float = 30.0,
         slack: timedelta = timedelta(minutes=1),
         retry_every: float = 1.0,
+        poll: float = 1.0,
     ) -> None:
         self._conninfo = libpq_url(url)
         self._on_event = on_event
@@ -127,6 +131,7 @@ class LiveListener:
         self.resync_every = resync_every
         self.slack = slack
         self.retry_every = retry_every
+        self.poll = poll
         self._seen: dict[str, datetime] = {}
         self._newest: datetime | None = None
         self._started = False  # whether the start of the outbox is known
@@ -187,10 +192,12 @@ class LiveListener:
         self.connections += 1
         self._catch_up(conn)  # after LISTEN: nothing falls between the two
         self.listening.set()
-        poll = min(1.0, self.resync_every)
+        poll = min(self.poll, self.resync_every)
         last_sync = time.monotonic()
         while not self._stop.is_set():
-            for notify in list(conn.notifies(timeout=poll)):
+            # returns with the first notification(s) to arrive: each is read back
+            # at once (the connection cannot query while it waits)
+            for notify in list(conn.notifies(timeout=poll, stop_after=1)):
                 self._announced(conn, notify.payload)
             if time.monotonic() - last_sync >= self.resync_every:
                 self._catch_up(conn)
@@ -218,20 +225,24 @@ class LiveListener:
     def _catch_up(self, conn: psycopg.Connection[Any]) -> None:
         """Deliver the broadcast events created since the newest one seen (less
         ``slack``) that were not delivered yet. The first time, only note what
-        is there (a new listener does not replay history)."""
+        is there (a new listener does not replay history).
+
+        The queries name every status, so they walk the outbox's
+        ``(status, created_at)`` index instead of scanning the whole outbox.
+        """
         if not self._started:
-            row = conn.execute(
-                sql.SQL("SELECT max(created_at) FROM {} WHERE channel = %s").format(self._outbox),
-                (OutboxChannel.BROADCAST.value,),
-            ).fetchone()
-            self._newest = None if row is None else row[0]
-        since = None if self._newest is None else self._newest - self.slack
+            self._newest = self._outbox_end(conn)
+        where: sql.Composable = sql.SQL("status = ANY(%s) AND channel = %s")
+        params: list[Any] = [STATUSES, OutboxChannel.BROADCAST.value]
+        if self._newest is not None:
+            where = sql.SQL("{} AND created_at >= %s").format(where)
+            params.append(self._newest - self.slack)
         rows = conn.execute(
             sql.SQL(
-                "SELECT idempotency_key, payload, created_at FROM {} WHERE channel = %s"
-                " AND (%s::timestamptz IS NULL OR created_at >= %s) ORDER BY created_at, id"
-            ).format(self._outbox),
-            (OutboxChannel.BROADCAST.value, since, since),
+                "SELECT idempotency_key, payload, created_at FROM {} WHERE {}"
+                " ORDER BY created_at, id"
+            ).format(self._outbox, where),
+            params,
         ).fetchall()
         for event_id, payload, created_at in rows:
             if not self._started:
@@ -240,6 +251,18 @@ class LiveListener:
                 self.caught_up += 1
                 self._deliver(event_id, payload, created_at)
         self._started = True
+
+    def _outbox_end(self, conn: psycopg.Connection[Any]) -> datetime | None:
+        """The creation time of the newest outbox message (None if there is none)."""
+        row = conn.execute(
+            sql.SQL(
+                "SELECT max(newest) FROM unnest(%s::text[]) AS s(status), LATERAL"
+                " (SELECT created_at AS newest FROM {} AS o WHERE o.status = s.status"
+                " ORDER BY o.created_at DESC LIMIT 1) AS n"
+            ).format(self._outbox),
+            [STATUSES],
+        ).fetchone()
+        return None if row is None else cast(datetime | None, row[0])
 
     def _deliver(self, event_id: str, payload: Any, created_at: datetime) -> None:
         event = json.loads(payload) if isinstance(payload, str) else dict(payload)
