@@ -6,7 +6,8 @@
 On a throwaway PostgreSQL server (``coachcore.testing.pgserver``, no fsync):
 
 - ``booking``: the time of ``bookings.create`` (commit and after-commit delivery
-  included) without and with a ``LiveRelay`` plugin (one ``NOTIFY`` more);
+  included) without and with a ``LiveRelay`` plugin (one ``NOTIFY`` more), with
+  nobody listening and with a listener in the same process;
 - ``latency``: from the start of ``bookings.create`` until a ``LiveListener``
   on its own connection has read the ``booked`` event back from the outbox;
 - ``catch-up``: a listener's start (connect, ``LISTEN``, note the end of the
@@ -102,6 +103,9 @@ def main() -> None:
         without, _ = _bookings(plain, n)
         plain.close()
         relay = LiveRelay(url)
+        alone = coachcore.open(url, clock=FixedClock(T0), plugins=[relay])
+        unheard, _ = _bookings(alone, n)
+        alone.close()
         arrivals = Arrivals()
         listener = LiveListener(url, arrivals.put).start(wait=10)
         relayed = coachcore.open(url, clock=FixedClock(T0), plugins=[relay])
@@ -110,7 +114,8 @@ def main() -> None:
         listener.stop()
         relay.close()
         print(f"booking without relay ({n}): {_ms(without)}")
-        print(f"booking with LiveRelay ({n}): {_ms(with_relay)}")
+        print(f"booking with LiveRelay, nobody listening ({n}): {_ms(unheard)}")
+        print(f"booking with LiveRelay, a listener in this process ({n}): {_ms(with_relay)}")
         print(f"booking -> listener latency: {_ms(latency)}")
 
         engine = sa.create_engine(url)

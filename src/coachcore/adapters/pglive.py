@@ -89,8 +89,10 @@ class LiveRelay:
         if not isinstance(event_id, str):
             return  # not an event of this coachcore version: nothing to read back
         payload = json.dumps({"id": event_id, "kind": event.get("type")})
-        with self._engine.begin() as conn:
-            conn.execute(sa.select(sa.func.pg_notify(self.channel, payload)))
+        with self._engine.connect() as conn:  # autocommit: one round trip
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(
+                sa.select(sa.func.pg_notify(self.channel, payload))
+            )
         self.sent += 1
 
     def close(self) -> None:
