@@ -166,6 +166,30 @@ def test_a_repeated_announcement_is_handed_on_once(
     assert len(inbox.ids()) == len(set(inbox.ids())) == 3
 
 
+def test_junk_on_the_channel_and_a_failing_consumer_do_not_stop_the_listener(
+    pg: SqlBackend, relay: LiveRelay, listeners: Callable[..., tuple[LiveListener, Inbox]]
+) -> None:
+    world = World(pg.open(FixedClock(T0), plugins=[relay]), FixedClock(T0))
+    listener, inbox = listeners()
+    failing = LiveListener(pg.url(), lambda event: 1 / 0).start(wait=10)
+    try:
+        with pg.engine.connect() as conn:
+            for junk in ("", "not json", "[1]", '{"id": 7}', '{"id": "no-such-event"}'):
+                conn.exec_driver_sql(f"NOTIFY \"{relay.channel}\", '{junk}'")
+            conn.commit()
+        _, _, booking = world.first_booking(MONDAY)
+        inbox.wait_for(booked(booking.start.isoformat()))
+        deadline = time.monotonic() + 10
+        while failing.delivered < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert failing.delivered == 2  # both events reached its consumer, which raised
+        assert failing.listening.is_set() and listener.listening.is_set()
+        assert listener.connections == failing.connections == 1
+        assert len(inbox.ids()) == 2
+    finally:
+        failing.stop()
+
+
 def test_a_listener_that_lost_its_connection_catches_up_from_the_outbox(
     pg: SqlBackend, relay: LiveRelay, listeners: Callable[..., tuple[LiveListener, Inbox]]
 ) -> None:

@@ -152,7 +152,10 @@ class LiveListener:
     def start(self, wait: float | None = None) -> LiveListener:
         """Start the listener thread. With ``wait``, return once it listens (or
         after ``wait`` seconds, logging a warning: it keeps trying to connect)."""
-        if self._thread is None or not self._thread.is_alive():
+        thread = self._thread
+        if thread is not None and thread.is_alive() and self._stop.is_set():
+            thread.join()  # a stopping thread ends within ``poll`` seconds
+        if thread is None or not thread.is_alive():
             self._stop.clear()
             self._thread = threading.Thread(target=self._run, name="coachcore-live", daemon=True)
             self._thread.start()
@@ -160,13 +163,13 @@ class LiveListener:
             log.warning("live listener not connected after %.1f s; still trying", wait)
         return self
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop listening and close the connection (seen ids are kept: a later
-        :meth:`start` catches up from where this one stopped)."""
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop listening and close the connection, waiting at most ``timeout``
+        seconds (default: until the current wait of up to ``poll`` seconds ends).
+        Seen ids are kept: a later :meth:`start` catches up from where it stopped."""
         self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(timeout)
+        if self._thread is not None:
+            self._thread.join(timeout)
 
     @property
     def backend_pid(self) -> int | None:
