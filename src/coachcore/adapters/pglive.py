@@ -36,6 +36,7 @@ from typing import Any, cast
 import psycopg
 import sqlalchemy as sa
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from sqlalchemy.engine import URL, Engine, make_url
 
 from coachcore.adapters.sqlalchemy.tables import DEFAULT_PREFIX
@@ -61,6 +62,17 @@ def libpq_url(url: str | URL) -> str:
     """A SQLAlchemy URL (``postgresql+psycopg://...``) as a libpq connection URI."""
     parsed = make_url(url).set(drivername="postgresql")
     return parsed.render_as_string(hide_password=False)
+
+
+LISTENER_DEFAULTS = {
+    "connect_timeout": "10",
+    "keepalives": "1",
+    "keepalives_idle": "30",
+    "keepalives_interval": "10",
+    "keepalives_count": "3",
+}
+"""libpq settings of a listener's connection unless its URL sets them: a
+dead server or network is noticed within about a minute, not TCP's 15."""
 
 
 class LiveRelay:
@@ -126,7 +138,8 @@ class LiveListener:
         retry_every: float = 1.0,
         poll: float = 1.0,
     ) -> None:
-        self._conninfo = libpq_url(url)
+        given = conninfo_to_dict(libpq_url(url))
+        self._conninfo = make_conninfo("", **{**LISTENER_DEFAULTS, **given})
         self._on_event = on_event
         self.channel = channel_name(schema, table_prefix)
         self._outbox = sql.Identifier(*(n for n in (schema, f"{table_prefix}outbox") if n))
@@ -187,6 +200,8 @@ class LiveListener:
                     self._listen(conn)
             except psycopg.Error as error:
                 log.warning("live listener lost its connection: %s", error)
+            except Exception:  # never let the thread die: log, reconnect, catch up
+                log.exception("live listener failed; reconnecting")
             finally:
                 self._conn = None
                 self.listening.clear()
