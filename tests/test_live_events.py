@@ -25,6 +25,7 @@ import pytest
 
 from backends import T0, BackendPool, BackendUnavailable, SqlBackend
 from coachcore.adapters.clock import FixedClock
+from coachcore.errors import ValidationFailed
 from world import World
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg (3) is not installed")
@@ -96,6 +97,14 @@ def relay(pg: SqlBackend) -> Iterator[LiveRelay]:
     relay = LiveRelay(pg.engine)
     yield relay
     relay.close()
+
+
+@pytest.mark.parametrize("url", ["sqlite:///coaching.db", "memory://"])
+def test_other_stores_keep_the_in_process_hub(url: str) -> None:
+    with pytest.raises(ValidationFailed, match="PostgreSQL"):
+        LiveRelay(url)
+    with pytest.raises(ValidationFailed, match="PostgreSQL"):
+        LiveListener(url, lambda event: None)
 
 
 def test_each_listener_gets_each_committed_event_once(

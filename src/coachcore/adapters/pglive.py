@@ -21,6 +21,7 @@ also register the hub as a plugin of the core (that would show the dispatching
 server's events twice). Delivery is at least once per listener and event id,
 exactly once while the listener's memory of seen ids (``slack`` wide) lasts.
 On SQLite and the memory store there is one process: keep the in-process hub.
+Needs ``pip install "coachcore[postgresql]"`` (psycopg 3).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 
 from coachcore.adapters.sqlalchemy.tables import DEFAULT_PREFIX
 from coachcore.domain.enums import OutboxChannel, OutboxStatus
+from coachcore.errors import ValidationFailed
 from coachcore.plugins.hookspecs import hookimpl
 
 log = logging.getLogger("coachcore.live")
@@ -81,6 +83,8 @@ class LiveRelay:
     ``coachcore.open(url, plugins=[LiveRelay(url)])``; ``url`` (or an Engine)
     names the same database. A failed ``NOTIFY`` raises, so the outbox retries
     the event; listeners also find it in their next catch-up.
+
+    :raises coachcore.errors.ValidationFailed: the database is not PostgreSQL.
     """
 
     def __init__(
@@ -90,6 +94,7 @@ class LiveRelay:
         schema: str | None = None,
         table_prefix: str = DEFAULT_PREFIX,
     ) -> None:
+        _require_postgresql(bind if isinstance(bind, Engine) else make_url(bind))
         self._owns_engine = not isinstance(bind, Engine)
         self._engine = bind if isinstance(bind, Engine) else sa.create_engine(bind, pool_size=2)
         self.channel = channel_name(schema, table_prefix)
@@ -124,6 +129,7 @@ class LiveListener:
     :param retry_every: seconds between reconnection attempts.
     :param poll: longest wait for a notification, in seconds (how soon
         :meth:`stop` is noticed; events are handed on as they arrive).
+    :raises coachcore.errors.ValidationFailed: the database is not PostgreSQL.
     """
 
     def __init__(
@@ -138,6 +144,7 @@ class LiveListener:
         retry_every: float = 1.0,
         poll: float = 1.0,
     ) -> None:
+        _require_postgresql(make_url(url))
         given = conninfo_to_dict(libpq_url(url))
         self._conninfo = make_conninfo("", **{**LISTENER_DEFAULTS, **given})
         self._on_event = on_event
@@ -301,3 +308,13 @@ class LiveListener:
     def _forget_before(self, horizon: datetime) -> None:
         """Forget ids no catch-up can meet again (created before ``horizon``)."""
         self._seen = {key: at for key, at in self._seen.items() if at >= horizon}
+
+
+def _require_postgresql(target: Engine | URL) -> None:
+    url = target.url if isinstance(target, Engine) else target
+    if url.get_backend_name() != "postgresql":
+        raise ValidationFailed(
+            "Live events across app servers need PostgreSQL (LISTEN/NOTIFY); "
+            "with one process, register the hub as a plugin of the core",
+            details={"url": url.render_as_string(hide_password=True)},
+        )
