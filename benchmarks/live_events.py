@@ -112,11 +112,17 @@ def main() -> None:
         with_relay, latency = _bookings(relayed, n, arrivals.wait)
         relayed.close()
         listener.stop()
+        announce = []
+        for _ in range(n):
+            began = time.perf_counter()
+            relay.coachcore_broadcast({"event_id": "0" * 36, "type": "slot_changed"})
+            announce.append(time.perf_counter() - began)
         relay.close()
         print(f"booking without relay ({n}): {_ms(without)}")
         print(f"booking with LiveRelay, nobody listening ({n}): {_ms(unheard)}")
         print(f"booking with LiveRelay, a listener in this process ({n}): {_ms(with_relay)}")
         print(f"booking -> listener latency: {_ms(latency)}")
+        print(f"one NOTIFY by the relay, nobody listening: {_ms(announce)}")
 
         engine = sa.create_engine(url)
         with engine.begin() as conn:
