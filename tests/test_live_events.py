@@ -203,7 +203,7 @@ def test_a_listener_that_lost_its_connection_catches_up_from_the_outbox(
     pg: SqlBackend, relay: LiveRelay, listeners: Callable[..., tuple[LiveListener, Inbox]]
 ) -> None:
     world = World(pg.open(FixedClock(T0), plugins=[relay]), FixedClock(T0))
-    listener, inbox = listeners(retry_every=2.0)
+    listener, inbox = listeners(retry_every=4.0)
     _, steady = listeners()
     pid = listener.backend_pid
     with pg.engine.connect() as conn:
