@@ -414,7 +414,9 @@ def test_availability_changes_are_pushed(site: Site) -> None:
             day_of_week=5, start_time="14:00", end_time="16:00"
         )
         message = watcher.next(lambda m: m["type"] == "availability_changed")
+        event_id = message.pop("event_id")
         assert message == {"type": "availability_changed", "coach_id": site.coach}
+        assert isinstance(event_id, str) and len(event_id) == 36
 
 
 def test_watching_needs_a_user_who_may_see_the_coach(site: Site) -> None:

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime, timedelta
 from http import HTTPStatus
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import Body, Depends, FastAPI, Header, Query, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
@@ -37,6 +37,13 @@ log = logging.getLogger("fastapi_app")
 STATIC = Path(__file__).resolve().parent / "static"
 Json = dict[str, Any]
 Payload = Annotated[Json | None, Body()]
+
+
+class Live(Protocol):
+    """What feeds the hub from every app server (``coachcore.adapters.pglive.LiveListener``)."""
+
+    def start(self, wait: float | None = None) -> Any: ...
+    def stop(self, timeout: float | None = None) -> None: ...
 
 
 class Unauthenticated(CoachCoreError):
@@ -115,9 +122,15 @@ def create_app(
     hub: SlotHub | None = None,
     *,
     dispatch_every: float = 1.0,
+    live: Live | None = None,
 ) -> FastAPI:
     """The app over ``core``. ``hub`` must be the :class:`SlotHub` that was passed to
     ``coachcore.open(..., plugins=[hub])``; without one the WebSocket stays silent.
+
+    With several app servers on PostgreSQL, ``live`` is a
+    :class:`~coachcore.adapters.pglive.LiveListener` feeding ``hub`` with every
+    server's events (then the hub is *not* a plugin of the core, and a
+    ``LiveRelay`` is); the app starts it with itself and stops it at shutdown.
 
     Stores that do not dispatch on commit (the SQL store in several app servers)
     get a background dispatcher here, every ``dispatch_every`` seconds.
@@ -132,9 +145,13 @@ def create_app(
         task = None
         if not getattr(core.store, "dispatch_on_commit", True):
             task = asyncio.create_task(_dispatch_forever(core, dispatch_every))
+        if live is not None:  # serve once it listens: no event falls before it
+            await asyncio.to_thread(live.start, 10.0)
         try:
             yield
         finally:
+            if live is not None:
+                await asyncio.to_thread(live.stop)
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

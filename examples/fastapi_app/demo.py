@@ -52,11 +52,22 @@ def seed(core: coachcore.Core) -> dict[str, str]:
 
 
 def build(url: str = "memory://", **open_options: Any) -> tuple[FastAPI, dict[str, str]]:
-    """The app over a seeded core, and the seeded ids."""
+    """The app over a seeded core, and the seeded ids.
+
+    On PostgreSQL (several app servers may share the database) the hub is fed
+    by a ``LiveListener`` and the core announces its events with a
+    ``LiveRelay``, so every server's sockets see every server's bookings.
+    """
     hub = SlotHub()
-    core = coachcore.open(url, plugins=[hub], **open_options)
+    if not url.startswith("postgresql"):
+        core = coachcore.open(url, plugins=[hub], **open_options)
+        return create_app(core, hub), seed(core)
+    from coachcore.adapters.pglive import LiveListener, LiveRelay
+
+    plugins = (*open_options.pop("plugins", ()), LiveRelay(url))
+    core = coachcore.open(url, plugins=plugins, **open_options)
     ids = seed(core)
-    return create_app(core, hub), ids
+    return create_app(core, hub, live=LiveListener(url, hub.coachcore_broadcast)), ids
 
 
 def demo_app() -> FastAPI:

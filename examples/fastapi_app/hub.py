@@ -100,9 +100,14 @@ class SlotHub:
         on that coach-local day, so a page can also update neighbours whose
         buffers changed. Other events pass through with their ``type`` and
         ``coach_id`` (pages reload their list on ``availability_changed``).
+        Each message carries the committed event's ``event_id``.
         """
         if event.get("type") != "slot_changed":
-            return {"type": event.get("type"), "coach_id": event["coach_id"]}
+            return {
+                "type": event.get("type"),
+                "coach_id": event["coach_id"],
+                "event_id": event.get("event_id"),
+            }
         coach_id = event["coach_id"]
         start = datetime.fromisoformat(event["start"])
         duration = int(event["duration"])
@@ -114,6 +119,7 @@ class SlotHub:
             "duration": duration,
             "available_capacity": event.get("available_capacity"),
             "max_capacity": event.get("max_capacity"),
+            "event_id": event.get("event_id"),
         }
         try:
             day, slots = self._slots_of_day(coach_id, start, duration)

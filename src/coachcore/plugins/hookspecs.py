@@ -57,7 +57,8 @@ def coachcore_broadcast(event: dict[str, Any]) -> None:
 
     Called by the outbox dispatcher after commit, once per event and plugin.
 
-    :param event: JSON-ready data with at least ``type`` and ``coach_id``;
+    :param event: JSON-ready data with at least ``type``, ``coach_id`` and
+        ``event_id`` (the same on a re-delivery: the idempotency key);
         ``slot_changed`` events also carry ``start``, ``duration`` and
         ``change`` ("booked" or "cancelled").
     """

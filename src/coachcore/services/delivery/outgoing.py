@@ -85,8 +85,14 @@ def open_conversation(tx: Tx, conversation: Conversation) -> None:
 
 
 def broadcast(tx: Tx, event: dict[str, Any]) -> None:
-    """Queue a committed domain event for the broadcast hook."""
-    emit(tx, OutboxChannel.BROADCAST, event)
+    """Queue a committed domain event for the broadcast hook.
+
+    The event gets an ``event_id``, also its message's idempotency key: hooks
+    that see it twice (a re-delivery) and live relays that read it back from
+    the outbox (``coachcore.adapters.pglive``) know it by that id.
+    """
+    event_id = new_id()
+    emit(tx, OutboxChannel.BROADCAST, {**event, "event_id": event_id}, event_id)
 
 
 def erase_person(
