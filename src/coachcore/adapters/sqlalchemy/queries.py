@@ -242,13 +242,19 @@ class Outbox(SqlRepository[OutboxMessage]):
             self._db.execute(self._stmt("delivered", build), params)
 
     def mentioning(self, text: str) -> Sequence[OutboxMessage]:
-        """A LIKE on the JSON text narrows the rows; string values are then checked exactly."""
+        """A LIKE on the JSON text narrows the plain rows (sealed ones are all
+        read and opened); string values are then checked exactly."""
 
         def build() -> Any:
-            like = sa.cast(self._t.c.payload, sa.Text).like(_p("pattern"), escape="\\")
+            payload = sa.cast(self._t.c.payload, sa.Text)
+            like = sa.or_(
+                payload.like(_p("pattern"), escape="\\"),
+                payload.like(_p("sealed"), escape="\\"),
+            )
             return self._select((), self.described.order, [like])
 
-        rows = self._db.rows(self._stmt("mentioning", build), {"pattern": _like_json(text)})
+        params = {"pattern": _like_json(text), "sealed": '"enc:v%'}
+        rows = self._db.rows(self._stmt("mentioning", build), params)
         return [m for m in self._load_all(rows) if mentions(m.payload, text)]
 
 

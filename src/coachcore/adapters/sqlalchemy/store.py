@@ -205,10 +205,11 @@ class SqlStore:
         return {}
 
     def rotate_keys(self, *, batch: int = 500) -> RotationReport:
-        """Re-encrypt every sensitive value under the cipher's newest key.
+        """Re-seal every sensitive value in the newest format under the cipher's
+        newest key, and recompute the blind indexes under the newest index key.
 
-        Plain values left from before encryption was turned on are encrypted
-        too. Works in batches of ``batch`` rows, each in its own short write
+        Fernet values of earlier versions move to AES-256-GCM; plain values
+        left from before encryption was turned on are sealed too. Works in batches of ``batch`` rows, each in its own short write
         transaction (rows locked on PostgreSQL), so the application keeps
         running; processes must already know every key involved (see
         ``docs/guides/privacy.md``). Idempotent; safe to interrupt and re-run.
@@ -219,17 +220,13 @@ class SqlStore:
         if cipher is None:
             raise KeyMissing("Key rotation needs the encryption keys (newest first)")
         total = RotationReport()
-        for table, fields in sensitive_columns(self.tables):
+        for table, sealed in sensitive_columns(self.tables):
             after: str | None = ""
             while after is not None:
                 with self.unit_of_work(write=True) as uow:
-                    done, after = rotate_batch(uow.db, table, fields, cipher, after, batch)
+                    done, after = rotate_batch(uow.db, table, sealed, cipher, after, batch)
                     uow.commit()
-                total = RotationReport(
-                    rotated=total.rotated + done.rotated,
-                    encrypted=total.encrypted + done.encrypted,
-                    rows=total.rows + done.rows,
-                )
+                total += done
         with self.unit_of_work(write=True) as uow:
             rotate_key_check(uow.db, self.tables, cipher)
             uow.commit()
