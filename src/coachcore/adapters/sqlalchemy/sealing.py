@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -236,7 +236,8 @@ def verify_keys(bind: Engine | Connection, tables: Tables, cipher: Cipher | None
                 checks = _checks(cipher)
                 for name in (KEY_CHECK, INDEX_CHECK):
                     row = {"name": name, "value": checks[name]}
-                    conn.execute(insert_ignoring_duplicates(tables.settings, conn.dialect.name), row)
+                    insert = insert_ignoring_duplicates(tables.settings, conn.dialect.name)
+                    conn.execute(insert, row)
                 stored = _setting(conn, tables, KEY_CHECK)
                 index = _setting(conn, tables, INDEX_CHECK)
     except sa.exc.SQLAlchemyError as exc:
@@ -278,11 +279,12 @@ class RotationReport:
     """Rows rewritten."""
 
     def __add__(self, other: RotationReport) -> RotationReport:
-        return RotationReport(*(a + b for a, b in zip(attrs.astuple(self), attrs.astuple(other))))
+        pairs = zip(attrs.astuple(self), attrs.astuple(other), strict=True)
+        return RotationReport(*(a + b for a, b in pairs))
 
 
 def _resealed(
-    cipher: Cipher, row: Mapping[str, Any], sealed: SealedColumns
+    cipher: Cipher, row: Mapping[Any, Any], sealed: SealedColumns
 ) -> tuple[dict[str, Any], RotationReport]:
     """The changed columns of one row, and what changed."""
     values: dict[str, Any] = {}
@@ -342,8 +344,10 @@ def rotate_batch(
         values, done = _resealed(cipher, row, sealed)
         total += done
         if values:
-            update = sa.update(table).where(pk == sa.bindparam("key_")).values(
-                {name: sa.bindparam(f"new_{name}") for name in values}
+            update = (
+                sa.update(table)
+                .where(pk == sa.bindparam("key_"))
+                .values({name: sa.bindparam(f"new_{name}") for name in values})
             )
             db.execute(update, {"key_": row["key_"], **{f"new_{n}": v for n, v in values.items()}})
     last = str(rows[-1]["key_"]) if len(rows) == batch else None
