@@ -197,13 +197,27 @@ def _documents_of(tx: Tx, user: User) -> list[Document]:
 
 def _erase_records_about(tx: Tx, user: User) -> None:
     """The sister systems' personal data about the member: documents about them
-    or uploaded by them and coaches' quick notes go; interest submissions,
+    or uploaded by them and coaches' quick notes go; organizations they
+    created lose their name and descriptions; interest submissions,
     shared context, action plans and items about them or edited by them lose
     their text; invitations their address."""
     uow, now = tx.uow, tx.now
     for document in _documents_of(tx, user):
         uow.document_contents.delete(document.id)
         uow.documents.delete(document.id)
+    for organization in uow.organizations.list():  # what the member wrote about theirs
+        if organization.created_by == user.id and organization.name != ERASED_TEXT:
+            unnamed = attrs.evolve(
+                organization,
+                name=ERASED_TEXT,
+                description=None,
+                specialties=(),
+                experience=None,
+                philosophy=None,
+                industry=None,
+                updated_at=now,
+            )
+            uow.organizations.update(unnamed)
     for quick in uow.quick_notes.list(member_id=user.id):
         uow.quick_notes.delete(quick.id)
     for interest in uow.interests.list(member_id=user.id):
