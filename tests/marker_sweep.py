@@ -32,11 +32,13 @@ import sqlalchemy as sa
 import coachcore
 from coachcore import Role
 from coachcore.adapters.clock import FixedClock
-from coachcore.errors import CoachCoreError
+from coachcore.errors import CoachCoreError, ValidationFailed
 from coachcore.services.runtime.transaction import UseCases
 
 MARKER = re.compile(rb"zq\d{4}qz")
 NEUTRAL = "plain words"
+UNAVAILABLE = object()
+"""A fixture that cannot be made in this state."""
 _neutral = itertools.count()
 
 
@@ -88,7 +90,18 @@ class Fixtures:
 
     def knows(self, name: str) -> bool:
         """Whether the parameter is one of the non-text kinds (else it is text)."""
-        return hasattr(self, f"_{name}")
+        return hasattr(self, f"_{name}") or hasattr(self, f"_{name}_at")
+
+    def candidate(self, name: str, index: int) -> Any:
+        """The ``index``-th candidate (the last one past the end), or UNAVAILABLE."""
+        at = getattr(self, f"_{name}_at", None)
+        if at is not None:
+            try:
+                return at(index)
+            except CoachCoreError:
+                return UNAVAILABLE
+        options = self.candidates(name) or []
+        return options[min(index, len(options) - 1)] if options else UNAVAILABLE
 
     def candidates(self, name: str) -> list[Any] | None:
         """The candidates of a parameter, or None: the parameter is text."""
@@ -163,13 +176,15 @@ class Fixtures:
     def _booking_id(self) -> list[Any]:
         return [self._booking().id]
 
-    def _session_id(self) -> list[Any]:
-        """Scheduled, then started (the clock moves past it), then completed."""
-        ahead = self._booking().session_id
-        started = self._booking().session_id
-        done = self._booking().session_id
-        later = self._hour + timedelta(hours=1)
-        return [ahead, (started, later), (done, later, "complete")]
+    def _session_id_at(self, index: int) -> Any:
+        """A scheduled session; then one that has started (the clock moves past
+        its start); then a completed one."""
+        session_id = self._booking().session_id
+        if index > 0:
+            self.clock.set(self._hour + timedelta(minutes=30))
+        if index > 1:
+            self.core.system.sessions.complete(session_id)
+        return session_id
 
     def _window_id(self) -> list[Any]:
         return [self.core.system.availability.list(coach_id=self.coach.id)[0].id]
@@ -336,44 +351,52 @@ def _call(
     marker: str,
     fixtures: Fixtures,
 ) -> str | None:
-    """None if the method accepted the marker in one of its forms, else why not."""
+    """None if the method accepted the marker in one of its forms, else why not.
+
+    State 0 passes the required parameters only, later states the optional
+    ones the fixtures know too, with later candidates (a started session, a
+    completed one). The next form of the marker is tried only when the core
+    refused the marked parameter itself.
+    """
     why: str | None = None
-    for form in (marker, f"{marker}@example.com", [marker]):
-        for state in range(4):  # 0: required parameters only; then optional ones too
-            kwargs: dict[str, Any] = {}
-            moves: list[tuple[str, datetime]] = []
-            completes: list[str] = []
-            for p in parameters:
-                if p.name == marked:
-                    kwargs[p.name] = form
-                    continue
-                optional = p.default is not inspect.Parameter.empty
-                if optional and (state == 0 or not fixtures.knows(p.name)):
-                    continue
-                options = fixtures.candidates(p.name)
-                if options is None:
-                    kwargs[p.name] = neutral()
-                    continue
-                if not options:
-                    break
-                value = options[min(max(state - 1, 0), len(options) - 1)]
-                if isinstance(value, tuple):  # (session id, move the clock to, complete?)
-                    value, when, *then = value
-                    moves.append((value, when))
-                    completes += [value] if then else []
-                kwargs[p.name] = value
-            else:
-                for session_id, when in moves:
-                    fixtures.clock.set(max(fixtures.clock.now(), when))
-                for session_id in completes:
-                    fixtures.core.system.sessions.complete(session_id)
-                try:
-                    method(**kwargs)
-                except Exception as error:  # the junk-input tests judge the error types
-                    why = why or f"{type(error).__name__}: {error}"
-                    continue
-                return None
+    for state in range(4):
+        kwargs = _arguments(parameters, marked, fixtures, state)
+        if kwargs is None:
+            continue
+        for form in (marker, f"{marker}@example.com", [marker]):
+            try:
+                method(**{**kwargs, marked: form})
+            except ValidationFailed as error:
+                why = why or f"ValidationFailed: {error}"
+                if (error.details or {}).get("field") == marked:
+                    continue  # another form of the marker may do
+                break
+            except Exception as error:  # the junk-input tests judge the error types
+                why = why or f"{type(error).__name__}: {error}"
+                break
+            return None
     return why or "no candidate for a required parameter"
+
+
+def _arguments(
+    parameters: list[inspect.Parameter], marked: str, fixtures: Fixtures, state: int
+) -> dict[str, Any] | None:
+    """Values of the other parameters in ``state`` (None: one cannot be made)."""
+    kwargs: dict[str, Any] = {}
+    for p in parameters:
+        if p.name == marked:
+            continue
+        optional = p.default is not inspect.Parameter.empty
+        if optional and (state == 0 or not fixtures.knows(p.name)):
+            continue
+        if not fixtures.knows(p.name):
+            kwargs[p.name] = neutral()
+            continue
+        value = fixtures.candidate(p.name, max(state - 1, 0))
+        if value is UNAVAILABLE:
+            return None
+        kwargs[p.name] = value
+    return kwargs
 
 
 def markers_in(data: bytes) -> set[str]:
