@@ -21,6 +21,7 @@ import sqlalchemy as sa
 import coachcore
 from backends import Backend, SqlBackend
 from coachcore.adapters.crypto import AesGcmCipher
+from coachcore.adapters.sqlalchemy import SqlStore, engines
 from coachcore.adapters.sqlalchemy.sealing import is_sealed, open_value
 from coachcore.adapters.sqlalchemy.tables import build_tables
 from marker_sweep import Fixtures, Sweep, clock, markers_in, scan_postgresql, scan_sqlite, sweep
@@ -177,3 +178,25 @@ def test_a_reopened_sealed_store_reads_everything_back(backend: Backend) -> None
         assert again.system.users.get(fixtures.coach.id).name == "Cleo"
     finally:
         again.close()
+
+
+def test_without_the_wipe_sqlite_keeps_erased_words_in_free_pages_and_the_wal(
+    at_rest: Any, backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The attack the wipe stops: with secure_delete off and no checkpoint, the
+    rows erasure rewrote are still in the file's free pages and in the WAL."""
+    if backend.name != "sqlite":
+        pytest.skip("free pages and a WAL file are SQLite's")
+    monkeypatch.setattr(SqlStore, "wipe_traces", lambda self: None)
+    connect = engines._SqliteConnect.__call__
+
+    def without_secure_delete(self: Any, dbapi_connection: Any, record: Any) -> None:
+        connect(self, dbapi_connection, record)
+        dbapi_connection.execute("PRAGMA secure_delete = OFF")
+
+    monkeypatch.setattr(engines._SqliteConnect, "__call__", without_secure_delete)
+    core, fixtures, scan = at_rest(False)
+    done = Sweep()
+    sweep(core, fixtures, fixtures.member.id, "member", done)
+    core.system.privacy.erase(fixtures.member.id)
+    assert markers_in(scan()) & set(done.written)
