@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -347,3 +348,96 @@ def test_without_a_cipher_a_value_that_looks_like_ciphertext_is_refused() -> Non
     tampered = {"goals": sealed["goals"][:-4] + "AAAA"}
     with pytest.raises(KeyMismatch):
         Sealer(AesGcmCipher(KEY_A)).open(tampered, goals)
+
+
+def _to_fernet_format(sql: SqlBackend) -> int:
+    """Rewrite every sealed value (and the key check) as earlier versions stored
+    it: ``enc:v1:`` + a Fernet token under the same key. Returns how many."""
+    from coachcore.adapters.crypto import FernetCipher
+    from coachcore.adapters.sqlalchemy.sealing import (
+        LEGACY_PREFIX,
+        open_value,
+        sensitive_columns,
+    )
+
+    new, old = AesGcmCipher([KEY_A]), FernetCipher([KEY_A])
+    moved = 0
+    with sql.engine.begin() as conn:
+        for table, sealed in [*sensitive_columns(sql.store.tables)]:
+            pk = next(iter(table.primary_key.columns))
+            for row in conn.execute(sa.select(pk, *(table.c[f] for f in sealed.fields))):
+                values: dict[str, Any] = {}
+                for name in sealed.fields:
+                    value = row._mapping[name]
+                    value = bytes(value) if isinstance(value, memoryview) else value
+                    if not is_sealed(value):
+                        continue
+                    plain = open_value(new, value)
+                    if isinstance(plain, bytes):
+                        token = old.encrypt(base64.b64encode(plain).decode())
+                        values[name] = (LEGACY_PREFIX + token).encode("ascii")
+                    else:
+                        values[name] = LEGACY_PREFIX + old.encrypt(plain)
+                if values:
+                    moved += len(values)
+                    conn.execute(sa.update(table).where(pk == row[0]).values(values))
+        settings_table = sql.store.tables.settings
+        check = LEGACY_PREFIX + old.encrypt("coachcore encryption key check")
+        conn.execute(
+            sa.update(settings_table)
+            .where(settings_table.c.name == "encryption_key_check")
+            .values(value=check)
+        )
+    return moved
+
+
+def test_fernet_values_of_earlier_versions_open_and_rotation_upgrades_them(
+    backend: Backend,
+) -> None:
+    sql = sql_only(backend)
+    story = _story(open_with_keys(sql, [KEY_A]), "old")
+    moved = _to_fernet_format(sql)
+    assert moved > 10
+    assert any(str(v).startswith("enc:v1:") for _, _, v in sensitive_values(sql))
+    before = reopen(sql, [KEY_A])
+    _check_plain_through_api(before, story, "old")
+    before.close()
+    report = SqlStore(sql.engine, cipher=AesGcmCipher([KEY_A])).rotate_keys(batch=4)
+    assert (report.upgraded, report.rotated, report.encrypted) == (moved, 0, 0)
+    assert not any(
+        (v if isinstance(v, bytes) else str(v).encode()).startswith(b"enc:v1:")
+        for _, _, v in sensitive_values(sql)
+    )
+    after = reopen(sql, [KEY_A])
+    _check_plain_through_api(after, story, "old")
+    after.close()
+
+
+def test_blind_index_key_is_checked_and_kept_apart(backend: Backend) -> None:
+    sql = sql_only(backend)
+    index_key = AesGcmCipher.generate_key()
+    sql.release()
+    sql.reset()
+    SqlStore(sql.engine, cipher=AesGcmCipher([KEY_A], index_key=index_key))
+    with pytest.raises(KeyMismatch, match="blind-index key"):
+        SqlStore(sql.engine, cipher=AesGcmCipher([KEY_A]))
+    # with an index key of its own, rotating the sealing keys changes no index
+    store = SqlStore(sql.engine, cipher=AesGcmCipher([KEY_B, KEY_A], index_key=index_key))
+    assert store.rotate_keys().reindexed == 0
+
+
+def test_the_cipher_names_its_key_and_detects_tampering() -> None:
+    a, b = AesGcmCipher([KEY_A]), AesGcmCipher([KEY_B, KEY_A])
+    token = a.encrypt("Zoë")
+    key_id, body = token.split(":")
+    assert key_id == a.key_id and len(key_id) == 8 and "Zoë" not in token
+    assert b.decrypt(token) == "Zoë" and not b.is_current(token)
+    assert b.is_current(b.rotate(token)) and a.encrypt("Zoë") != token  # fresh nonce
+    for bad in (f"{key_id}:{body[:-2]}AA", f"00000000:{body}", "not a token"):
+        with pytest.raises(KeyMismatch):
+            a.decrypt(bad)
+    assert a.blind_index("max@example.com") == AesGcmCipher([KEY_A]).blind_index("max@example.com")
+    assert a.blind_index("max@example.com") != AesGcmCipher([KEY_B]).blind_index("max@example.com")
+    assert b.blind_indexes("x") == (AesGcmCipher([KEY_B]).blind_index("x"), a.blind_index("x"))
+    with pytest.raises(ValidationFailed):
+        AesGcmCipher([None])  # type: ignore[list-item]
