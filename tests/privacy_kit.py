@@ -10,12 +10,12 @@ import sqlalchemy as sa
 import coachcore
 from backends import T0, Backend, SqlBackend, _UseStore
 from coachcore.adapters.clock import FixedClock
-from coachcore.adapters.crypto import FernetCipher
+from coachcore.adapters.crypto import AesGcmCipher
 from coachcore.adapters.sqlalchemy import SqlStore
 from coachcore.adapters.sqlalchemy.sealing import is_sealed, sensitive_columns
 
-KEY_A = FernetCipher.generate_key()
-KEY_B = FernetCipher.generate_key()
+KEY_A = AesGcmCipher.generate_key()
+KEY_B = AesGcmCipher.generate_key()
 
 
 def sql_only(backend: Backend) -> SqlBackend:
@@ -34,7 +34,7 @@ def open_with_keys(
         return backend.open(clock, keys=keys, **options)
     backend.release()
     backend.reset()
-    store = SqlStore(backend.engine, cipher=FernetCipher(keys))
+    store = SqlStore(backend.engine, cipher=AesGcmCipher(keys))
     core = coachcore.open(
         backend.url(), clock=clock, plugins=[_UseStore(store)], cipher=store.cipher, **options
     )
@@ -44,7 +44,7 @@ def open_with_keys(
 
 def reopen(backend: SqlBackend, keys: Any = None, clock: Any = None) -> coachcore.Core:
     """A second core over the same (not emptied) tables, with these keys or none."""
-    store = SqlStore(backend.engine, cipher=None if keys is None else FernetCipher(keys))
+    store = SqlStore(backend.engine, cipher=None if keys is None else AesGcmCipher(keys))
     return coachcore.open(
         backend.url(),
         clock=clock or FixedClock(T0),
@@ -58,7 +58,8 @@ def sensitive_values(backend: SqlBackend) -> list[tuple[str, str, Any]]:
     store: SqlStore = backend.store
     found = []
     with backend.engine.connect() as conn:
-        for table, fields in sensitive_columns(store.tables):
+        for table, sealed in sensitive_columns(store.tables):
+            fields = sealed.fields
             for row in conn.execute(sa.select(*(table.c[f] for f in fields))).mappings():
                 found += [(table.name, f, row[f]) for f in fields if row[f] is not None]
     return found

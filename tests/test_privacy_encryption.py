@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,9 @@ import coachcore.errors
 from backends import Backend, SqlBackend
 from coachcore import Role
 from coachcore.adapters.clock import FixedClock
-from coachcore.adapters.crypto import FernetCipher
+from coachcore.adapters.crypto import AesGcmCipher
 from coachcore.adapters.sqlalchemy import SqlStore
-from coachcore.adapters.sqlalchemy.sealing import PREFIX
+from coachcore.adapters.sqlalchemy.sealing import PREFIX, is_sealed
 from coachcore.cli import app
 from coachcore.errors import KeyMismatch, KeyMissing, ValidationFailed
 from privacy_kit import (
@@ -90,8 +91,10 @@ def test_sensitive_fields_read_back_in_plain_text_and_are_stored_as_ciphertext(
     _check_plain_through_api(core, story, secret)
     if isinstance(backend, SqlBackend):
         values = sensitive_values(backend)
-        assert len(values) == 9  # 3 in the profile, 4 in the session, booking, rating
-        assert all(value.startswith(PREFIX) for _, _, value in values)
+        columns = {(table, column) for table, column, _ in values}
+        private = {"goals", "health_info", "coach_notes", "member_notes", "outcomes", "feedback"}
+        assert {c for _, c in columns} >= private | {"name", "email", "title", "body", "payload"}
+        assert all(is_sealed(value) for _, _, value in values)
         assert "S3cr3t" not in raw_text(backend)
 
 
@@ -110,7 +113,7 @@ def test_a_wrong_key_is_refused_when_the_store_opens(backend: Backend) -> None:
     sql = sql_only(backend)
     _story(open_with_keys(sql, [KEY_A]), "x")
     with pytest.raises(KeyMismatch, match="None of the given encryption keys"):
-        SqlStore(sql.engine, cipher=FernetCipher([KEY_B]))
+        SqlStore(sql.engine, cipher=AesGcmCipher([KEY_B]))
     # a right key anywhere in the list opens it
     reopen(sql, [KEY_B, KEY_A]).close()
 
@@ -135,12 +138,13 @@ def test_legacy_plain_values_stay_readable_and_rotation_encrypts_them(backend: B
     sql = sql_only(backend)
     plain = sql.open()
     story = _story(plain, "legacy")
-    assert not any(v.startswith(PREFIX) for _, _, v in sensitive_values(sql))
+    values = sensitive_values(sql)
+    assert not any(is_sealed(v) for _, _, v in values)
     sealed = reopen(sql, [KEY_A])
     _check_plain_through_api(sealed, story, "legacy")
     sealed.close()
-    report = SqlStore(sql.engine, cipher=FernetCipher([KEY_A])).rotate_keys(batch=3)
-    assert (report.rotated, report.encrypted) == (0, 9)
+    report = SqlStore(sql.engine, cipher=AesGcmCipher([KEY_A])).rotate_keys(batch=3)
+    assert (report.rotated, report.upgraded, report.encrypted) == (0, 0, len(values))
     assert all_sealed(sql)
     assert "legacy" not in raw_text(sql)
     again = reopen(sql, [KEY_A])
@@ -151,28 +155,31 @@ def test_legacy_plain_values_stay_readable_and_rotation_encrypts_them(backend: B
 def test_rotation_moves_every_value_to_the_newest_key(backend: Backend) -> None:
     sql = sql_only(backend)
     story = _story(open_with_keys(sql, [KEY_A]), "rot")
-    store = SqlStore(sql.engine, cipher=FernetCipher([KEY_B, KEY_A]))
+    count = len(sensitive_values(sql))
+    store = SqlStore(sql.engine, cipher=AesGcmCipher([KEY_B, KEY_A]))
     report = store.rotate_keys(batch=2)
-    assert (report.rotated, report.encrypted) == (9, 0)
-    only_b = FernetCipher([KEY_B])
+    assert (report.rotated, report.encrypted) == (count, 0)
+    assert report.reindexed == 2  # the coach's and the member's address
+    only_b = AesGcmCipher([KEY_B])
     for _, _, value in sensitive_values(sql):
         only_b.decrypt(value[len(PREFIX) :])  # raises if any value still needs KEY_A
     core = reopen(sql, [KEY_B])  # the old key can go now
     _check_plain_through_api(core, story, "rot")
     core.close()
     with pytest.raises(KeyMismatch):
-        SqlStore(sql.engine, cipher=FernetCipher([KEY_A]))
-    assert store.rotate_keys().rotated == 9  # idempotent: re-running is harmless
+        SqlStore(sql.engine, cipher=AesGcmCipher([KEY_A]))
+    again = store.rotate_keys()  # idempotent: what is current stays as it is
+    assert (again.rotated, again.reindexed, again.rows) == (0, 0, 0)
 
 
 def test_keys_are_given_by_the_host_and_checked(tmp_path: Path) -> None:
-    with pytest.raises(ValidationFailed, match="Fernet key"):
+    with pytest.raises(ValidationFailed, match="32 random bytes"):
         coachcore.open("memory://", keys="not-a-key")
     with pytest.raises(ValidationFailed, match="at least one"):
         coachcore.open("memory://", keys=" , ")
     with pytest.raises(ValidationFailed, match="either keys or a cipher"):
-        coachcore.open("memory://", keys=KEY_A, cipher=FernetCipher(KEY_A))
-    assert repr(FernetCipher(f"{KEY_A},{KEY_B}")) == "<FernetCipher keys=2>"
+        coachcore.open("memory://", keys=KEY_A, cipher=AesGcmCipher(KEY_A))
+    assert repr(AesGcmCipher(f"{KEY_A},{KEY_B}")) == "<AesGcmCipher keys=2>"
     url = f"sqlite:///{tmp_path / 'plain.db'}"
     coachcore.open(url).close()  # no key: plain text, nothing generated
     with sa.create_engine(url).connect() as conn:
@@ -189,10 +196,11 @@ def test_cli_rotates_keys_and_every_command_reads_coachcore_keys(
         _story(c, "cli")
     runner = CliRunner()
     generated = runner.invoke(app, ["keys", "generate"]).output.strip()
-    FernetCipher(generated)  # a valid key
+    AesGcmCipher(generated)  # a valid key
     result = runner.invoke(app, ["keys", "rotate", "--url", url, "--keys", f"{KEY_B},{KEY_A}"])
     assert result.exit_code == 0, result.output
-    assert "re-encrypted: 9" in result.output
+    assert "re-sealed under the newest key: " in result.output
+    assert "moved from Fernet: 0" in result.output
     monkeypatch.setenv("COACHCORE_KEYS", KEY_B)
     result = runner.invoke(app, ["outbox", "pending", "--url", url])
     assert result.exit_code == 0, result.output
@@ -334,14 +342,109 @@ def test_no_code_path_writes_a_sensitive_field_in_plain_text(
 
 
 def test_without_a_cipher_a_value_that_looks_like_ciphertext_is_refused() -> None:
-    from coachcore.adapters.sqlalchemy.sealing import Sealer
+    from coachcore.adapters.sqlalchemy.sealing import SealedColumns, Sealer
+
+    goals = SealedColumns(("goals",))
 
     with pytest.raises(ValidationFailed, match="marks ciphertext"):
-        Sealer().seal({"goals": PREFIX + "x"}, ("goals",))
-    sealed = Sealer(FernetCipher(KEY_A)).seal({"goals": PREFIX + "x"}, ("goals",))
-    assert Sealer(FernetCipher(KEY_A)).open(sealed, ("goals",)) == {"goals": PREFIX + "x"}
+        Sealer().seal({"goals": PREFIX + "x"}, goals)
+    sealed = Sealer(AesGcmCipher(KEY_A)).seal({"goals": PREFIX + "x"}, goals)
+    assert Sealer(AesGcmCipher(KEY_A)).open(sealed, goals) == {"goals": PREFIX + "x"}
     with pytest.raises(KeyMissing):
-        Sealer().open(sealed, ("goals",))
+        Sealer().open(sealed, goals)
     tampered = {"goals": sealed["goals"][:-4] + "AAAA"}
     with pytest.raises(KeyMismatch):
-        Sealer(FernetCipher(KEY_A)).open(tampered, ("goals",))
+        Sealer(AesGcmCipher(KEY_A)).open(tampered, goals)
+
+
+def _to_fernet_format(sql: SqlBackend) -> int:
+    """Rewrite every sealed value (and the key check) as earlier versions stored
+    it: ``enc:v1:`` + a Fernet token under the same key. Returns how many."""
+    from coachcore.adapters.crypto import FernetCipher
+    from coachcore.adapters.sqlalchemy.sealing import (
+        LEGACY_PREFIX,
+        open_value,
+        sensitive_columns,
+    )
+
+    new, old = AesGcmCipher([KEY_A]), FernetCipher([KEY_A])
+    moved = 0
+    with sql.engine.begin() as conn:
+        for table, sealed in [*sensitive_columns(sql.store.tables)]:
+            pk = next(iter(table.primary_key.columns))
+            for row in conn.execute(sa.select(pk, *(table.c[f] for f in sealed.fields))):
+                values: dict[str, Any] = {}
+                for name in sealed.fields:
+                    value = row._mapping[name]
+                    value = bytes(value) if isinstance(value, memoryview) else value
+                    if not is_sealed(value):
+                        continue
+                    plain = open_value(new, value)
+                    if isinstance(plain, bytes):
+                        token = old.encrypt(base64.b64encode(plain).decode())
+                        values[name] = (LEGACY_PREFIX + token).encode("ascii")
+                    else:
+                        values[name] = LEGACY_PREFIX + old.encrypt(plain)
+                if values:
+                    moved += len(values)
+                    conn.execute(sa.update(table).where(pk == row[0]).values(values))
+        settings_table = sql.store.tables.settings
+        check = LEGACY_PREFIX + old.encrypt("coachcore encryption key check")
+        conn.execute(
+            sa.update(settings_table)
+            .where(settings_table.c.name == "encryption_key_check")
+            .values(value=check)
+        )
+    return moved
+
+
+def test_fernet_values_of_earlier_versions_open_and_rotation_upgrades_them(
+    backend: Backend,
+) -> None:
+    sql = sql_only(backend)
+    story = _story(open_with_keys(sql, [KEY_A]), "old")
+    moved = _to_fernet_format(sql)
+    assert moved > 10
+    assert any(str(v).startswith("enc:v1:") for _, _, v in sensitive_values(sql))
+    before = reopen(sql, [KEY_A])
+    _check_plain_through_api(before, story, "old")
+    before.close()
+    report = SqlStore(sql.engine, cipher=AesGcmCipher([KEY_A])).rotate_keys(batch=4)
+    assert (report.upgraded, report.rotated, report.encrypted) == (moved, 0, 0)
+    assert not any(
+        (v if isinstance(v, bytes) else str(v).encode()).startswith(b"enc:v1:")
+        for _, _, v in sensitive_values(sql)
+    )
+    after = reopen(sql, [KEY_A])
+    _check_plain_through_api(after, story, "old")
+    after.close()
+
+
+def test_blind_index_key_is_checked_and_kept_apart(backend: Backend) -> None:
+    sql = sql_only(backend)
+    index_key = AesGcmCipher.generate_key()
+    sql.release()
+    sql.reset()
+    SqlStore(sql.engine, cipher=AesGcmCipher([KEY_A], index_key=index_key))
+    with pytest.raises(KeyMismatch, match="blind-index key"):
+        SqlStore(sql.engine, cipher=AesGcmCipher([KEY_A]))
+    # with an index key of its own, rotating the sealing keys changes no index
+    store = SqlStore(sql.engine, cipher=AesGcmCipher([KEY_B, KEY_A], index_key=index_key))
+    assert store.rotate_keys().reindexed == 0
+
+
+def test_the_cipher_names_its_key_and_detects_tampering() -> None:
+    a, b = AesGcmCipher([KEY_A]), AesGcmCipher([KEY_B, KEY_A])
+    token = a.encrypt("Zoë")
+    key_id, body = token.split(":")
+    assert key_id == a.key_id and len(key_id) == 8 and "Zoë" not in token
+    assert b.decrypt(token) == "Zoë" and not b.is_current(token)
+    assert b.is_current(b.rotate(token)) and a.encrypt("Zoë") != token  # fresh nonce
+    for bad in (f"{key_id}:{body[:-2]}AA", f"00000000:{body}", "not a token"):
+        with pytest.raises(KeyMismatch):
+            a.decrypt(bad)
+    assert a.blind_index("max@example.com") == AesGcmCipher([KEY_A]).blind_index("max@example.com")
+    assert a.blind_index("max@example.com") != AesGcmCipher([KEY_B]).blind_index("max@example.com")
+    assert b.blind_indexes("x") == (AesGcmCipher([KEY_B]).blind_index("x"), a.blind_index("x"))
+    with pytest.raises(ValidationFailed):
+        AesGcmCipher([None])  # type: ignore[list-item]

@@ -299,32 +299,35 @@ def privacy_purge(
 @keys_app.command("generate")
 def keys_generate() -> None:
     """Print a new random encryption key (keep it in your secret store)."""
-    from coachcore.adapters.crypto import FernetCipher
+    from coachcore.adapters.crypto import AesGcmCipher
 
-    typer.echo(FernetCipher.generate_key())
+    typer.echo(AesGcmCipher.generate_key())
 
 
 @keys_app.command("rotate")
 def keys_rotate(url: UrlOption, keys: KeysOption = None, batch: int = 500) -> None:
-    """Re-encrypt every sensitive field with the newest key (the first one).
+    """Re-seal every sensitive field with the newest key (the first one), as AES-256-GCM.
 
-    Also encrypts values stored in plain text before encryption was turned on.
-    Runs in short batches while the application keeps working.
+    Also moves Fernet values of earlier versions to the new format, seals
+    values stored in plain text before keys were turned on, and recomputes the
+    blind indexes of e-mail addresses. Runs in short batches while the
+    application keeps working.
     """
-    from coachcore.adapters.crypto import FernetCipher
+    from coachcore.adapters.crypto import AesGcmCipher
     from coachcore.adapters.sqlalchemy import SqlStore
 
     if not keys:
         raise KeyMissing(f"Give the keys, newest first, with --keys or ${KEYS_ENV}")
-    store = SqlStore.from_url(url, cipher=FernetCipher(keys))
+    store = SqlStore.from_url(url, cipher=AesGcmCipher(keys))
     try:
-        with console.status("re-encrypting..."):
+        with console.status("re-sealing..."):
             report = store.rotate_keys(batch=batch)
     finally:
         store.close()
     console.print(
-        f"re-encrypted: {report.rotated}, newly encrypted: {report.encrypted}, "
-        f"rows rewritten: {report.rows}"
+        f"re-sealed under the newest key: {report.rotated}, moved from Fernet: "
+        f"{report.upgraded}, newly sealed: {report.encrypted}, blind indexes: "
+        f"{report.reindexed}, rows rewritten: {report.rows}"
     )
 
 

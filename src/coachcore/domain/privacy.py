@@ -1,10 +1,10 @@
 """What is personal and sensitive, and how an erased member looks.
 
 ``SENSITIVE_FIELDS`` names the free-text fields that SQL stores keep
-encrypted at rest (see ``docs/guides/privacy.md``): health information,
-goals, coach and member notes, outcomes, rating feedback, the coaching hub's
-quick notes, interest submissions, shared session context, and documents (their
-extracted text and their bytes). The functions
+sealed at rest (see ``docs/guides/privacy.md``): names and addresses, notes,
+goals, health information, messages, titles and descriptions, notifications
+and outbox payloads, documents (their text and their bytes).
+``BLIND_INDEXED`` names those looked up by equality. The functions
 below are the pure half of retention and erasure: they return the entity
 without the personal data.
 """
@@ -21,36 +21,65 @@ from coachcore.domain.audit import AuditEntry
 from coachcore.domain.documents import Document, DocumentContent
 from coachcore.domain.entities import (
     Booking,
+    CalendarEvent,
+    CoachProfile,
     Conversation,
     MemberProfile,
     Notification,
+    OutboxMessage,
     Rating,
     Session,
     User,
 )
 from coachcore.domain.enums import MembershipStatus
 from coachcore.domain.hub import ActionItem, ActionPlan, QuickNote, SessionScore
-from coachcore.domain.organizations import OrganizationInvitation, OrganizationMembership
+from coachcore.domain.organizations import (
+    Organization,
+    OrganizationInvitation,
+    OrganizationMembership,
+)
 from coachcore.domain.relations import (
     CoachingInterest,
     CoachingRelationship,
     Invitation,
     MemberSessionSettings,
 )
-from coachcore.domain.rules import WaitlistEntry
+from coachcore.domain.rules import DateOverride, WaitlistEntry
 
 SENSITIVE_FIELDS: Mapping[type, tuple[str, ...]] = {
+    User: ("name", "email", "external_id"),
     MemberProfile: ("goals", "health_info", "coach_notes"),
-    Session: ("coach_notes", "member_notes", "outcomes", "rating_feedback"),
-    Booking: ("member_notes",),
+    CoachProfile: ("specialization", "bio", "certifications"),
+    Session: ("coach_notes", "member_notes", "outcomes", "rating_feedback", "cancellation_reason"),
+    Booking: ("member_notes", "rejection_reason"),
     Rating: ("feedback",),
-    QuickNote: ("body",),
-    CoachingInterest: ("goals", "notes"),
+    CalendarEvent: ("title",),
+    Conversation: ("title",),
+    Notification: ("title", "body", "recipient_email"),
+    OutboxMessage: ("payload",),
+    DateOverride: ("reason",),
+    Invitation: ("email", "name", "message"),
+    CoachingInterest: ("goals", "preferred_times", "notes", "handling_note"),
     MemberSessionSettings: ("shared_context",),
-    Document: ("extracted_text",),
+    Organization: ("name", "description", "specialties", "experience", "philosophy", "industry"),
+    ActionPlan: ("title", "description"),
+    ActionItem: ("title", "description"),
+    QuickNote: ("body",),
+    Document: ("title", "description", "filename", "extracted_text"),
     DocumentContent: ("data",),
 }
-"""Entity -> its fields stored encrypted by the SQL stores."""
+"""Entity -> its fields stored sealed (encrypted) by the SQL stores: every
+free-text field that can carry personal data, names and addresses included.
+Structured values (an outbox payload, an organization's specialties) are
+sealed whole."""
+
+BLIND_INDEXED: Mapping[type, tuple[str, ...]] = {
+    User: ("email",),
+    Invitation: ("email",),
+}
+"""Entity -> sealed fields looked up by equality through a keyed blind index
+(column ``<field>_index``: HMAC-SHA256 of the value, which the use cases
+have normalised already)."""
 
 PRIVATE_NOTES: tuple[str, ...] = ("coach_notes", "member_notes")
 """The session notes the retention period purges."""

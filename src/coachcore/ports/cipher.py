@@ -7,8 +7,14 @@ the host (``coachcore.open(url, keys=...)``, the ``COACHCORE_KEYS``
 environment variable of the command line, or a cipher object of its own);
 coachcore never generates or stores a key by itself.
 
-The default adapter is :class:`coachcore.adapters.crypto.FernetCipher`
-(``cryptography``'s Fernet / MultiFernet: AES-128-CBC with HMAC-SHA256).
+A cipher also computes blind indexes: a keyed hash (HMAC-SHA256) of a
+normalised value, so that a sealed column (an e-mail address) can still be
+looked up by equality without storing the value. The blind-index key is not
+the sealing key.
+
+The default adapter is :class:`coachcore.adapters.crypto.AesGcmCipher`
+(AES-256-GCM, a key id in each token; reads the Fernet tokens of earlier
+versions).
 """
 
 from __future__ import annotations
@@ -40,4 +46,19 @@ class Cipher(Protocol):
 
         :raises coachcore.errors.KeyMismatch: as :meth:`decrypt`.
         """
+        ...
+
+    def is_current(self, token: str) -> bool:
+        """Whether the token is already in the newest format under the newest
+        key (:meth:`rotate` would change nothing but the nonce)."""
+        ...
+
+    def blind_index(self, value: str) -> str:
+        """The keyed hash of ``value`` under the newest blind-index key: equal
+        values give equal indexes; without the key, nothing about the value."""
+        ...
+
+    def blind_indexes(self, value: str) -> tuple[str, ...]:
+        """:meth:`blind_index` under every blind-index key, newest first (to find
+        rows indexed before a key rotation was finished)."""
         ...

@@ -190,9 +190,10 @@ class OutboxRepository(Repository[OutboxMessage], Protocol):
         that is no longer pending, is left alone."""
         ...
 
-    def mentioning(self, text: str) -> Sequence[OutboxMessage]:
-        """Messages of any status with ``text`` inside a string value of their
-        payload, oldest first (erasure rewrites them; a rare, scanning call)."""
+    def mentioning(self, *texts: str) -> Sequence[OutboxMessage]:
+        """Messages of any status with one of ``texts`` inside a string value of
+        their payload, oldest first (erasure rewrites them; a rare, scanning
+        call: a sealing store opens every sealed payload once)."""
         ...
 
 
@@ -441,6 +442,14 @@ class Store(Protocol):
     keeps nothing at rest holds the cipher it was given all the same."""
 
     def unit_of_work(self, *, write: bool) -> AbstractContextManager[UnitOfWork]: ...
+
+    def wipe_traces(self) -> None:
+        """Make what committed transactions deleted or overwrote unrecoverable
+        from the store's files, as far as the store can (SQLite: secure_delete
+        is on, and the WAL is checkpointed and truncated); called after an
+        erasure. A store that keeps nothing at rest does nothing."""
+        ...
+
     def close(self) -> None: ...
 
 

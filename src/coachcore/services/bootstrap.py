@@ -151,9 +151,9 @@ def _cipher(cipher: Cipher | None, keys: str | Sequence[str] | None) -> Cipher |
         return cipher
     if not isinstance(keys, str | list | tuple):
         raise ValidationFailed("keys: a comma-separated string or a list of keys")
-    from coachcore.adapters.crypto import FernetCipher
+    from coachcore.adapters.crypto import AesGcmCipher
 
-    return FernetCipher(keys)
+    return AesGcmCipher(keys)
 
 
 def _broadcast(manager: Any, event: dict[str, Any]) -> None:

@@ -159,8 +159,9 @@ class Outbox(MemoryRepository[OutboxMessage]):
                     )
                 )
 
-    def mentioning(self, text: str) -> Sequence[OutboxMessage]:
-        return self._sorted(m for m in self._t.rows.values() if mentions(m.payload, text))
+    def mentioning(self, *texts: str) -> Sequence[OutboxMessage]:
+        rows = self._t.rows.values()
+        return self._sorted(m for m in rows if any(mentions(m.payload, t) for t in texts))
 
 
 class Overrides(MemoryRepository[DateOverride]):

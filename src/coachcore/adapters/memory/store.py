@@ -91,5 +91,8 @@ class MemoryStore:
         """A unit of work, to be used as a context manager (``with``)."""
         return MemoryUnitOfWork(self._repos, self._journal, self._lock)
 
+    def wipe_traces(self) -> None:
+        """Nothing at rest, nothing to wipe."""
+
     def close(self) -> None:
         """Nothing to release."""

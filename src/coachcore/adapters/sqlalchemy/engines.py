@@ -37,6 +37,7 @@ class _SqliteConnect:
             cursor.execute(f"PRAGMA busy_timeout = {self.busy_ms}")
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute("PRAGMA secure_delete = ON")
             cursor.execute(f"PRAGMA synchronous = {self.synchronous}")
         finally:
             cursor.close()

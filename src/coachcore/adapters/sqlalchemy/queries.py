@@ -241,15 +241,23 @@ class Outbox(SqlRepository[OutboxMessage]):
             params = [{"id_": m.id, "lease_": m.claimed_until, "at": at} for m in messages]
             self._db.execute(self._stmt("delivered", build), params)
 
-    def mentioning(self, text: str) -> Sequence[OutboxMessage]:
-        """A LIKE on the JSON text narrows the rows; string values are then checked exactly."""
+    def mentioning(self, *texts: str) -> Sequence[OutboxMessage]:
+        """A LIKE on the JSON text narrows the plain rows (sealed ones are all
+        read and opened); string values are then checked exactly."""
+        if not texts:
+            return []
 
         def build() -> Any:
-            like = sa.cast(self._t.c.payload, sa.Text).like(_p("pattern"), escape="\\")
-            return self._select((), self.described.order, [like])
+            payload = sa.cast(self._t.c.payload, sa.Text)
+            likes = [payload.like(_p(f"p{i}"), escape="\\") for i in range(len(texts))]
+            sealed = payload.like(_p("sealed"), escape="\\")
+            return self._select((), self.described.order, [sa.or_(sealed, *likes)])
 
-        rows = self._db.rows(self._stmt("mentioning", build), {"pattern": _like_json(text)})
-        return [m for m in self._load_all(rows) if mentions(m.payload, text)]
+        params = {f"p{i}": _like_json(text) for i, text in enumerate(texts)}
+        params["sealed"] = '"enc:v%'
+        rows = self._db.rows(self._stmt(("mentioning", len(texts)), build), params)
+        found = self._load_all(rows)
+        return [m for m in found if any(mentions(m.payload, text) for text in texts)]
 
 
 class Overrides(SqlRepository[DateOverride]):

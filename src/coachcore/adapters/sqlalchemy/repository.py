@@ -21,9 +21,8 @@ from sqlalchemy.sql import ColumnElement
 
 from coachcore.adapters.sqlalchemy.db import Db
 from coachcore.adapters.sqlalchemy.rows import from_row, plain, to_row
-from coachcore.adapters.sqlalchemy.sealing import Sealer
+from coachcore.adapters.sqlalchemy.sealing import SealedColumns, Sealer, index_column
 from coachcore.adapters.sqlalchemy.tables import Tables
-from coachcore.domain.privacy import SENSITIVE_FIELDS
 from coachcore.errors import Conflict, NotFound
 from coachcore.ports.storage import Described
 
@@ -54,7 +53,8 @@ class SqlRepository(Generic[E]):
         self._db = db
         self._sealer = sealer
         self._statements = statements
-        self._sensitive = SENSITIVE_FIELDS.get(described.entity, ())
+        self._sealed = SealedColumns.of(self._t, described.entity)
+        self._sensitive = self._sealed.fields
         self._unique = {frozenset(names): names for names in described.unique}
         binary = statements.get((self._t.name, "binary"))
         if binary is None:
@@ -99,16 +99,16 @@ class SqlRepository(Generic[E]):
         if names is None:
             raise ValueError(f"{self.name}: {sorted(unique)} is not a unique key")
         stmt = self._stmt(("find", names), lambda: self._select(names))
-        return self._first(self._db.rows(stmt, {n: plain(unique[n]) for n in names}))
+        return self._first(self._db.rows(stmt, self._params(unique)))
 
     def list(self, **filters: object) -> Sequence[E]:
         unknown = set(filters) - set(self.described.filters)
         if unknown:
             raise ValueError(f"{self.name}: cannot filter on {sorted(unknown)}")
-        given = {n: plain(v) for n, v in filters.items() if v is not None}
+        given = {n: v for n, v in filters.items() if v is not None}
         names = tuple(sorted(given))
         stmt = self._stmt(("list", names), lambda: self._select(names, self.described.order))
-        return self._load_all(self._db.rows(stmt, given))
+        return self._load_all(self._db.rows(stmt, self._params(given)))
 
     # -- helpers for the queries of subclasses -------------------------------
 
@@ -126,9 +126,15 @@ class SqlRepository(Generic[E]):
         order: Sequence[str] = (),
         where: Sequence[ColumnElement[bool]] = (),
     ) -> sa.Select[Any]:
-        """SELECT rows whose ``equal`` columns equal the same-named parameters."""
+        """SELECT rows whose ``equal`` columns equal the same-named parameters
+        (a sealed field: its blind index is one of the parameter's values)."""
         c = self._t.c
-        clauses = [c[name] == sa.bindparam(name) for name in equal]
+        clauses = [
+            c[index_column(name)].in_(sa.bindparam(name, expanding=True))
+            if name in self._sealed.indexed
+            else c[name] == sa.bindparam(name)
+            for name in equal
+        ]
         return sa.select(self._t).where(*clauses, *where).order_by(*self._order(*order))
 
     def _order(self, *names: str) -> builtins.list[ColumnElement[Any]]:
@@ -145,7 +151,7 @@ class SqlRepository(Generic[E]):
         if "version" in row:
             self._db.versions[(self._t.name, row[self.described.key])] = row["version"]
         if self._sensitive:
-            row = self._sealer.open(row, self._sensitive)
+            row = self._sealer.open(row, self._sealed)
         if self._binary:
             row = {k: bytes(v) if isinstance(v, memoryview) else v for k, v in row.items()}
         entity: E = from_row(row, self.described.entity)
@@ -159,10 +165,17 @@ class SqlRepository(Generic[E]):
 
     # -- internals -------------------------------------------------------------
 
+    def _params(self, values: Mapping[str, object]) -> dict[str, Any]:
+        """Parameters of an equality lookup; a sealed field's are its blind indexes."""
+        return {
+            name: self._sealer.lookup(name, value) if name in self._sealed.indexed else plain(value)
+            for name, value in values.items()
+        }
+
     def _row(self, item: E) -> dict[str, Any]:
         """The columns of ``item``, sensitive ones sealed when the store has a key."""
         row = to_row(item)
-        return self._sealer.seal(row, self._sensitive) if self._sensitive else row
+        return self._sealer.seal(row, self._sealed) if self._sensitive else row
 
     def _key_is(self, param: str) -> ColumnElement[bool]:
         return self._t.c[self.described.key] == sa.bindparam(param)

@@ -1,15 +1,22 @@
-"""Encryption at rest of the sensitive columns (``domain.privacy.SENSITIVE_FIELDS``).
+"""Sealing at rest of the personal columns (``domain.privacy.SENSITIVE_FIELDS``).
 
-A stored encrypted value is ``PREFIX`` + the cipher's token, so a reader can
-always tell ciphertext from plain text; a binary value (a document's bytes) is
-the same text as ASCII bytes, its token made from the bytes in base64. The
-rules:
+A sealed value is a prefix + the cipher's token, so a reader can always tell
+ciphertext from plain text: ``enc:v2:`` for values sealed by this version
+(AES-256-GCM by default, the key id inside the token), ``enc:v1:`` for the
+Fernet values of earlier versions, which still open. A binary value (a
+document's bytes) is the same text as ASCII bytes, its token made from the
+bytes in base64; a structured value (JSON: an outbox payload) is sealed whole,
+as the token of its JSON text. The rules:
 
-- With a cipher, every sensitive value is written encrypted; values read back
-  are decrypted (legacy plain values, written before encryption was turned on,
-  read as they are until ``coachcore keys rotate`` encrypts them).
+- With a cipher, every sensitive value is written sealed; values read back
+  are opened (legacy plain values, written before keys were turned on, read
+  as they are until ``coachcore keys rotate`` seals them).
+- Fields looked up by equality (``domain.privacy.BLIND_INDEXED``, e-mail
+  addresses) get a ``<field>_index`` column: the cipher's blind index (HMAC)
+  of the value, or the value itself without a cipher. Lookups match every
+  blind-index key's index and the plain value (rows from before the keys).
 - Without a cipher, plain text is written only while the store holds no
-  encrypted value: opening a store whose key check row exists raises
+  sealed value: opening a store whose key check row exists raises
   :class:`~coachcore.errors.KeyMissing`, and reading a prefixed value does too.
 - A wrong key fails when the store is opened (the key check row does not
   decrypt: :class:`~coachcore.errors.KeyMismatch`), never with garbage later.
@@ -18,7 +25,8 @@ rules:
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator, Mapping, Sequence
+import json
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -29,32 +37,23 @@ from sqlalchemy.engine import Connection, Engine
 from coachcore.adapters.sqlalchemy.db import Db, insert_ignoring_duplicates, translate
 from coachcore.adapters.sqlalchemy.engines import BEGIN_OPTION
 from coachcore.adapters.sqlalchemy.tables import Tables
-from coachcore.domain.documents import Document, DocumentContent
-from coachcore.domain.entities import Booking, MemberProfile, Rating, Session
-from coachcore.domain.hub import QuickNote
-from coachcore.domain.privacy import SENSITIVE_FIELDS
-from coachcore.domain.relations import CoachingInterest, MemberSessionSettings
+from coachcore.domain.privacy import BLIND_INDEXED, SENSITIVE_FIELDS
 from coachcore.errors import KeyMismatch, KeyMissing, ValidationFailed
 from coachcore.ports.cipher import Cipher
+from coachcore.ports.storage import repositories
 
-PREFIX = "enc:v1:"
-"""Marks a stored value as ciphertext (the cipher's token follows)."""
-BINARY_PREFIX = PREFIX.encode("ascii")
+PREFIX = "enc:v2:"
+"""Marks a value sealed by this version (the cipher's token follows)."""
+LEGACY_PREFIX = "enc:v1:"
+"""Marks a Fernet value of earlier versions (still opens; rotation upgrades it)."""
+PREFIXES = (PREFIX, LEGACY_PREFIX)
+BINARY_PREFIXES = tuple(p.encode("ascii") for p in PREFIXES)
+BINARY_PREFIX = BINARY_PREFIXES[0]
 KEY_CHECK = "encryption_key_check"
-"""The settings row whose value is the encrypted ``KEY_CHECK_TEXT``."""
+"""The settings row whose value is the sealed ``KEY_CHECK_TEXT``."""
 KEY_CHECK_TEXT = "coachcore encryption key check"
-TABLE_OF: Mapping[type, str] = {
-    MemberProfile: "member_profiles",
-    Session: "sessions",
-    Booking: "bookings",
-    Rating: "ratings",
-    QuickNote: "quick_notes",
-    CoachingInterest: "coaching_interests",
-    MemberSessionSettings: "member_session_settings",
-    Document: "documents",
-    DocumentContent: "document_contents",
-}
-"""The table (attribute of :class:`Tables`) of each entity with sensitive fields."""
+INDEX_CHECK = "blind_index_check"
+"""The settings row whose value is the blind index of ``KEY_CHECK_TEXT``."""
 
 MISSING_KEY = (
     "This database holds encrypted fields and no encryption key was given: open it "
@@ -63,15 +62,52 @@ MISSING_KEY = (
 )
 
 
-def sensitive_columns(tables: Tables) -> list[tuple[sa.Table, tuple[str, ...]]]:
-    """Every table with sensitive columns, and those columns."""
-    return [(getattr(tables, TABLE_OF[cls]), fields) for cls, fields in SENSITIVE_FIELDS.items()]
+@attrs.frozen
+class SealedColumns:
+    """What a table seals: its sealed fields, which of them hold JSON, and
+    which have a blind index (column ``<field>_index``)."""
+
+    fields: tuple[str, ...] = ()
+    structured: frozenset[str] = frozenset()
+    indexed: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, table: sa.Table, entity: type) -> SealedColumns:
+        fields = SENSITIVE_FIELDS.get(entity, ())
+        structured = frozenset(f for f in fields if isinstance(table.c[f].type, sa.JSON))
+        return cls(fields, structured, BLIND_INDEXED.get(entity, ()))
+
+
+def index_column(field: str) -> str:
+    return f"{field}_index"
+
+
+def sensitive_columns(tables: Tables) -> list[tuple[sa.Table, SealedColumns]]:
+    """Every table with sealed columns, and what it seals."""
+    found = []
+    for described, _ in repositories().values():
+        if described.entity in SENSITIVE_FIELDS:
+            table: sa.Table = getattr(tables, described.table)
+            found.append((table, SealedColumns.of(table, described.entity)))
+    return found
 
 
 def is_sealed(value: Any) -> bool:
     if isinstance(value, str):
-        return value.startswith(PREFIX)
-    return isinstance(value, bytes | memoryview) and bytes(value).startswith(BINARY_PREFIX)
+        return value.startswith(PREFIXES)
+    return isinstance(value, bytes | memoryview) and bytes(value).startswith(BINARY_PREFIXES)
+
+
+def is_legacy(value: str | bytes) -> bool:
+    """Whether a sealed value is in the Fernet format of earlier versions."""
+    if isinstance(value, str):
+        return value.startswith(LEGACY_PREFIX)
+    return bytes(value).startswith(BINARY_PREFIXES[1])
+
+
+def _token(stored: str | bytes) -> str:
+    text = stored if isinstance(stored, str) else bytes(stored).decode("ascii")
+    return text[len(PREFIX) :]  # both prefixes have the same length
 
 
 def seal_value(cipher: Cipher, value: str | bytes) -> str | bytes:
@@ -84,18 +120,20 @@ def seal_value(cipher: Cipher, value: str | bytes) -> str | bytes:
 
 def open_value(cipher: Cipher, stored: str | bytes) -> str | bytes:
     """The plain value of a sealed one (see :func:`is_sealed`)."""
-    if isinstance(stored, str):
-        return cipher.decrypt(stored[len(PREFIX) :])
-    text = cipher.decrypt(bytes(stored)[len(BINARY_PREFIX) :].decode("ascii"))
-    return base64.b64decode(text)
+    text = cipher.decrypt(_token(stored))
+    return text if isinstance(stored, str) else base64.b64decode(text)
 
 
 def reseal_value(cipher: Cipher, stored: str | bytes) -> str | bytes:
-    """A sealed value re-encrypted under the newest key."""
-    if isinstance(stored, str):
-        return PREFIX + cipher.rotate(stored[len(PREFIX) :])
-    token = cipher.rotate(bytes(stored)[len(BINARY_PREFIX) :].decode("ascii"))
-    return BINARY_PREFIX + token.encode("ascii")
+    """A sealed value in the newest format under the newest key."""
+    if is_legacy(stored):
+        return seal_value(cipher, open_value(cipher, stored))
+    token = cipher.rotate(_token(stored))
+    return PREFIX + token if isinstance(stored, str) else BINARY_PREFIX + token.encode("ascii")
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 @attrs.frozen
@@ -104,30 +142,44 @@ class Sealer:
 
     cipher: Cipher | None = None
 
-    def seal(self, row: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
-        """The row with its sensitive values encrypted (plain without a cipher)."""
+    def seal(self, row: dict[str, Any], sealed: SealedColumns) -> dict[str, Any]:
+        """The row with its sensitive values sealed (plain without a cipher) and
+        its blind indexes set."""
         cipher = self.cipher
-        for name in fields:
+        for name in sealed.indexed:
+            value = row.get(name)
+            if value is not None:
+                row[index_column(name)] = value if cipher is None else cipher.blind_index(value)
+        for name in sealed.fields:
             value = row.get(name)
             if value is None:
                 continue
             if cipher is not None:
-                row[name] = seal_value(cipher, value)
+                text = _dump(value) if name in sealed.structured else value
+                row[name] = seal_value(cipher, text)
             elif is_sealed(value):
                 raise ValidationFailed(
-                    f"{name}: a value may not start with {PREFIX!r} (it marks ciphertext)",
+                    f"{name}: a value may not start with {PREFIX[:4]!r} (it marks ciphertext)",
                     details={"field": name},
                 )
         return row
 
-    def open(self, row: Mapping[str, Any], fields: Sequence[str]) -> Mapping[str, Any]:
-        """The row with its sensitive values decrypted.
+    def lookup(self, field: str, value: Any) -> list[str]:
+        """The blind indexes a row whose ``field`` equals ``value`` may carry."""
+        if not isinstance(value, str):
+            return [value]
+        if self.cipher is None:
+            return [value]
+        return [*self.cipher.blind_indexes(value), value]
 
-        :raises KeyMissing: a value is encrypted and the store has no cipher.
-        :raises KeyMismatch: no key of the cipher decrypts a value.
+    def open(self, row: Mapping[str, Any], sealed: SealedColumns) -> Mapping[str, Any]:
+        """The row with its sealed values opened.
+
+        :raises KeyMissing: a value is sealed and the store has no cipher.
+        :raises KeyMismatch: no key of the cipher opens a value.
         """
         opened: dict[str, Any] | None = None
-        for name in fields:
+        for name in sealed.fields:
             value = row[name]
             if not is_sealed(value):
                 continue
@@ -135,7 +187,8 @@ class Sealer:
                 raise KeyMissing(MISSING_KEY)
             if opened is None:
                 opened = dict(row)
-            opened[name] = open_value(self.cipher, value)
+            plain = open_value(self.cipher, value)
+            opened[name] = json.loads(plain) if name in sealed.structured else plain
         return row if opened is None else opened
 
 
@@ -154,26 +207,39 @@ def _transaction(bind: Engine | Connection, write: bool) -> Iterator[Connection]
             yield conn
 
 
-def _key_check(conn: Connection, tables: Tables) -> str | None:
+def _setting(conn: Connection, tables: Tables, name: str) -> str | None:
     t = tables.settings
-    stored = conn.scalar(sa.select(t.c.value).where(t.c.name == KEY_CHECK))
+    stored = conn.scalar(sa.select(t.c.value).where(t.c.name == name))
     return None if stored is None else str(stored)
 
 
-def verify_keys(bind: Engine | Connection, tables: Tables, cipher: Cipher | None) -> None:
-    """Check the given key against the store when it is opened (see the module doc).
+def _checks(cipher: Cipher) -> dict[str, str]:
+    """The settings rows that let a later opening verify the keys."""
+    return {
+        KEY_CHECK: PREFIX + cipher.encrypt(KEY_CHECK_TEXT),
+        INDEX_CHECK: cipher.blind_index(KEY_CHECK_TEXT),
+    }
 
-    The first store opened with a cipher records the encrypted key check; from
-    then on the store counts as encrypted.
+
+def verify_keys(bind: Engine | Connection, tables: Tables, cipher: Cipher | None) -> None:
+    """Check the given keys against the store when it is opened (see the module doc).
+
+    The first store opened with a cipher records the sealed key check and the
+    blind index check; from then on the store counts as sealed.
     """
     try:
         with _transaction(bind, write=False) as conn:
-            stored = _key_check(conn, tables)
-        if stored is None and cipher is not None:
+            stored = _setting(conn, tables, KEY_CHECK)
+            index = _setting(conn, tables, INDEX_CHECK)
+        if cipher is not None and (stored is None or index is None):
             with _transaction(bind, write=True) as conn:
-                row = {"name": KEY_CHECK, "value": PREFIX + cipher.encrypt(KEY_CHECK_TEXT)}
-                conn.execute(insert_ignoring_duplicates(tables.settings, conn.dialect.name), row)
-                stored = _key_check(conn, tables)
+                checks = _checks(cipher)
+                for name in (KEY_CHECK, INDEX_CHECK):
+                    row = {"name": name, "value": checks[name]}
+                    insert = insert_ignoring_duplicates(tables.settings, conn.dialect.name)
+                    conn.execute(insert, row)
+                stored = _setting(conn, tables, KEY_CHECK)
+                index = _setting(conn, tables, INDEX_CHECK)
     except sa.exc.SQLAlchemyError as exc:
         raise translate(exc) from exc
     if stored is None:
@@ -181,7 +247,7 @@ def verify_keys(bind: Engine | Connection, tables: Tables, cipher: Cipher | None
     if cipher is None:
         raise KeyMissing(MISSING_KEY)
     try:
-        text = cipher.decrypt(stored[len(PREFIX) :]) if is_sealed(stored) else None
+        text = cipher.decrypt(_token(stored)) if is_sealed(stored) else None
     except KeyMismatch:
         text = None
     if text != KEY_CHECK_TEXT:
@@ -190,6 +256,11 @@ def verify_keys(bind: Engine | Connection, tables: Tables, cipher: Cipher | None
             "does not decrypt): the key is wrong, or the key that encrypted it was "
             "dropped before 'coachcore keys rotate' ran"
         )
+    if index is not None and index not in cipher.blind_indexes(KEY_CHECK_TEXT):
+        raise KeyMismatch(
+            "The blind-index key does not fit this database (e-mail lookups would "
+            "miss): give the index key it was sealed with"
+        )
 
 
 @attrs.frozen
@@ -197,29 +268,70 @@ class RotationReport:
     """What ``coachcore keys rotate`` did."""
 
     rotated: int = 0
-    """Encrypted values re-encrypted under the newest key."""
+    """Sealed values re-sealed under the newest key."""
+    upgraded: int = 0
+    """Fernet values of earlier versions moved to the new format (AES-256-GCM)."""
     encrypted: int = 0
-    """Plain (legacy) values encrypted for the first time."""
+    """Plain (legacy) values sealed for the first time."""
+    reindexed: int = 0
+    """Blind indexes recomputed under the newest blind-index key."""
     rows: int = 0
     """Rows rewritten."""
+
+    def __add__(self, other: RotationReport) -> RotationReport:
+        pairs = zip(attrs.astuple(self), attrs.astuple(other), strict=True)
+        return RotationReport(*(a + b for a, b in pairs))
+
+
+def _resealed(
+    cipher: Cipher, row: Mapping[Any, Any], sealed: SealedColumns
+) -> tuple[dict[str, Any], RotationReport]:
+    """The changed columns of one row, and what changed."""
+    values: dict[str, Any] = {}
+    rotated = upgraded = encrypted = reindexed = 0
+    for name in sealed.fields:
+        value = row[name]
+        if value is None:
+            continue
+        if not is_sealed(value):
+            text = _dump(value) if name in sealed.structured else value
+            values[name] = seal_value(cipher, text)
+            encrypted += 1
+        elif is_legacy(value):
+            values[name] = reseal_value(cipher, value)
+            upgraded += 1
+        elif not cipher.is_current(_token(value)):
+            values[name] = reseal_value(cipher, value)
+            rotated += 1
+    opened = Sealer(cipher).open(row, sealed)
+    for name in sealed.indexed:
+        column = index_column(name)
+        if opened[name] is None:
+            continue
+        index = cipher.blind_index(opened[name])
+        if row[column] != index:
+            values[column] = index
+            reindexed += 1
+    return values, RotationReport(rotated, upgraded, encrypted, reindexed, int(bool(values)))
 
 
 def rotate_batch(
     db: Db,
     table: sa.Table,
-    fields: Sequence[str],
+    sealed: SealedColumns,
     cipher: Cipher,
     after: str,
     batch: int,
 ) -> tuple[RotationReport, str | None]:
-    """Re-encrypt one batch of rows with ids after ``after`` (in the caller's
+    """Re-seal one batch of rows with keys after ``after`` (in the caller's
     write transaction, rows locked on PostgreSQL); returns the counts and the
-    last id seen (None: the table is done)."""
+    last key seen (None: the table is done). Rows already current are left."""
     pk = next(iter(table.primary_key.columns))
     key: Any = pk.collate("C") if db.postgresql else pk  # byte-wise, like Python
-    any_value = sa.or_(*(table.c[name].is_not(None) for name in fields))
+    columns = [*sealed.fields, *(index_column(n) for n in sealed.indexed)]
+    any_value = sa.or_(*(table.c[name].is_not(None) for name in sealed.fields))
     stmt = (
-        sa.select(pk.label("key_"), *(table.c[name] for name in fields))
+        sa.select(pk.label("key_"), *(table.c[name] for name in columns))
         .where(key > sa.bindparam("after"), any_value)
         .order_by(key)
         .limit(batch)
@@ -227,32 +339,25 @@ def rotate_batch(
     if db.postgresql:
         stmt = stmt.with_for_update()
     rows = db.rows(stmt, {"after": after})
-    rotated = encrypted = 0
-    updates: list[dict[str, Any]] = []
+    total = RotationReport()
     for row in rows:
-        values: dict[str, Any] = {}
-        for name in fields:
-            value = row[name]
-            if value is None:
-                values[name] = None
-            elif is_sealed(value):
-                values[name] = reseal_value(cipher, value)
-                rotated += 1
-            else:
-                values[name] = seal_value(cipher, value)
-                encrypted += 1
-        updates.append({"key_": row["key_"], **values})
-    if updates:
-        update = sa.update(table).where(pk == sa.bindparam("key_"))
-        db.execute(update, updates)
+        values, done = _resealed(cipher, row, sealed)
+        total += done
+        if values:
+            update = (
+                sa.update(table)
+                .where(pk == sa.bindparam("key_"))
+                .values({name: sa.bindparam(f"new_{name}") for name in values})
+            )
+            db.execute(update, {"key_": row["key_"], **{f"new_{n}": v for n, v in values.items()}})
     last = str(rows[-1]["key_"]) if len(rows) == batch else None
-    return RotationReport(rotated=rotated, encrypted=encrypted, rows=len(rows)), last
+    return total, last
 
 
 def rotate_key_check(db: Db, tables: Tables, cipher: Cipher) -> None:
-    """Re-encrypt (or write) the key check under the newest key."""
+    """Re-seal (or write) the key check and the blind index check under the newest keys."""
     t = tables.settings
-    value = PREFIX + cipher.encrypt(KEY_CHECK_TEXT)
-    done = db.execute(sa.update(t).where(t.c.name == KEY_CHECK).values(value=value))
-    if done.rowcount == 0:
-        db.execute(insert_ignoring_duplicates(t, db.dialect), {"name": KEY_CHECK, "value": value})
+    for name, value in _checks(cipher).items():
+        done = db.execute(sa.update(t).where(t.c.name == name).values(value=value))
+        if done.rowcount == 0:
+            db.execute(insert_ignoring_duplicates(t, db.dialect), {"name": name, "value": value})

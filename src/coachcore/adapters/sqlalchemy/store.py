@@ -213,12 +213,14 @@ class SqlStore:
         return {}
 
     def rotate_keys(self, *, batch: int = 500) -> RotationReport:
-        """Re-encrypt every sensitive value under the cipher's newest key.
+        """Re-seal every sensitive value in the newest format under the cipher's
+        newest key, and recompute the blind indexes under the newest index key.
 
-        Plain values left from before encryption was turned on are encrypted
-        too. Works in batches of ``batch`` rows, each in its own short write
-        transaction (rows locked on PostgreSQL), so the application keeps
-        running; processes must already know every key involved (see
+        Fernet values of earlier versions move to AES-256-GCM; plain values
+        left from before encryption was turned on are sealed too. Works in
+        batches of ``batch`` rows, each in its own short write transaction
+        (rows locked on PostgreSQL), so the application keeps running;
+        processes must already know every key involved (see
         ``docs/guides/privacy.md``). Idempotent; safe to interrupt and re-run.
 
         :raises coachcore.errors.KeyMissing: the store has no cipher.
@@ -227,21 +229,39 @@ class SqlStore:
         if cipher is None:
             raise KeyMissing("Key rotation needs the encryption keys (newest first)")
         total = RotationReport()
-        for table, fields in sensitive_columns(self.tables):
+        for table, sealed in sensitive_columns(self.tables):
             after: str | None = ""
             while after is not None:
                 with self.unit_of_work(write=True) as uow:
-                    done, after = rotate_batch(uow.db, table, fields, cipher, after, batch)
+                    done, after = rotate_batch(uow.db, table, sealed, cipher, after, batch)
                     uow.commit()
-                total = RotationReport(
-                    rotated=total.rotated + done.rotated,
-                    encrypted=total.encrypted + done.encrypted,
-                    rows=total.rows + done.rows,
-                )
+                total += done
         with self.unit_of_work(write=True) as uow:
             rotate_key_check(uow.db, self.tables, cipher)
             uow.commit()
         return total
+
+    def wipe_traces(self) -> None:
+        """On SQLite, checkpoint the WAL into the database file and truncate it
+        (deleted pages are zeroed there: secure_delete is on for every
+        connection). PostgreSQL needs a VACUUM by the operator (see
+        ``docs/guides/privacy.md``); over a host's Connection nothing is done
+        (the host's transaction has not committed yet)."""
+        if not self._sqlite or not isinstance(self._bind, Engine) or self._closed:
+            return
+        raw = self._bind.raw_connection()  # autocommit: no BEGIN around the PRAGMA
+        try:
+            for attempt in range(self.retries + 1):
+                cursor = raw.cursor()
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                busy = cursor.fetchone()
+                cursor.close()
+                if not busy or not busy[0]:
+                    return
+                time.sleep(0.05 * (attempt + 1))
+            raise StoreError("The SQLite WAL could not be checkpointed: a reader holds it")
+        finally:
+            raw.close()
 
     def close(self) -> None:
         """Dispose the Engine if the store created it (the store is then unusable);

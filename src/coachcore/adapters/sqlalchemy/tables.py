@@ -80,6 +80,13 @@ def version_table_name(prefix: str = DEFAULT_PREFIX) -> str:
     return f"{prefix}alembic_version"
 
 
+SEALED_ADDRESS = sa.String(320).with_variant(sa.Text(), "postgresql")
+"""An e-mail address column: sealed values are longer than 320 characters
+(PostgreSQL enforces the length; SQLite does not)."""
+BLIND_INDEX = sa.String(320)
+"""A sealed field's blind index: 64 hex digits, or the value without keys."""
+
+
 def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> Tables:
     """Build the coachcore tables in a new ``MetaData``."""
     md = sa.MetaData(schema=schema, naming_convention=NAMING)
@@ -92,7 +99,8 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         "users",
         sa.Column("id", ID, primary_key=True),
         sa.Column("name", sa.Text(), nullable=False),
-        sa.Column("email", sa.String(320), nullable=False, unique=True),
+        sa.Column("email", SEALED_ADDRESS, nullable=False, unique=True),
+        sa.Column("email_index", BLIND_INDEX, nullable=False),
         sa.Column("role", sa.String(64), nullable=False, index=True),
         sa.Column("timezone", sa.String(64), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
@@ -100,6 +108,7 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         when("created_at"),
         when("updated_at"),
         when("erased_at", nullable=True),
+        sa.Index(None, "email_index", unique=True),
     )
     uid = users.c.id
     member_profiles = table(
@@ -243,7 +252,7 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         sa.Column("session_id", ID),
         sa.Column("booking_id", ID),
         when("created_at"),
-        sa.Column("recipient_email", sa.String(320)),
+        sa.Column("recipient_email", SEALED_ADDRESS),
         sa.Index(None, "recipient_id", "created_at"),
     )
     reminders = table(
@@ -328,7 +337,8 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         "invitations",
         sa.Column("id", ID, primary_key=True),
         ref("coach_id", uid),
-        sa.Column("email", sa.String(320), nullable=False),
+        sa.Column("email", SEALED_ADDRESS, nullable=False),
+        sa.Column("email_index", BLIND_INDEX, nullable=False),
         sa.Column("invitee_id", ID),
         sa.Column("name", sa.Text()),
         sa.Column("message", sa.Text()),
@@ -342,6 +352,7 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         when("updated_at"),
         sa.Index(None, "coach_id"),
         sa.Index(None, "email"),
+        sa.Index(None, "email_index"),
     )
     coaching_interests = table(
         "coaching_interests",
@@ -488,7 +499,7 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         ref("organization_id", organizations.c.id, nullable=True),
         sa.Column("title", sa.Text(), nullable=False),
         sa.Column("description", sa.Text()),
-        sa.Column("filename", sa.String(255), nullable=False),
+        sa.Column("filename", sa.String(255).with_variant(sa.Text(), "postgresql"), nullable=False),
         sa.Column("content_type", sa.String(200), nullable=False),
         sa.Column("category", WORD, nullable=False),
         sa.Column("size_bytes", sa.Integer(), nullable=False),

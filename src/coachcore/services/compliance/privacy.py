@@ -8,8 +8,10 @@ from typing import Any
 import attrs
 
 from coachcore.domain import checks
+from coachcore.domain.documents import Document
 from coachcore.domain.entities import User
-from coachcore.domain.enums import NotificationKind, OutboxChannel, SessionStatus
+from coachcore.domain.enums import OutboxChannel, SessionStatus
+from coachcore.domain.hub import ActionItem
 from coachcore.domain.privacy import (
     ERASED_NAME,
     erase_booking,
@@ -35,6 +37,10 @@ from coachcore.services.scheduling import waitlist
 from coachcore.services.scheduling.sessions import cancel as cancel_session
 
 ERASURE_REASON = "The member's account was closed"
+ERASED_TEXT = "[erased]"
+"""What replaces the member's words where they were copied (notifications, outbox)."""
+SHORTEST_WORDS = 3
+"""Copies of shorter texts are not searched for (they would match anything)."""
 
 PURGE_BATCH = 200
 
@@ -87,6 +93,7 @@ def erase_member(tx: Tx, member_id: str) -> User:
             uow.lock_coach(session.coach_id)
             cancel_session(tx, session, ERASURE_REASON, notify_member=False)
     coaches: set[str] = set() if profile.coach_id is None else {profile.coach_id}
+    words = _words_of(tx, user)
     event_ids: list[str] = []
     for session in uow.sessions.list(member_id=user.id):
         coaches.add(session.coach_id)
@@ -102,15 +109,23 @@ def erase_member(tx: Tx, member_id: str) -> User:
     for booking in uow.bookings.list(member_id=user.id):
         if booking.member_notes is not None:
             uow.bookings.update(erase_booking(booking, tx.now))
-    for coach_id in sorted(coaches):  # "<name> is now your member": the name goes
+    for coach_id in sorted(coaches):  # "<name> is now your member", reasons quoted
         for note in uow.notifications.list(recipient_id=coach_id):
-            if note.kind == NotificationKind.MEMBER_ASSIGNED and user.name in note.body:
-                body = note.body.replace(user.name, ERASED_NAME)
-                uow.notifications.update(attrs.evolve(note, body=body))
-    for personal in {user.name, user.email}:  # copies in delivered or pending side effects
-        for message in uow.outbox.mentioning(personal):
-            payload = replace_text(message.payload, personal, ERASED_NAME)
-            uow.outbox.update(attrs.evolve(message, payload=payload))
+            body, title = _unsay(note.body, user, words), _unsay(note.title, user, words)
+            if (body, title) != (note.body, note.title):
+                uow.notifications.update(attrs.evolve(note, body=body, title=title))
+    for conversation in uow.conversations.for_user(user.id):
+        title = _unsay(conversation.title, user, words)
+        if title != conversation.title:
+            uow.conversations.update(attrs.evolve(conversation, title=title))
+    copies = uow.outbox.mentioning(user.name, user.email, *words)
+    for message in copies:  # copies in delivered or pending side effects
+        payload = message.payload
+        for personal in (user.name, user.email):
+            payload = replace_text(payload, personal, ERASED_NAME)
+        for text in words:
+            payload = replace_text(payload, text, ERASED_TEXT)
+        uow.outbox.update(attrs.evolve(message, payload=payload))
     _erase_records_about(tx, user)
     uow.members.update(erase_profile(profile, tx.now))
     erased = erase_user(user, tx.now)
@@ -125,14 +140,84 @@ def erase_member(tx: Tx, member_id: str) -> User:
     return erased
 
 
+def _words_of(tx: Tx, user: User) -> list[str]:
+    """The member's own free text that other rows may quote: cancellation
+    reasons, notes, feedback, submissions, the titles of what they edited
+    (longest first, so a text inside another is replaced after it)."""
+    uow = tx.uow
+    found: set[str | None] = {user.external_id}
+    for session in uow.sessions.list(member_id=user.id):
+        found |= {session.cancellation_reason, session.member_notes, session.rating_feedback}
+    for booking in uow.bookings.list(member_id=user.id):
+        found |= {booking.member_notes}
+    profile = records.member(uow, user.id)
+    found |= {profile.goals, profile.health_info}
+    for interest in uow.interests.list(member_id=user.id):
+        found |= {interest.goals, interest.notes, interest.preferred_times}
+    settings = uow.session_settings.get(user.id)
+    if settings is not None:
+        found.add(settings.shared_context)
+    for item in _items_touched(tx, user):
+        found |= {item.title, item.description}
+    for document in _documents_of(tx, user):
+        found |= {document.title, document.description}
+    texts = {t for t in found if t is not None and len(t.strip()) >= SHORTEST_WORDS}
+    texts -= {ERASURE_REASON, ERASED_NAME, ERASED_TEXT}
+    return sorted(texts, key=lambda t: (-len(t), t))
+
+
+def _unsay(text: str, user: User, words: list[str]) -> str:
+    """``text`` without the member's name, address and words."""
+    for personal in (user.name, user.email):
+        text = text.replace(personal, ERASED_NAME)
+    for word in words:
+        text = text.replace(word, ERASED_TEXT)
+    return text
+
+
+def _items_touched(tx: Tx, user: User) -> list[ActionItem]:
+    """Action items about the member, or that the member changed (the audit
+    log names them)."""
+    uow = tx.uow
+    items = {item.id: item for item in uow.action_items.list(member_id=user.id)}
+    for entry in uow.audit.list(actor_id=user.id, entity_type="action_item"):
+        item = uow.action_items.get(entry.entity_id)
+        if item is not None:
+            items[item.id] = item
+    return list(items.values())
+
+
+def _documents_of(tx: Tx, user: User) -> list[Document]:
+    """Documents about the member and those they uploaded anywhere."""
+    uow = tx.uow
+    documents = {d.id: d for d in uow.documents.list(member_id=user.id)}
+    documents.update((d.id, d) for d in uow.documents.list(owner_id=user.id))
+    return list(documents.values())
+
+
 def _erase_records_about(tx: Tx, user: User) -> None:
     """The sister systems' personal data about the member: documents about them
-    and coaches' quick notes go; interest submissions, shared context, action
-    plan and item descriptions lose their text; invitations their address."""
+    or uploaded by them and coaches' quick notes go; organizations they
+    created lose their name and descriptions; interest submissions,
+    shared context, action plans and items about them or edited by them lose
+    their text; invitations their address."""
     uow, now = tx.uow, tx.now
-    for document in uow.documents.list(member_id=user.id):
+    for document in _documents_of(tx, user):
         uow.document_contents.delete(document.id)
         uow.documents.delete(document.id)
+    for organization in uow.organizations.list():  # what the member wrote about theirs
+        if organization.created_by == user.id and organization.name != ERASED_TEXT:
+            unnamed = attrs.evolve(
+                organization,
+                name=ERASED_TEXT,
+                description=None,
+                specialties=(),
+                experience=None,
+                philosophy=None,
+                industry=None,
+                updated_at=now,
+            )
+            uow.organizations.update(unnamed)
     for quick in uow.quick_notes.list(member_id=user.id):
         uow.quick_notes.delete(quick.id)
     for interest in uow.interests.list(member_id=user.id):
@@ -141,11 +226,13 @@ def _erase_records_about(tx: Tx, user: User) -> None:
     if settings is not None and settings.shared_context is not None:
         uow.session_settings.update(attrs.evolve(settings, shared_context=None, updated_at=now))
     for plan in uow.action_plans.list(member_id=user.id):
-        if plan.description is not None:
-            uow.action_plans.update(attrs.evolve(plan, description=None, updated_at=now))
-    for item in uow.action_items.list(member_id=user.id):
-        if item.description is not None:
-            uow.action_items.update(attrs.evolve(item, description=None, updated_at=now))
+        if plan.description is not None or plan.title != ERASED_TEXT:
+            erased_plan = attrs.evolve(plan, title=ERASED_TEXT, description=None, updated_at=now)
+            uow.action_plans.update(erased_plan)
+    for item in _items_touched(tx, user):
+        if item.description is not None or item.title != ERASED_TEXT:
+            erased_item = attrs.evolve(item, title=ERASED_TEXT, description=None, updated_at=now)
+            uow.action_items.update(erased_item)
     # invitations (and what they said) reached the member under their id, or
     # under the invitation's id when the member had not signed up yet
     recipients = [user.id]
@@ -242,4 +329,6 @@ class Privacy(UseCases):
             tx.actor.require("privacy:manage")
             return erase_member(tx, wanted)
 
-        return self._rt.write(self._actor, run, action="privacy.erase")
+        erased = self._rt.write(self._actor, run, action="privacy.erase")
+        self._rt.store.wipe_traces()
+        return erased
