@@ -135,6 +135,31 @@ class World:
             _id(coach), start_date=first, end_date=last, duration=duration, **kw
         )
 
+    def coach_with_mornings(self, seats: int) -> coachcore.User:
+        """A UTC coach with Wednesday 09:00-12:00 hours, ``seats`` per slot, no buffer."""
+        coach = self.coach()
+        self.window(
+            coach,
+            day_of_week=3,
+            start_time="09:00",
+            end_time="12:00",
+            max_sessions_per_slot=seats,
+            buffer_minutes=0,
+        )
+        return coach
+
+    def distinct_slots(self, data: Any, coach: Any, first: date, last: date) -> list[Any]:
+        """Two of the coach's 60-minute slots with different starts, drawn."""
+        return data.draw(  # type: ignore[no-any-return]
+            st.lists(
+                st.sampled_from(self.slots(coach, first, last)),
+                min_size=2,
+                max_size=2,
+                unique_by=lambda s: s.start,
+            ),
+            label="slots",
+        )
+
     def book(self, member: Any, coach: Any, start: datetime, duration: int = 60) -> Any:
         return self.as_(member).bookings.create(coach_id=_id(coach), start=start, duration=duration)
 

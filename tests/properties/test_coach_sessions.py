@@ -32,16 +32,7 @@ def _scheduled_at(w: World, coach: Any, start: Any) -> int:
 
 
 def _world(w: World, capacity: int) -> tuple[Any, Any]:
-    coach, admin = w.coach(), w.admin()
-    w.window(
-        coach,
-        day_of_week=3,  # Wednesdays
-        start_time="09:00",
-        end_time="12:00",
-        max_sessions_per_slot=capacity,
-        buffer_minutes=0,
-    )
-    return coach, admin
+    return w.coach_with_mornings(capacity), w.admin()
 
 
 @given(data=st.data(), capacity=st.integers(1, 3), ways=WAYS)
@@ -63,15 +54,7 @@ def test_no_slot_holds_more_scheduled_sessions_than_its_capacity(
 def test_a_coach_cannot_move_a_session_into_a_full_slot(backend: Any, data: Any) -> None:
     with World(backend) as w:
         coach, _ = _world(w, 1)
-        full, free = data.draw(
-            st.lists(
-                st.sampled_from(w.slots(coach, FIRST, LAST)),
-                min_size=2,
-                max_size=2,
-                unique_by=lambda s: s.start,
-            ),
-            label="slots",
-        )
+        full, free = w.distinct_slots(data, coach, FIRST, LAST)
         w.book(w.member(coach), coach, full.start)
         member = w.member(coach)
         session = w.as_(coach).sessions.create(

@@ -53,25 +53,9 @@ def test_a_member_never_holds_two_seats_in_one_slot(
 @given(data=st.data())
 def test_a_member_cannot_move_a_booking_into_a_slot_they_hold(backend: Any, data: Any) -> None:
     with World(backend) as w:
-        coach = w.coach()
-        w.window(
-            coach,
-            day_of_week=3,
-            start_time="09:00",
-            end_time="12:00",
-            max_sessions_per_slot=3,
-            buffer_minutes=0,
-        )
+        coach = w.coach_with_mornings(3)
         member = w.member(coach)
-        first, second = data.draw(
-            st.lists(
-                st.sampled_from(w.slots(coach, FIRST, LAST)),
-                min_size=2,
-                max_size=2,
-                unique_by=lambda s: s.start,
-            ),
-            label="slots",
-        )
+        first, second = w.distinct_slots(data, coach, FIRST, LAST)
         held = w.book(member, coach, first.start)
         moving = w.book(member, coach, second.start)
         move = w.as_(member).bookings.reschedule

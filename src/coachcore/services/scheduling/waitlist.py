@@ -22,7 +22,7 @@ from coachcore.domain import checks
 from coachcore.domain.entities import Booking
 from coachcore.domain.enums import NotificationKind
 from coachcore.domain.rules import OPEN_WAITLIST, WaitlistEntry, WaitlistStatus
-from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden
+from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden, SlotFull
 from coachcore.services.delivery import outgoing
 from coachcore.services.runtime import records
 from coachcore.services.runtime.transaction import Tx, UseCases, new_id
@@ -107,19 +107,20 @@ def release_expired(tx: Tx) -> int:
 def _check_joinable(
     tx: Tx, coach_id: str, member_id: str, start: datetime, duration: int
 ) -> Sequence[WaitlistEntry]:
-    """Refuse a join that cannot be taken; the slot's open entries otherwise."""
-    if rules_of(tx.uow, coach_id).waitlist_hold_minutes is None:
-        raise BusinessRuleViolation("This coach does not keep a waitlist")
+    """Refuse a join that cannot be taken; the slot's open entries otherwise.
+    Only a full slot can be joined: one the rules refuse, outside the coach's
+    windows or with a free seat cannot (422)."""
     coach = records.active_user(tx.uow, coach_id, "coach_id")
     check = slot_at(tx.uow, coach, start, duration, tx.now, member_id)
+    if check.rules.waitlist_hold_minutes is None:
+        raise BusinessRuleViolation("This coach does not keep a waitlist")
     if check.refusal is not None:
         raise BusinessRuleViolation(check.refusal, details={"start": start.isoformat()})
-    if check.state is None:
-        raise BusinessRuleViolation(
-            "The requested time is outside the coach's availability",
-            details={"start": start.isoformat(), "duration": duration},
-        )
-    if check.state.available_capacity > 0:
+    try:
+        check.seat(start, duration)
+    except SlotFull:
+        pass  # full: the one case a waitlist is for
+    else:
         raise BusinessRuleViolation("The slot has a free seat: book it instead")
     queue = tx.uow.waitlist.for_slot(coach_id, start, duration)
     if any(e.member_id == member_id for e in queue):
