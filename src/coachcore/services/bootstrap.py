@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -79,8 +80,14 @@ def open_core(
     cipher: Cipher | None = None,
     keys: str | Sequence[str] | None = None,
     retention_days: int | None = None,
+    config: bool | str | os.PathLike[str] = False,
 ) -> Core:
     """Build a core; adapters left as None come from the plugins.
+
+    ``config=True`` (or the path of a ``coachcore.toml``) also takes the
+    delivery adapters the ``COACHCORE_*`` environment variables and that file
+    configure, as the ``coachcore`` CLI does (:mod:`coachcore.plugins.configured`);
+    plugins given in ``plugins`` still come first.
 
     ``keys`` (Fernet keys, newest first, as a list or a comma-separated string)
     or ``cipher`` (any :class:`~coachcore.ports.cipher.Cipher`) turn on
@@ -95,6 +102,10 @@ def open_core(
     days = None
     if retention_days is not None:
         days = checks.integer("retention_days", retention_days, low=1, high=36_500)
+    if config is not False:
+        from coachcore.plugins.configured import Configured
+
+        plugins = (Configured.load(None if config is True else config), *plugins)
     manager = get_plugin_manager(plugins)
     hook = manager.hook
     store = hook.coachcore_store(url=url, cipher=chosen)
@@ -112,7 +123,9 @@ def open_core(
         notifier=notifier if notifier is not None else hook.coachcore_notifier(),
         broadcast=lambda event: _broadcast(manager, event),
     )
-    return Core(store, clock or SystemClock(), deliveries, RoleRegistry(roles), retention_days=days)
+    core = Core(store, clock or SystemClock(), deliveries, RoleRegistry(roles), retention_days=days)
+    hook.coachcore_opened(core=core)
+    return core
 
 
 def _cipher(cipher: Cipher | None, keys: str | Sequence[str] | None) -> Cipher | None:

@@ -242,6 +242,16 @@ class Outbox:
         """Messages not yet delivered (including those waiting for a retry)."""
         return self._rt.read(self._actor, lambda tx: self._list(tx, OutboxStatus.PENDING))
 
+    def due(self) -> list[OutboxMessage]:
+        """Pending messages a ``dispatch()`` now would deliver (due, not leased by a
+        dispatcher at work), oldest first; changes nothing."""
+
+        def run(tx: Tx) -> list[OutboxMessage]:
+            pending = self._list(tx, OutboxStatus.PENDING)
+            return [m for m in pending if _due(m, tx.now)]
+
+        return self._rt.read(self._actor, run)
+
     def failed(self) -> list[OutboxMessage]:
         """Messages parked after ``max_attempts`` failures, with their last error."""
         return self._rt.read(self._actor, lambda tx: self._list(tx, OutboxStatus.FAILED))
@@ -281,3 +291,8 @@ def _still_ours(current: OutboxMessage | None, claimed: OutboxMessage) -> bool:
         and current.status == OutboxStatus.PENDING
         and current.claimed_until == claimed.claimed_until
     )
+
+
+def _due(message: OutboxMessage, now: datetime) -> bool:
+    unleased = message.claimed_until is None or message.claimed_until <= now
+    return message.next_attempt_at <= now and unleased
