@@ -202,7 +202,11 @@ def test_a_resent_notification_keeps_its_webhook_id_and_a_receiver_drops_it(
     keyed by ``webhook-id`` handles it once. A replayed request whose timestamp
     is too old is rejected by the receiver's library."""
     notification = coachcore.Notification(
-        id="n-42", recipient_id="u-1", kind=NotificationKind.REMINDER_1H, title="Soon", created_at=T0
+        id="n-42",
+        recipient_id="u-1",
+        kind=NotificationKind.REMINDER_1H,
+        title="Soon",
+        created_at=T0,
     )
     WebhookNotifier(receiver.url, SECRET).send(notification)
     WebhookNotifier(receiver.url, SECRET).send(notification)
