@@ -211,6 +211,25 @@ def test_a_claim_leases_at_most_its_limit_whatever_the_plan(
     assert sorted(leased) == [m.id for m in claimed]
 
 
+def test_a_claim_skips_the_rows_an_open_claim_holds(sql: SqlBackend) -> None:
+    """Two claims at once (the first not committed yet) get disjoint messages."""
+    if sql.name != "postgresql":
+        pytest.skip("SQLite write transactions are serial: the second claim would wait")
+    lease = T0 + timedelta(minutes=5)
+    with sql.store.unit_of_work(write=True) as uow:
+        for i in range(12):
+            uow.outbox.add(_message(f"m{i:03}", f"k{i}"))
+        uow.commit()
+    with sql.store.unit_of_work(write=True) as first:
+        mine = first.outbox.claim_due(T0, lease, 5)
+        with sql.store.unit_of_work(write=True) as second:
+            theirs = second.outbox.claim_due(T0, lease, 5)
+            second.commit()
+        first.commit()
+    assert [m.id for m in mine] == [f"m{i:03}" for i in range(5)]
+    assert [m.id for m in theirs] == [f"m{i:03}" for i in range(5, 10)]
+
+
 def test_a_booking_through_the_core_writes_everything_once(sql: SqlBackend) -> None:
     core = sql.open()
     coach = core.system.users.create(name="Cleo", email="cleo@example.com", role=Role.COACH)
