@@ -287,3 +287,37 @@ def test_the_cron_lines_of_the_operations_guide_run(tmp_path: Path, smtp: SmtpSe
         assert result.exit_code == 0, (command, result.output)
     got = received_ids(smtp)
     assert set(got) == expected and set(got.values()) == {1}
+
+
+class HostNotifier:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send(self, notification: Any) -> None:
+        self.sent.append(notification.id)
+
+
+class HostPlugin:
+    def __init__(self) -> None:
+        self.notifier = HostNotifier()
+
+    @coachcore.hookimpl
+    def coachcore_notifier(self) -> Any:
+        return self.notifier
+
+
+def test_the_host_still_comes_first_and_webhooks_are_configured_alike(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from coachcore.adapters.webhook import WebhookNotifier
+
+    monkeypatch.setenv("COACHCORE_WEBHOOK_URL", "http://127.0.0.1:9/hooks")
+    monkeypatch.setenv("COACHCORE_WEBHOOK_SECRET", "whsec_c2VjcmV0LWtleQ==")
+    monkeypatch.setenv("COACHCORE_BROADCAST_URL", "http://127.0.0.1:9/slots")
+    with coachcore.open("memory://", config=True) as core:
+        assert isinstance(core.notifier, WebhookNotifier)
+    plugin, given = HostPlugin(), HostNotifier()
+    with coachcore.open("memory://", config=True, plugins=[plugin]) as core:
+        assert core.notifier is plugin.notifier
+    with coachcore.open("memory://", config=True, notifier=given) as core:
+        assert core.notifier is given
