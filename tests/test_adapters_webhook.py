@@ -188,10 +188,12 @@ def test_broadcast_plugin_posts_slot_changes(receiver: Receiver) -> None:
     events = []
     for headers, body in receiver.accepted():
         event = Webhook(SECRET).verify(body, headers)
+        assert headers["webhook-id"] == event["id"]
         assert headers["x-coachcore-event"] == event["type"]
         events.append(event)
     changes = [e["change"] for e in events if e["type"] == "slot_changed"]
     assert changes == ["booked", "cancelled"]
+    assert len({e["id"] for e in events}) == len(events)  # one id per event
 
 
 def test_a_resent_notification_keeps_its_webhook_id_and_a_receiver_drops_it(

@@ -51,7 +51,9 @@ def coachcore_broadcast(event: dict[str, Any]) -> None:
 
     Called by the outbox dispatcher after commit, once per event and plugin.
 
-    :param event: JSON-ready data with at least ``type`` and ``coach_id``;
+    :param event: JSON-ready data with at least ``id`` (the event's
+        idempotency key: a re-delivery after a crash has the same one),
+        ``type`` and ``coach_id``;
         ``slot_changed`` events also carry ``start``, ``duration`` and
         ``change`` ("booked" or "cancelled").
     """

@@ -85,8 +85,10 @@ def open_conversation(tx: Tx, conversation: Conversation) -> None:
 
 
 def broadcast(tx: Tx, event: dict[str, Any]) -> None:
-    """Queue a committed domain event for the broadcast hook."""
-    emit(tx, OutboxChannel.BROADCAST, event)
+    """Queue a committed domain event for the broadcast hook; the event gets an
+    ``id`` (its idempotency key, the same on every re-delivery)."""
+    key = new_id()
+    emit(tx, OutboxChannel.BROADCAST, {**event, "id": key}, key)
 
 
 def erase_person(
