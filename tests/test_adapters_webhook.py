@@ -1,7 +1,10 @@
-"""Webhooks against a local ThreadingHTTPServer: signatures, idempotency, retries."""
+"""Webhooks against a local ThreadingHTTPServer: Standard Webhooks signatures
+(checked with the ``standardwebhooks`` package, as a receiver would),
+idempotency by ``webhook-id``, retries, the deprecated headers."""
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections.abc import Iterator
@@ -10,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from standardwebhooks import Webhook, WebhookVerificationError
 
 import coachcore
 from backends import T0
@@ -19,6 +23,7 @@ from coachcore.adapters.webhook import (
     WebhookBroadcast,
     WebhookFailed,
     WebhookNotifier,
+    secret_bytes,
     sign,
     verify_signature,
 )
@@ -26,7 +31,9 @@ from coachcore.errors import ValidationFailed
 from world import World
 
 MONDAY = date(2030, 1, 7)
-SECRET = b"webhook-secret"
+SECRET = "whsec_" + base64.b64encode(b"webhook-secret-of-32-bytes-long!").decode()
+RAW = secret_bytes(SECRET)
+OTHER = Webhook(base64.b64encode(b"another secret").decode())
 
 
 class Receiver(ThreadingHTTPServer):
@@ -56,7 +63,8 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         with self.server.lock:
             status = self.server.status
-            self.server.requests.append((status, dict(self.headers.items()), body))
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            self.server.requests.append((status, headers, body))
         self.send_response(status)
         if self.server.location:
             self.send_header("Location", self.server.location)
@@ -103,12 +111,13 @@ def test_notifications_arrive_signed_with_their_idempotency_key(receiver: Receiv
     accepted = receiver.accepted()
     assert len(accepted) == len(stored) >= 4
     for headers, body in accepted:
-        assert headers["Content-Type"] == "application/json"
-        assert verify_signature(body, headers["X-Coachcore-Signature"], SECRET)
-        assert not verify_signature(body, headers["X-Coachcore-Signature"], b"other secret")
-        data = json.loads(body)
-        assert headers["X-Coachcore-Idempotency-Key"] == data["id"]
+        assert headers["content-type"] == "application/json"
+        data = Webhook(SECRET).verify(body, headers)
+        with pytest.raises(WebhookVerificationError):
+            OTHER.verify(body, headers)
+        assert headers["webhook-id"] == data["id"]
         assert data == stored[data["id"]]
+        assert "x-coachcore-signature" not in headers  # deprecated, off by default
     kinds = {json.loads(body)["kind"] for _, body in accepted}
     assert {"booking_confirmed", "session_created", "member_assigned"} <= kinds
 
@@ -130,7 +139,7 @@ def test_a_500_leaves_the_message_pending_and_it_is_delivered_once_later(
     assert world.sys.outbox.dispatch() == 0
     for notification in world.sys.notifications.list(member.id):
         notifier.send(notification)  # a repeat after a crash: not sent again
-    keys = [h["X-Coachcore-Idempotency-Key"] for h, _ in receiver.accepted()]
+    keys = [h["webhook-id"] for h, _ in receiver.accepted()]
     assert sorted(keys) == sorted(m.idempotency_key for m in waiting)
     assert sorted(keys) == sorted(_stored(world, coach, member))
     assert world.sys.outbox.pending() == []
@@ -155,20 +164,21 @@ def test_redirects_and_dead_receivers_raise(receiver: Receiver) -> None:
 
 def test_verify_signature_rejects_tampering_and_junk() -> None:
     body = b'{"id":"n-1"}'
-    header = sign(body, SECRET)
+    header = sign(body, RAW)
     assert header.startswith("sha256=") and len(header) == 7 + 64
-    assert verify_signature(body, header, SECRET)
-    assert not verify_signature(body + b" ", header, SECRET)
-    assert not verify_signature(body, header.replace("sha256=", "sha1="), SECRET)
+    assert verify_signature(body, header, RAW)
+    assert not verify_signature(body + b" ", header, RAW)
+    assert not verify_signature(body, header.replace("sha256=", "sha1="), RAW)
     for junk in (None, "", "sha256=", "sha256=é" * 3, header.upper()):
-        assert not verify_signature(body, junk, SECRET)
+        assert not verify_signature(body, junk, RAW)
 
 
 def test_bad_configuration_is_rejected() -> None:
     with pytest.raises(ValidationFailed):
         WebhookNotifier("file:///etc/passwd", SECRET)
-    with pytest.raises(ValidationFailed):
-        WebhookNotifier("http://127.0.0.1/", b"")
+    for secret in (b"", "", "whsec_", "whsec_not base64!"):
+        with pytest.raises(ValidationFailed):
+            WebhookNotifier("http://127.0.0.1/", secret)
 
 
 def test_broadcast_plugin_posts_slot_changes(receiver: Receiver) -> None:
@@ -177,9 +187,57 @@ def test_broadcast_plugin_posts_slot_changes(receiver: Receiver) -> None:
     world.core.acting_as(member.id).bookings.cancel(booking.id)
     events = []
     for headers, body in receiver.accepted():
-        assert verify_signature(body, headers["X-Coachcore-Signature"], SECRET)
-        event = json.loads(body)
-        assert headers["X-Coachcore-Event"] == event["type"]
+        event = Webhook(SECRET).verify(body, headers)
+        assert headers["webhook-id"] == event["event_id"]
+        assert headers["x-coachcore-event"] == event["type"]
         events.append(event)
     changes = [e["change"] for e in events if e["type"] == "slot_changed"]
     assert changes == ["booked", "cancelled"]
+    assert len({e["event_id"] for e in events}) == len(events)  # one id per event
+
+
+def test_a_resent_notification_keeps_its_webhook_id_and_a_receiver_drops_it(
+    receiver: Receiver,
+) -> None:
+    """Two processes (two notifiers) send the same notification, as after a
+    crash: the same ``webhook-id``, fresh timestamps, both verify; a receiver
+    keyed by ``webhook-id`` handles it once. A replayed request whose timestamp
+    is too old is rejected by the receiver's library."""
+    notification = coachcore.Notification(
+        id="n-42",
+        recipient_id="u-1",
+        kind=NotificationKind.REMINDER_1H,
+        title="Soon",
+        created_at=T0,
+    )
+    WebhookNotifier(receiver.url, SECRET).send(notification)
+    WebhookNotifier(receiver.url, SECRET).send(notification)
+    handled: dict[str, Any] = {}
+    for headers, body in receiver.accepted():
+        handled.setdefault(headers["webhook-id"], Webhook(SECRET).verify(body, headers))
+    assert list(handled) == ["n-42"] and len(receiver.accepted()) == 2
+    headers, body = receiver.accepted()[0]
+    stale = {**headers, "webhook-timestamp": str(int(headers["webhook-timestamp"]) - 3600)}
+    with pytest.raises(WebhookVerificationError):
+        Webhook(SECRET).verify(body, stale)
+
+
+def test_deprecated_headers_only_when_asked_for(receiver: Receiver) -> None:
+    notification = coachcore.Notification(
+        id="n-7", recipient_id="u-1", kind=NotificationKind.REMINDER_1H, title="Soon", created_at=T0
+    )
+    WebhookNotifier(receiver.url, SECRET, legacy_headers=True).send(notification)
+    headers, body = receiver.accepted()[0]
+    assert verify_signature(body, headers["x-coachcore-signature"], RAW)
+    assert headers["x-coachcore-idempotency-key"] == headers["webhook-id"] == "n-7"
+    Webhook(SECRET).verify(body, headers)
+
+
+def test_broadcasts_without_an_id_get_a_stable_one_from_their_body(receiver: Receiver) -> None:
+    plugin = WebhookBroadcast(receiver.url, RAW)
+    event = {"type": "slot_changed", "coach_id": "c-1", "change": "booked"}
+    plugin.coachcore_broadcast(event)
+    plugin.coachcore_broadcast(dict(event))
+    plugin.coachcore_broadcast({**event, "id": "evt-1"})
+    ids = [h["webhook-id"] for h, _ in receiver.accepted()]
+    assert ids[0] == ids[1] != ids[2] == "evt-1"

@@ -166,7 +166,7 @@ def test_the_import_graph_sees_every_kind_of_import() -> None:
     # ``from coachcore.services.runtime import records``: the submodule, not the package
     assert "coachcore.services.runtime.records" in graph["coachcore.services.accounts.users"]
     # inside a function (as under ``if TYPE_CHECKING:``: every nested block counts)
-    assert "coachcore.adapters.crypto" in graph["coachcore.cli"]
+    assert "coachcore.adapters.crypto" in graph["coachcore.cli.keys"]
     toy = {"a": {"b"}, "b": {"c", "a"}, "c": {"a"}, "d": {"a"}}
     assert _cycles(toy) == [["a", "b", "c"]]
     assert _path(toy, ["a", "b", "c"]) == "a -> b -> a"

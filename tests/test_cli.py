@@ -13,6 +13,17 @@ from coachcore import Role
 from coachcore.adapters.clock import FixedClock
 from coachcore.adapters.sqlalchemy.versioning import head_revision
 from coachcore.cli import app, run_demo
+from coachcore.plugins.configured import VARIABLES
+
+UNCONFIGURED = {name: None for name in [*VARIABLES, "COACHCORE_CONFIG"]}
+#: Delivery configured, the SMTP server down: messages stay pending for a retry.
+NO_MAIL_SERVER = {
+    **UNCONFIGURED,
+    "COACHCORE_SMTP_URL": "smtp://127.0.0.1:9",
+    "COACHCORE_SMTP_SENDER": "noreply@example.com",
+    "COACHCORE_CALENDAR": "none",
+    "COACHCORE_MESSAGING": "none",
+}
 
 
 def test_demo_runs_and_is_repeatable_on_memory() -> None:
@@ -42,10 +53,14 @@ def test_waitlist_run_ends_expired_holds_on_a_sqlite_file(tmp_path: Path) -> Non
         booking = core.acting_as(first.id).bookings.create(coach_id=coach.id, start=nine)
         core.acting_as(second.id).waitlist.join(coach_id=coach.id, start=nine)
         core.acting_as(first.id).bookings.cancel(booking.id)
-    result = CliRunner().invoke(app, ["waitlist", "run", "--url", url])
+    refused = CliRunner().invoke(app, ["waitlist", "run", "--url", url], env=UNCONFIGURED)
+    assert refused.exit_code == 2 and "COACHCORE_SMTP_URL" in refused.stderr
+    dry = CliRunner().invoke(app, ["waitlist", "run", "--url", url, "--dry-run"], env=UNCONFIGURED)
+    assert dry.exit_code == 0 and "Holds run out" in dry.stdout
+    result = CliRunner().invoke(app, ["waitlist", "run", "--url", url], env=NO_MAIL_SERVER)
     assert result.exit_code == 0, result.output
-    assert "holds ended: 1" in result.output
-    again = CliRunner().invoke(app, ["waitlist", "run", "--url", url])
+    assert "holds ended: 1" in result.output  # the refusal and the dry run ended none
+    again = CliRunner().invoke(app, ["waitlist", "run", "--url", url], env=NO_MAIL_SERVER)
     assert "holds ended: 0" in again.output
 
 

@@ -2,9 +2,12 @@
 
 ``SmtpNotifier`` satisfies ``NotifierPort``: one message per notification,
 plain text with an HTML alternative, addressed through a host-supplied
-address book. The notification id travels as ``X-Coachcore-Idempotency-Key``
-and in a deterministic ``Message-ID``, and one instance never sends the same
-id twice. SMTP errors propagate, so the outbox dispatcher retries later.
+address book. The notification id (the message's idempotency key) travels in
+a deterministic ``Message-ID`` (``<notification-id@sender-domain>``), the same
+on every re-send, so mail systems and readers that de-duplicate by
+``Message-ID`` drop a repeat; one instance never sends the same id twice.
+SMTP errors propagate, so the outbox dispatcher retries later. Deprecated:
+``legacy_headers=True`` also sends the former ``X-Coachcore-Idempotency-Key``.
 """
 
 from __future__ import annotations
@@ -47,12 +50,14 @@ class SmtpNotifier:
         password: str | None = None,
         timeout: float = 10,
         renderer: Callable[[Notification], Rendered] = render,
+        legacy_headers: bool = False,
     ) -> None:
         self.host, self.port, self.sender = host, port, sender
         self.address_book = address_book
         self.starttls, self.timeout = starttls, timeout
         self._credentials = (username, password or "") if username else None
         self._render = renderer
+        self.legacy_headers = legacy_headers
         self._sent: set[str] = set()
         self._in_flight: set[str] = set()
         self._lock = threading.Lock()
@@ -81,8 +86,9 @@ class SmtpNotifier:
         message["To"] = address
         message["Subject"] = rendered.subject
         message["Date"] = format_datetime(notification.created_at)
-        message["Message-ID"] = f"<{notification.id}@{_domain_of(self.sender)}>"
-        message[IDEMPOTENCY_HEADER] = notification.id
+        message["Message-ID"] = message_id(notification, self.sender)
+        if self.legacy_headers:
+            message[IDEMPOTENCY_HEADER] = notification.id
         message["X-Coachcore-Kind"] = str(notification.kind)
         message.set_content(rendered.text)
         message.add_alternative(rendered.html, subtype="html")
@@ -134,6 +140,11 @@ def address_book_from(core: Any) -> AddressBook:
         return email
 
     return lookup
+
+
+def message_id(notification: Notification, sender: str) -> str:
+    """The ``Message-ID`` of a notification's email: the same on every re-send."""
+    return f"<{notification.id}@{_domain_of(sender)}>"
 
 
 def _domain_of(sender: str) -> str:

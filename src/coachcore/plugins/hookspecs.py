@@ -62,3 +62,12 @@ def coachcore_broadcast(event: dict[str, Any]) -> None:
         ``slot_changed`` events also carry ``start``, ``duration`` and
         ``change`` ("booked" or "cancelled").
     """
+
+
+@hookspec
+def coachcore_opened(core: Any) -> None:
+    """Called once with the core ``coachcore.open`` has just built.
+
+    :param core: the new ``coachcore.Core``; a plugin may hand it to its
+        adapters (e.g. an address book reading ``core.system.users``).
+    """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -88,8 +89,14 @@ def open_core(
     cipher: Cipher | None = None,
     keys: str | Sequence[str] | None = None,
     retention_days: int | None = None,
+    config: bool | str | os.PathLike[str] = False,
 ) -> Core:
     """Build a core; adapters left as None come from the plugins.
+
+    ``config=True`` (or the path of a ``coachcore.toml``) also takes the
+    delivery adapters the ``COACHCORE_*`` environment variables and that file
+    configure, as the ``coachcore`` CLI does (:mod:`coachcore.plugins.configured`);
+    plugins given in ``plugins`` still come first.
 
     ``keys`` (Fernet keys, newest first, as a list or a comma-separated string)
     or ``cipher`` (any :class:`~coachcore.ports.cipher.Cipher`) turn on
@@ -114,8 +121,14 @@ def open_core(
     days = None
     if retention_days is not None:
         days = checks.integer("retention_days", retention_days, low=1, high=36_500)
+    chosen_plugins = options.plugins(plugins)
+    source = options.config(config)
+    if source is not False:
+        from coachcore.plugins.configured import Configured
+
+        chosen_plugins = (Configured.load(None if source is True else source), *chosen_plugins)
     try:
-        manager = get_plugin_manager(options.plugins(plugins))
+        manager = get_plugin_manager(chosen_plugins)
     except (pluggy.PluginValidationError, ValueError) as exc:
         raise ValidationFailed(f"plugins: {exc}", details={"field": "plugins"}) from exc
     hook = manager.hook
@@ -134,7 +147,7 @@ def open_core(
         notifier=notifier if notifier is not None else hook.coachcore_notifier(),
         broadcast=lambda event: _broadcast(manager, event),
     )
-    return Core(
+    core = Core(
         store,
         clock or SystemClock(),
         deliveries,
@@ -142,6 +155,8 @@ def open_core(
         retention_days=days,
         extractor=hook.coachcore_text_extractor(),
     )
+    hook.coachcore_opened(core=core)
+    return core
 
 
 def _cipher(cipher: Cipher | None, keys: str | Sequence[str] | None) -> Cipher | None:

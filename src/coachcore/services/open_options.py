@@ -3,6 +3,7 @@ ValidationFailed naming the option, never a TypeError from deep inside."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -39,6 +40,13 @@ def plugins(value: Any) -> tuple[object, ...]:
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
         raise _fail("plugins", "must be a list of plugin objects")
     return tuple(value)
+
+
+def config(value: Any) -> bool | str | os.PathLike[str]:
+    """Whether to read the delivery configuration: False, True, or a file's path."""
+    if isinstance(value, bool | str | os.PathLike):
+        return value
+    raise _fail("config", "must be true, false or the path of a coachcore.toml")
 
 
 def keys(value: Any) -> str | list[str] | None:

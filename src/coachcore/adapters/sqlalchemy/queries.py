@@ -198,7 +198,8 @@ class Outbox(SqlRepository[OutboxMessage]):
     ) -> Sequence[OutboxMessage]:
         """Due, unleased messages, leased to the caller by one ``UPDATE ...
         RETURNING``; PostgreSQL skips rows another claimer holds (``FOR UPDATE
-        SKIP LOCKED``), SQLite's write transactions are serial anyway."""
+        SKIP LOCKED``, in a materialized CTE so that at most ``limit`` rows are
+        leased whatever the plan), SQLite's write transactions are serial anyway."""
         params = {"now": now, "until": lease_until, "limit_": limit}
         rows = self._db.rows(self._stmt("claim_due", self._build_claim), params)
         return sorted(self._load_all(rows), key=lambda m: (m.created_at, m.id))
@@ -210,7 +211,12 @@ class Outbox(SqlRepository[OutboxMessage]):
         due = self._select((), self.described.order, where).limit(_p("limit_"))
         due = due.with_only_columns(c.id)
         if self._db.postgresql:
-            due = due.with_for_update(skip_locked=True)
+            # Locked once, in a materialized CTE: as ``IN (subquery)`` the
+            # planner may rescan the LIMIT ... SKIP LOCKED subquery, each scan
+            # skipping the rows this UPDATE already changed, and lease far
+            # more than ``limit`` rows (plan-dependent, so it came and went).
+            locked = due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
+            due = sa.select(locked.c.id)
         claim = sa.update(self._t).where(c.id.in_(due))
         claim = claim.values(claimed_until=_p("until"), version=c.version + 1)
         return claim.returning(*self._t.c)

@@ -1,11 +1,13 @@
 """The outbox dispatcher: delivers committed side effects with retries.
 
-Messages are claimed with a lease in one unit of work, delivered outside any
-transaction, then marked delivered (or rescheduled with exponential backoff,
-or parked as failed after ``max_attempts``) in another. An adapter's
-exception never escapes ``dispatch()``; adapters receive the message's
-entity id as idempotency key, so a crash between delivery and bookkeeping
-repeats a delivery that the adapter recognises.
+Messages are claimed with a lease in one unit of work and delivered outside
+any transaction, one at a time; each delivery is recorded (delivered, or
+rescheduled with exponential backoff, or parked as failed after
+``max_attempts``) in a unit of work of its own as soon as it completes. A
+dispatcher that dies therefore leaves at most the one message it was
+delivering to be sent again once its lease ends. An adapter's exception never
+escapes ``dispatch()``; adapters receive the message's entity id as
+idempotency key, so that repeated delivery is one the receiver recognises.
 
 After a write use case, on a store that dispatches on commit, the claim needs
 no unit of work of its own: the write wrote its messages leased to this
@@ -116,39 +118,35 @@ class Dispatcher:
         self._handed.items = None
         if handed is not None:
             messages, entities, more = handed
-            for first in range(0, len(messages), self.batch):
-                chunk = messages[first : first + self.batch]
-                outcomes = self._deliver(chunk, entities)
-                self._record(outcomes)
-                delivered += sum(1 for _, error in outcomes if error is None)
-                if len(outcomes) < len(chunk):  # the lease ended: claim the rest anew
-                    more = True
-                    break
-            if not more:
+            count, finished = self._deliver(messages, entities)
+            delivered += count
+            if finished and not more:
                 return delivered
         while True:
             claimed = self._claim()
-            outcomes = self._deliver(claimed)
-            self._record(outcomes)
-            delivered += sum(1 for _, error in outcomes if error is None)
-            if not outcomes or (len(claimed) < self.batch and len(outcomes) == len(claimed)):
+            count, finished = self._deliver(claimed)
+            delivered += count
+            if not claimed or (len(claimed) < self.batch and finished):
                 return delivered
 
     def _deliver(
-        self, claimed: list[OutboxMessage], entities: Mapping[str, Any] | None = None
-    ) -> list[tuple[OutboxMessage, str | None]]:
-        """Deliver the claimed messages while their lease holds. Once it has
-        ended (slow adapters), another dispatcher may have claimed the rest:
-        those are left unattempted, and the next claim takes them again.
-        ``entities`` maps message ids to what their payloads were made from."""
-        outcomes: list[tuple[OutboxMessage, str | None]] = []
-        for message in claimed:
+        self, claimed: Sequence[OutboxMessage], entities: Mapping[str, Any] | None = None
+    ) -> tuple[int, bool]:
+        """Deliver the claimed messages in order while their lease holds, recording
+        each as it completes; returns (how many were delivered, whether all were
+        attempted). Once the lease has ended (slow adapters), another dispatcher
+        may have claimed the rest: those are left, and the next claim takes them
+        again. ``entities`` maps message ids to what their payloads were made from."""
+        delivered = 0
+        for position, message in enumerate(claimed):
             lease = message.claimed_until
-            if outcomes and lease is not None and self.now() >= lease:
-                break
+            if position and lease is not None and self.now() >= lease:
+                return delivered, False
             entity = entities.get(message.id) if entities else None
-            outcomes.append((message, self._try(message, entity)))
-        return outcomes
+            error = self._try(message, entity)
+            self._record(message, error)
+            delivered += error is None
+        return delivered, True
 
     # -- the hand-over from a write use case (see ``Runtime.write``) -------------------
 
@@ -190,16 +188,14 @@ class Dispatcher:
             return f"{type(exc).__name__}: {exc}"[:2000]
         return None
 
-    def _record(self, outcomes: list[tuple[OutboxMessage, str | None]]) -> None:
-        if not outcomes:
-            return
+    def _record(self, message: OutboxMessage, error: str | None) -> None:
+        """Record one attempt in its own unit of work, under the lease it was made with."""
         with self.store.unit_of_work(write=True) as uow:
             now = self.now()
-            uow.outbox.mark_delivered([m for m, error in outcomes if error is None], now)
-            outcomes = [(message, error) for message, error in outcomes if error is not None]
-            for message, error in outcomes:
-                if _still_ours(uow.outbox.get(message.id), message):
-                    uow.outbox.update(self._after(message, error, now))
+            if error is None:
+                uow.outbox.mark_delivered([message], now)
+            elif _still_ours(uow.outbox.get(message.id), message):
+                uow.outbox.update(self._after(message, error, now))
             uow.commit()
 
     def _after(self, message: OutboxMessage, error: str | None, now: datetime) -> OutboxMessage:
@@ -246,6 +242,16 @@ class Outbox:
         """Messages not yet delivered (including those waiting for a retry)."""
         return self._rt.read(self._actor, lambda tx: self._list(tx, OutboxStatus.PENDING))
 
+    def due(self) -> list[OutboxMessage]:
+        """Pending messages a ``dispatch()`` now would deliver (due, not leased by a
+        dispatcher at work), oldest first; changes nothing."""
+
+        def run(tx: Tx) -> list[OutboxMessage]:
+            pending = self._list(tx, OutboxStatus.PENDING)
+            return [m for m in pending if _due(m, tx.now)]
+
+        return self._rt.read(self._actor, run)
+
     def failed(self) -> list[OutboxMessage]:
         """Messages parked after ``max_attempts`` failures, with their last error."""
         return self._rt.read(self._actor, lambda tx: self._list(tx, OutboxStatus.FAILED))
@@ -285,3 +291,8 @@ def _still_ours(current: OutboxMessage | None, claimed: OutboxMessage) -> bool:
         and current.status == OutboxStatus.PENDING
         and current.claimed_until == claimed.claimed_until
     )
+
+
+def _due(message: OutboxMessage, now: datetime) -> bool:
+    unleased = message.claimed_until is None or message.claimed_until <= now
+    return message.next_attempt_at <= now and unleased

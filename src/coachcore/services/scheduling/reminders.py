@@ -85,3 +85,13 @@ class Reminders(UseCases):
             return send_due(tx)
 
         return self._rt.write(self._actor, run, action="reminders.send_due")
+
+    def due(self) -> list[Reminder]:
+        """The reminders ``send_due()`` would settle now (sent, or dropped if
+        late), oldest due first; changes nothing."""
+
+        def run(tx: Tx) -> list[Reminder]:
+            tx.actor.require("reminders:run")
+            return list(tx.uow.reminders.due(tx.now, BATCH))
+
+        return self._rt.read(self._actor, run)

@@ -213,3 +213,12 @@ class WaitlistJobs(Waitlist):
             return release_expired(tx)
 
         return self._rt.write(self._actor, run, action="waitlistjobs.release_expired")
+
+    def expired(self) -> list[WaitlistEntry]:
+        """The holds ``release_expired()`` would end now; changes nothing."""
+
+        def run(tx: Tx) -> list[WaitlistEntry]:
+            tx.actor.require("waitlist:run")
+            return list(tx.uow.waitlist.expired_holds(tx.now, BATCH))
+
+        return self._rt.read(self._actor, run)
