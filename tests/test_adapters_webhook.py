@@ -238,6 +238,6 @@ def test_broadcasts_without_an_id_get_a_stable_one_from_their_body(receiver: Rec
     event = {"type": "slot_changed", "coach_id": "c-1", "change": "booked"}
     plugin.coachcore_broadcast(event)
     plugin.coachcore_broadcast(dict(event))
-    plugin.coachcore_broadcast({**event, "id": "evt-1"})
+    plugin.coachcore_broadcast({**event, "event_id": "evt-1"})
     ids = [h["webhook-id"] for h, _ in receiver.accepted()]
     assert ids[0] == ids[1] != ids[2] == "evt-1"

@@ -112,6 +112,8 @@ def _read_toml(file: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except FileNotFoundError as exc:
         raise ValidationFailed(f"config: {file} does not exist") from exc
+    except (OSError, ValueError) as exc:  # a directory, no permission, a NUL in the path
+        raise ValidationFailed(f"config: {file!r} cannot be read ({type(exc).__name__})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ValidationFailed(f"config: {file} is not valid TOML: {exc}") from exc
 

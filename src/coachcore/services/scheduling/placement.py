@@ -37,13 +37,15 @@ def check_slot(
 
 def overriding(override: Any, reason: Any) -> str | None:
     """The reason of a deliberate exception to the slot rules, or None when
-    there is none; ``override=True`` needs a reason, which the audit log keeps."""
-    if not checks.boolean("override", override):
-        return None
+    there is none; ``override=True`` needs a reason, which the audit log keeps,
+    and a reason without ``override=True`` is a mistake (422)."""
+    forced = checks.boolean("override", override)
     why = checks.text("override_reason", reason, max_len=500)
-    if not why or not why.strip():
+    if forced and (why is None or not why.strip()):
         raise checks.fail("override_reason", "is required with override=True")
-    return why
+    if not forced and why is not None:
+        raise checks.fail("override_reason", "is given only with override=True")
+    return why if forced else None
 
 
 def audit_override(tx: Tx, action: str, session: Session, reason: str | None) -> None:
