@@ -47,8 +47,9 @@ def _run(*args: str | Path, **kw: object) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.slow
 def test_the_wheel_installs_the_library_only_and_opens_memory_and_sqlite(tmp_path: Path) -> None:
-    built = _run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",
-                 tmp_path / "dist", ROOT)
+    built = _run(
+        sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", tmp_path / "dist", ROOT
+    )
     assert built.returncode == 0, built.stderr
     (wheel,) = (tmp_path / "dist").glob("coachcore-*.whl")
     assert wheel.name.startswith(f"coachcore-{coachcore.__version__}-")
@@ -59,8 +60,9 @@ def test_the_wheel_installs_the_library_only_and_opens_memory_and_sqlite(tmp_pat
     installed = _run(python, "-m", "pip", "install", "-q", wheel, env=env)
     assert installed.returncode == 0, installed.stderr
 
-    used = _run(python, "-c", IN_A_BARE_INSTALL, f"sqlite:///{tmp_path / 'bare.db'}",
-                env=env, cwd=tmp_path)
+    used = _run(
+        python, "-c", IN_A_BARE_INSTALL, f"sqlite:///{tmp_path / 'bare.db'}", env=env, cwd=tmp_path
+    )
     assert used.returncode == 0, used.stderr
     import json
 
@@ -80,8 +82,15 @@ def test_the_wheel_installs_the_library_only_and_opens_memory_and_sqlite(tmp_pat
 
 def test_core_dependencies_are_the_library_and_its_sql_store_only() -> None:
     names = {d.split(">")[0].split("[")[0].lower() for d in PYPROJECT["project"]["dependencies"]}
-    assert names == {"attrs", "cattrs", "pendulum", "pluggy", "sqlalchemy", "alembic",
-                     "cryptography"}
+    assert names == {
+        "attrs",
+        "cattrs",
+        "pendulum",
+        "pluggy",
+        "sqlalchemy",
+        "alembic",
+        "cryptography",
+    }
     extras = PYPROJECT["project"]["optional-dependencies"]
     assert {d.split(">")[0] for d in extras["cli"]} == {"typer", "rich"}
     assert any(d.startswith("psycopg") for d in extras["postgresql"])
