@@ -8,10 +8,10 @@ import sys
 from datetime import date
 
 import pytest
-from world import World
 
 import coachcore
 from coachcore.errors import Forbidden, NotFound
+from world import World
 
 MONDAY = date(2030, 1, 7)
 
@@ -41,7 +41,7 @@ def test_a_booking_is_logged_with_use_case_actor_and_ids(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="coachcore")
-    coach, member, booking = world.first_booking(MONDAY)
+    _coach, member, booking = world.first_booking(MONDAY)
     (record,) = _records(caplog, "bookings.create")
     assert record.levelno == logging.INFO and record.name == "coachcore.use_cases"
     assert record.actor_id == member.id  # type: ignore[attr-defined]
@@ -54,7 +54,7 @@ def test_a_denied_call_is_a_warning_and_a_failed_one_names_its_error(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="coachcore")
-    coach, member, booking = world.first_booking(MONDAY)
+    _coach, member, booking = world.first_booking(MONDAY)
     other = world.member(world.coach())
     with pytest.raises(Forbidden):
         world.core.acting_as(other.id).bookings.cancel(booking.id)
