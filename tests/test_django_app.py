@@ -26,9 +26,11 @@ django = pytest.importorskip("django", reason="Django is in the test extra")
 
 APP = Path(__file__).resolve().parent.parent / "examples" / "django_app"
 sys.path.insert(0, str(APP))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coachsite.settings")
+os.environ["DJANGO_SETTINGS_MODULE"] = "coachsite.settings"
 os.environ["DJANGO_DATABASE"] = ":memory:"  # the host's tables, never a file in the repo
 django.setup()
+for _name in ("DJANGO_SETTINGS_MODULE", "DJANGO_DATABASE"):  # read once; keep them from
+    os.environ.pop(_name)  # the subprocesses other tests start
 
 from coaching.accounts import link  # noqa: E402
 from coaching.core import close_all, get_core  # noqa: E402
