@@ -7,6 +7,8 @@ coach = core.system.users.create(name="Cleo", email="cleo@example.com",
 
 from __future__ import annotations
 
+import logging
+
 from coachcore.domain.entities import (
     AvailabilityWindow,
     Booking,
@@ -38,6 +40,8 @@ from coachcore.services.bootstrap import open_core as open
 from coachcore.services.scopes import Scope, SystemScope
 
 __version__ = "0.1.0"
+
+logging.getLogger("coachcore").addHandler(logging.NullHandler())  # the host routes our records
 
 __all__ = [
     "AvailabilityWindow",

@@ -112,6 +112,23 @@ class SchemaOutdated(CoachCoreError):
     error = "Schema Outdated"
 
 
+class MissingDependency(CoachCoreError, ImportError):
+    """An optional package is not installed; the message names the extra to install.
+
+    Also an :class:`ImportError`, so ``except ImportError`` keeps working.
+    ``details`` holds ``{"extra": ..., "module": ...}``.
+    """
+
+    status_code = 500
+    error = "Missing Dependency"
+
+    def __init__(self, feature: str, *, extra: str, module: str) -> None:
+        super().__init__(
+            f"{feature} needs the '{module}' package: pip install \"coachcore[{extra}]\"",
+            details={"extra": extra, "module": module},
+        )
+
+
 __all__ = [
     "SLOT_FULL_MESSAGE",
     "BusinessRuleViolation",
@@ -121,6 +138,7 @@ __all__ = [
     "Forbidden",
     "KeyMismatch",
     "KeyMissing",
+    "MissingDependency",
     "NotFound",
     "SchemaOutdated",
     "SlotFull",

@@ -22,11 +22,9 @@ state machine, so each case opens its backend from a module-level pool.
 
 from __future__ import annotations
 
-import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -69,9 +67,8 @@ _pool: BackendPool | None = None
 
 def backend_for(name: str) -> Backend:
     """The named backend from a pool shared by this module's test cases."""
-    global _pool
     if _pool is None:
-        _pool = BackendPool(Path(tempfile.mkdtemp(prefix="coachcore-machine-")))
+        raise RuntimeError("the module's pool fixture is not active")
     try:
         return _pool.get(name)
     except BackendUnavailable as why:
@@ -79,12 +76,13 @@ def backend_for(name: str) -> Backend:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _close_pool() -> Iterator[None]:
-    yield
+def _machine_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One pool for the module, in pytest's temporary folder (never a stray mkdtemp)."""
     global _pool
-    if _pool is not None:
-        _pool.close()
-        _pool = None
+    _pool = BackendPool(tmp_path_factory.mktemp("machine"))
+    yield
+    _pool.close()
+    _pool = None
 
 
 @attrs.define

@@ -10,6 +10,7 @@ class SystemClock:
     """The real time, in UTC."""
 
     def now(self) -> datetime:
+        """The current time, UTC."""
         return datetime.now(UTC)
 
 
@@ -23,14 +24,17 @@ class FixedClock:
         self._lock = threading.Lock()
 
     def now(self) -> datetime:
+        """The time the clock was set to."""
         with self._lock:
             return self._now
 
     def set(self, now: datetime) -> None:
+        """Move the clock to ``now`` (an aware datetime)."""
         with self._lock:
             self._now = now
 
     def advance(self, delta: timedelta) -> datetime:
+        """Move the clock forward by ``delta`` and return the new time."""
         with self._lock:
             self._now += delta
             return self._now

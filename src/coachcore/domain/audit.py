@@ -1,4 +1,4 @@
-"""The audit log (seed 003): who changed what, when, as append-only entries."""
+"""The audit log: who changed what, when, as append-only entries."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Documents (seed 001): files shared around coaching, categorised, with their
+"""Documents: files shared around coaching, categorised, with their
 text extracted for search. Pure: entities, validation, the limits of text
 extraction and the decoding of plain text; PDF and DOCX parsing is an adapter
 behind :class:`coachcore.ports.documents.TextExtractor`."""

@@ -1,4 +1,4 @@
-"""Frozen attrs entities with the fields of seed 004's data models (snake_case).
+"""Frozen attrs entities with the fields of the coaching platform's data models (snake_case).
 
 People are identified by their user id: ``MemberProfile.user_id``,
 ``Session.member_id`` and ``Session.coach_id`` are user ids. Entities change
@@ -71,6 +71,9 @@ class User:
 
 @attrs.frozen(kw_only=True)
 class MemberProfile:
+    """A member's coaching profile: their coach, goals, health information, membership and
+    onboarding status."""
+
     id: str
     user_id: str
     coach_id: str | None = None
@@ -120,10 +123,12 @@ class AvailabilityWindow:
 
     @property
     def start_minute(self) -> int:
+        """Minutes after local midnight at which the window opens."""
         return checks.minutes_of(self.start_time)
 
     @property
     def end_minute(self) -> int:
+        """Minutes after local midnight at which the window closes (1440 for "24:00")."""
         return checks.minutes_of(self.end_time)
 
     def overlaps(self, other: AvailabilityWindow) -> bool:
@@ -137,6 +142,9 @@ class AvailabilityWindow:
 
 @attrs.frozen(kw_only=True)
 class Session:
+    """A coaching session between a coach and a member: scheduled, then completed or cancelled, then
+    rated."""
+
     id: str
     calendar_event_id: str
     member_id: str
@@ -159,6 +167,7 @@ class Session:
 
     @property
     def ends_at(self) -> datetime:
+        """When the session ends (its start plus its duration)."""
         return self.scheduled_at + timedelta(minutes=self.duration)
 
 
@@ -185,6 +194,8 @@ class Booking:
 
 @attrs.frozen(kw_only=True)
 class Rating:
+    """A member's rating (1-5) of a completed session, with optional feedback."""
+
     id: str
     session_id: str
     member_id: str
@@ -213,6 +224,8 @@ class CalendarEvent:
 
 @attrs.frozen(kw_only=True)
 class Conversation:
+    """A message thread between a coach and a member (or a group), kept by the messaging adapter."""
+
     id: str
     kind: ConversationKind
     participant_ids: tuple[str, ...] = attrs.field(converter=_strings)

@@ -1,4 +1,4 @@
-"""Statuses, roles and kinds, as ``StrEnum`` members equal to the seeds' words."""
+"""Statuses, roles and kinds, as ``StrEnum`` members equal to the words the platform's APIs use."""
 
 from __future__ import annotations
 

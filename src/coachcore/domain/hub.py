@@ -1,4 +1,4 @@
-"""The coaching hub (seed 003): action plans and action items made from a session,
+"""The coaching hub: action plans and action items made from a session,
 coaches' quick notes, and scores on sessions that show a member's progress.
 Pure attrs entities; no I/O, no clock reads."""
 

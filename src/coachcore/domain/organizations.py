@@ -1,4 +1,4 @@
-"""Organizations (seed 001): coach practices and client companies with their
+"""Organizations: coach practices and client companies with their
 metadata, and who belongs to them. Pure attrs entities; no I/O."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Coaching relationships and what leads to them: invitations (seeds 000 and 001).
+"""Coaching relationships and what leads to them: invitations.
 
 A member may have several coaches, each through a :class:`CoachingRelationship`
 that moves ``pending -> active <-> paused -> completed`` (an active one may
@@ -173,7 +173,7 @@ class InterestStatus(StrEnum):
 
 @attrs.frozen(kw_only=True)
 class CoachingInterest:
-    """A member without a coach asks to be matched; admins handle it (seed 000)."""
+    """A member without a coach asks to be matched; admins handle it."""
 
     id: str
     member_id: str
@@ -205,7 +205,7 @@ class CoachingInterest:
 
 @attrs.frozen(kw_only=True)
 class MemberSessionSettings:
-    """A member's preferences for their coaching sessions (seed 000).
+    """A member's preferences for their coaching sessions.
 
     ``share_context_with_coach`` (default on) lets the member's coaches see the
     member's goals and ``shared_context``; off, coaches see neither. Settings

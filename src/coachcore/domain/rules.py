@@ -123,6 +123,7 @@ class DateOverride:
 
     @property
     def whole_day(self) -> bool:
+        """Whether the override covers the whole day (no start and end time)."""
         return self.start_time is None
 
 

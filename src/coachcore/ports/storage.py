@@ -110,7 +110,9 @@ class Repository(Protocol[E]):
         """Remove the item with this key (nothing if there is none)."""
         ...
 
-    def get(self, key: str) -> E | None: ...
+    def get(self, key: str) -> E | None:
+        """The entity with this id, or None."""
+        ...
 
     def find(self, **unique: object) -> E | None:
         """The item whose fields equal ``unique``, one of the declared unique keys."""
@@ -123,7 +125,9 @@ class Repository(Protocol[E]):
 
 
 class MemberRepository(Repository[MemberProfile], Protocol):
-    def count_for_coach(self, coach_id: str, *, active_only: bool) -> int: ...
+    def count_for_coach(self, coach_id: str, *, active_only: bool) -> int:
+        """How many members are assigned to the coach (for the coach's capacity)."""
+        ...
 
 
 class BookingRepository(Repository[Booking], Protocol):
@@ -158,7 +162,10 @@ class SessionRepository(Repository[Session], Protocol):
 
 
 class ConversationRepository(Repository[Conversation], Protocol):
-    def find_direct(self, user_a: str, user_b: str) -> Conversation | None: ...
+    def find_direct(self, user_a: str, user_b: str) -> Conversation | None:
+        """The one-to-one conversation between the two users, if any."""
+        ...
+
     def for_user(self, user_id: str) -> Sequence[Conversation]:
         """Conversations the user takes part in, oldest first."""
         ...
@@ -428,8 +435,13 @@ class UnitOfWork(Protocol):
         ``Conflict`` they cause is raised here."""
         ...
 
-    def commit(self) -> None: ...
-    def rollback(self) -> None: ...
+    def commit(self) -> None:
+        """Make the unit of work's writes durable and visible."""
+        ...
+
+    def rollback(self) -> None:
+        """Drop the unit of work's writes."""
+        ...
 
 
 class Store(Protocol):
@@ -441,7 +453,9 @@ class Store(Protocol):
     """What the store seals sensitive fields with (None: no keys); a store that
     keeps nothing at rest holds the cipher it was given all the same."""
 
-    def unit_of_work(self, *, write: bool) -> AbstractContextManager[UnitOfWork]: ...
+    def unit_of_work(self, *, write: bool) -> AbstractContextManager[UnitOfWork]:
+        """A transaction over every repository; ``write=True`` for a writing one."""
+        ...
 
     def wipe_traces(self) -> None:
         """Make what committed transactions deleted or overwrote unrecoverable
@@ -450,7 +464,9 @@ class Store(Protocol):
         erasure. A store that keeps nothing at rest does nothing."""
         ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release what the store holds (connections, engines it created)."""
+        ...
 
 
 @cache

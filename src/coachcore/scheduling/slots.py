@@ -3,7 +3,7 @@
 The engine (:mod:`~coachcore.scheduling.grid`, :mod:`~coachcore.scheduling.occupancy`,
 :mod:`~coachcore.scheduling.listing`, :mod:`~coachcore.scheduling.lookup`) is
 pure: ``now`` and the occupied intervals are arguments. Its rules are in
-ARCHITECTURE.md, "Semantics".
+docs/architecture.md, "The slot rules".
 """
 
 from __future__ import annotations

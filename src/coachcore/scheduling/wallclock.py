@@ -38,7 +38,7 @@ def zone_of(name: str) -> tzinfo:
 
 
 def day_of_week(day: date) -> int:
-    """0=Sunday .. 6=Saturday, as the seeds number weekdays."""
+    """0=Sunday .. 6=Saturday, as the public API numbers weekdays."""
     return day.isoweekday() % 7
 
 

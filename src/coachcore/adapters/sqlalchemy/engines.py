@@ -19,6 +19,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
+from coachcore.errors import MissingDependency
+
 BEGIN_OPTION = "coachcore_begin"
 DEFAULT_BUSY_TIMEOUT = 30.0
 
@@ -104,7 +106,14 @@ def create_store_engine(
     if backend == "sqlite" and is_memory_sqlite(parsed):
         options.setdefault("poolclass", StaticPool)
         options.setdefault("connect_args", {"check_same_thread": False})
-    engine = sa.create_engine(parsed, **options)
+    try:
+        engine = sa.create_engine(parsed, **options)
+    except ModuleNotFoundError as exc:
+        if backend != "postgresql":
+            raise
+        raise MissingDependency(
+            f"{parsed.drivername}:// URLs", extra="postgresql", module=exc.name or "psycopg"
+        ) from exc
     if backend == "sqlite":
         prepare_sqlite(engine, busy_timeout=busy_timeout, synchronous=synchronous)
     return engine

@@ -139,6 +139,7 @@ class SqlStore:
 
     @property
     def bind(self) -> Engine | Connection:
+        """The Engine or Connection the store runs its units of work on."""
         return self._bind
 
     @staticmethod

@@ -47,6 +47,8 @@ class Coaches(UseCases):
         return self._rt.read(self._actor, run)
 
     def get(self, coach_id: Any) -> CoachProfile:
+        """One coach's profile, if the actor may see it."""
+
         def run(tx: Tx) -> CoachProfile:
             tx.actor.require("coaches:read")
             return with_stats(tx.uow, records.coach(tx.uow, coach_id))

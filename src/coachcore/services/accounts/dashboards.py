@@ -24,6 +24,8 @@ RECENT = 10
 
 @attrs.frozen(kw_only=True)
 class MemberDashboard:
+    """What a member sees first: the next session with a countdown, the next ones, quick actions."""
+
     member: MemberProfile
     coach: CoachProfile | None
     next_session: Session | None
@@ -47,6 +49,9 @@ class Activity:
 
 @attrs.frozen(kw_only=True)
 class CoachDashboard:
+    """What a coach sees first: today's and this week's sessions, active members,
+    recent activity."""
+
     coach: CoachProfile
     today: list[Session]
     this_week: list[Session]

@@ -163,6 +163,8 @@ class Members(UseCases):
         return self._rt.read(self._actor, run)
 
     def get(self, member_id: Any) -> MemberProfile:
+        """One member's profile, if the actor may see it."""
+
         def run(tx: Tx) -> MemberProfile:
             profile = records.member(tx.uow, member_id)
             access.check_view_member(tx.actor, profile, related(tx, profile))

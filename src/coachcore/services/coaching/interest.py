@@ -1,5 +1,5 @@
 """Coaching interest: members without a coach ask to be matched; admins list,
-filter and handle the submissions, and nobody else sees them (seed 000)."""
+filter and handle the submissions, and nobody else sees them."""
 
 from __future__ import annotations
 

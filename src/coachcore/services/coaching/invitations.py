@@ -216,6 +216,8 @@ class Invitations(UseCases):
         return self._rt.write(self._actor, run, action="invitations.create")
 
     def get(self, invitation_id: Any) -> Invitation:
+        """One invitation, if the actor may see it."""
+
         def run(tx: Tx) -> Invitation:
             found = self._find(tx, invitation_id)
             policy.check_manage_invitation(tx.actor, found.coach_id, "invitations:read")

@@ -1,5 +1,5 @@
 """Member session settings: stored per member, changed by the member, and
-honoured by the member policies (seed 000's "share context with my coach")."""
+honoured by the member policies ("share context with my coach")."""
 
 from __future__ import annotations
 

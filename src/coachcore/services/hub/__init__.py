@@ -1,2 +1,2 @@
-"""The coaching hub (seed 003): action plans and items, quick notes, session
+"""The coaching hub: action plans and items, quick notes, session
 scores, and documents."""

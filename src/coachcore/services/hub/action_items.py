@@ -1,4 +1,4 @@
-"""Action plans and items (seed 003): made from a session or for a member, with
+"""Action plans and items: made from a session or for a member, with
 due dates, status changes and the overdue query."""
 
 from __future__ import annotations
@@ -69,6 +69,8 @@ class ActionPlans(UseCases):
         return self._rt.write(self._actor, run, action="actionplans.create")
 
     def get(self, plan_id: Any) -> ActionPlan:
+        """One action plan, if the actor may see it."""
+
         def run(tx: Tx) -> ActionPlan:
             plan: ActionPlan = find(tx.uow.action_plans.get, "Action plan", "plan_id", plan_id)
             policy.check_view_plan(tx.actor, plan, actor_coaches(tx, plan.member_id))
@@ -154,6 +156,8 @@ class ActionItems(UseCases):
         return self._rt.write(self._actor, run, action="actionitems.create")
 
     def get(self, item_id: Any) -> ActionItem:
+        """One action item, if the actor may see it."""
+
         def run(tx: Tx) -> ActionItem:
             item = self._item(tx, item_id)
             policy.check_view_item(tx.actor, item, actor_coaches(tx, item.member_id))
@@ -218,6 +222,7 @@ class ActionItems(UseCases):
         description: Any = _UNSET,
         due_date: Any = _UNSET,
     ) -> ActionItem:
+        """Change an item's title, description or due date (only the fields given)."""
         changes: dict[str, Any] = {}
         if title is not _UNSET:
             changes["title"] = checks.required_text("title", title, max_len=500).strip()
@@ -252,9 +257,11 @@ class ActionItems(UseCases):
         return self._rt.write(self._actor, run, action="actionitems.set_status")
 
     def complete(self, item_id: Any) -> ActionItem:
+        """Mark an item done."""
         return self.set_status(item_id, ActionItemStatus.DONE)
 
     def reopen(self, item_id: Any) -> ActionItem:
+        """Mark a done item open again."""
         return self.set_status(item_id, ActionItemStatus.OPEN)
 
     @staticmethod

@@ -139,6 +139,7 @@ class Documents(UseCases):
         raise checks.fail("content_type", "no text extractor for PDF or DOCX is configured")
 
     def get(self, document_id: Any) -> Document:
+        """One document's record (not its content), if the actor may see it."""
         return self._rt.read(self._actor, lambda tx: _readable(tx, _find(tx, document_id)))
 
     def content(self, document_id: Any) -> bytes:

@@ -1,4 +1,4 @@
-"""Quick notes (seed 003): a coach's private notes about a member."""
+"""Quick notes: a coach's private notes about a member."""
 
 from __future__ import annotations
 
@@ -43,6 +43,8 @@ class QuickNotes(UseCases):
         return self._rt.write(self._actor, run, action="quicknotes.create")
 
     def get(self, note_id: Any) -> QuickNote:
+        """One quick note, if the actor may see it."""
+
         def run(tx: Tx) -> QuickNote:
             note = self._note(tx, note_id)
             policy.check_note(tx.actor, note)
@@ -63,6 +65,7 @@ class QuickNotes(UseCases):
         return self._rt.read(self._actor, run)
 
     def update(self, note_id: Any, *, body: Any) -> QuickNote:
+        """Change a quick note's text."""
         text = checks.required_text("body", body)
 
         def run(tx: Tx) -> QuickNote:
@@ -76,6 +79,8 @@ class QuickNotes(UseCases):
         return self._rt.write(self._actor, run, action="quicknotes.update")
 
     def delete(self, note_id: Any) -> QuickNote:
+        """Delete a quick note."""
+
         def run(tx: Tx) -> QuickNote:
             note = self._note(tx, note_id)
             policy.check_note(tx.actor, note)

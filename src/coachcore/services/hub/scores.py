@@ -1,4 +1,4 @@
-"""Session scores (seed 003): previous and current scores per session, and a
+"""Session scores: previous and current scores per session, and a
 member's progress over them."""
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ class Progress:
 
     @property
     def latest(self) -> float | None:
+        """The most recent score of each kind, or None when nothing was scored."""
         return self.scores[-1].current_score if self.scores else None
 
     @property
@@ -104,6 +105,8 @@ class Scores(UseCases):
         return self._rt.write(self._actor, run, action="scores.record")
 
     def get(self, session_id: Any) -> SessionScore:
+        """The scores recorded for one session, if the actor may see them."""
+
         def run(tx: Tx) -> SessionScore:
             found: SessionScore = find(
                 tx.uow.session_scores.get, "Session score", "session_id", session_id

@@ -16,7 +16,7 @@ from coachcore.policies.roles import SYSTEM, Actor, RoleRegistry
 from coachcore.ports.clock import Clock
 from coachcore.ports.documents import TextExtractor
 from coachcore.ports.storage import Store, UnitOfWork
-from coachcore.services.runtime import denials
+from coachcore.services.runtime import denials, logs
 
 T = TypeVar("T")
 SYSTEM_ID = SYSTEM.user_id
@@ -172,7 +172,9 @@ class Runtime:
                 tx = Tx(uow, self.actor(uow, actor_id), self.now())
                 result = use_case(tx)
         except Forbidden as denied:
-            self.note_denied(actor_id, action or query_name(use_case), denied)
+            name = action or query_name(use_case)
+            logs.failed(name, actor_id, denied)
+            self.note_denied(actor_id, name, denied)
             raise
         if tx.reads:
             with self.store.unit_of_work(write=True) as uow:
@@ -220,12 +222,17 @@ class Runtime:
                 result, failure, handover = self._write_once(actor_id, use_case, action)
                 break
             except Forbidden as denied:
+                logs.failed(action, actor_id, denied)
                 self.note_denied(actor_id, action, denied)
                 raise
             except StoreError as error:
                 retryable = isinstance(error.details, dict) and error.details.get("retryable")
                 if not retryable or attempt == WRITE_ATTEMPTS:
+                    logs.failed(action, actor_id, error)
                     raise
+            except CoachCoreError as error:
+                logs.failed(action, actor_id, error)
+                raise
         if self.store.dispatch_on_commit:
             outbox = self.outbox
             if outbox is not None and handover is not None:
@@ -237,7 +244,9 @@ class Runtime:
             else:
                 self.after_commit()
         if failure is not None:
+            logs.failed(action, actor_id, failure)
             raise failure
+        logs.done(action, actor_id, result)
         return result  # type: ignore[no-any-return]
 
     def _write_once(

@@ -182,6 +182,8 @@ class Bookings(UseCases):
         return self._rt.write(self._actor, run, action="bookings.create")
 
     def get(self, booking_id: Any) -> Booking:
+        """One booking, if the actor may see it (its member, its coach, an admin)."""
+
         def run(tx: Tx) -> Booking:
             booking = records.booking(tx.uow, booking_id)
             _check_view(tx.actor, booking)

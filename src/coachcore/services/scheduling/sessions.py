@@ -222,6 +222,7 @@ class Sessions(UseCases):
         return self._rt.write(self._actor, run, action="sessions.create")
 
     def get(self, session_id: Any) -> Session:
+        """One session; a member sees it with the coach's notes redacted."""
         return self._rt.read(
             self._actor, lambda tx: visible(tx, records.session(tx.uow, session_id))
         )

@@ -1,0 +1,1 @@
+"""A Django app embedding coachcore: REST views, the user mapping, the jobs command."""
