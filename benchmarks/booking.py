@@ -13,7 +13,8 @@ messages, an audit entry) followed by the after-commit delivery of its outbox
 
 The coach: UTC, windows 07:00-21:00 on all seven days, 30-minute slots, no
 buffer, 1,000 seats per slot (the most a window may have), room for every
-member. Each process (or thread) books as its own members (ten, in turn).
+member. Each process (or thread) books as its own members, in turn, one
+booking of a round per member (a member holds one seat per slot).
 
 - ``distinct``: every booking is for a slot nobody else books; the processes
   take slots in turn from one run of consecutive grid slots (same coach, so
@@ -31,7 +32,8 @@ The floor is hand-written code doing the same writes as the library's booking
 transaction, one transaction per booking, into coachcore's own (migrated)
 tables: raw ``sqlite3`` (WAL, ``synchronous=NORMAL``, ``BEGIN IMMEDIATE``) for
 SQLite and raw psycopg 3 for PostgreSQL (``pg_advisory_xact_lock`` on the
-coach), each: lock, count the slot's sessions against its seats, insert the
+coach), each: lock, check that the member holds no seat in the slot, count
+the slot's sessions against its seats, insert the
 booking, the session, the calendar event, two reminders, three notifications,
 five outbox rows and an audit entry (``executemany`` for the rows of one
 table), commit. The
@@ -80,7 +82,6 @@ FIRST_DAY = date(2030, 3, 4)  # rounds take days from here on, each its own
 DURATION = 30
 SEATS = 1000  # the most a window allows: one hot slot takes every booking of a round
 SLOTS_PER_DAY = (21 - 7) * 60 // DURATION
-MEMBERS_PER_WORKER = 10
 WORKERS = (1, 4)
 WORKLOADS = ("distinct", "hot")
 PARTS = ("memory", "sqlite", "postgresql", "memory10k")
@@ -116,8 +117,10 @@ class World:
         return first
 
 
-def build_world(url: str, workers: int, core: Any = None) -> World:
-    """The coach, its windows and ``workers`` groups of members, through the public API."""
+def build_world(url: str, workers: int, members: int, core: Any = None) -> World:
+    """The coach, its windows and ``workers`` groups of ``members`` members each,
+    through the public API (a member holds one seat per slot: the hot slot
+    takes one booking of each member of a group per round)."""
     core = core or coachcore.open(url, clock=FixedClock(NOW))
     system = core.system
     tag = uuid.uuid4().hex[:8]
@@ -139,7 +142,7 @@ def build_world(url: str, workers: int, core: Any = None) -> World:
             system.signup_member(
                 name=f"Member {w}.{i}", email=f"m{w}-{i}-{tag}@example.com", coach_id=coach.id
             ).id
-            for i in range(MEMBERS_PER_WORKER)
+            for i in range(members)
         ]
         for w in range(workers)
     ]
@@ -296,6 +299,8 @@ SQL = {
     " details, created_at) VALUES ({})",
     "count": "SELECT count(*) FROM coachcore_sessions WHERE coach_id = {0} AND scheduled_at = {0}"
     " AND duration = {0} AND status <> 'cancelled'",
+    "seat": "SELECT count(*) FROM coachcore_sessions WHERE coach_id = {0} AND scheduled_at = {0}"
+    " AND member_id = {0} AND status <> 'cancelled'",
 }
 COLUMNS = {
     "session": 10,
@@ -309,7 +314,7 @@ COLUMNS = {
 
 
 def _statements(mark: str, json_cast: str = "") -> dict[str, str]:
-    out = {"count": SQL["count"].format(mark)}
+    out = {"count": SQL["count"].format(mark), "seat": SQL["seat"].format(mark)}
     for name, n in COLUMNS.items():
         marks = [mark] * n
         if json_cast and name == "event":
@@ -337,6 +342,9 @@ def sqlite_floor_worker(
         rows = FloorRows(coach_id, member, start, _sqlite_ts)
         conn.execute("BEGIN IMMEDIATE")
         try:
+            (held,) = conn.execute(sql["seat"], (coach_id, _sqlite_ts(start), member)).fetchone()
+            if held:
+                raise RuntimeError("a second seat for this member")
             (taken,) = conn.execute(
                 sql["count"], (coach_id, _sqlite_ts(start), DURATION)
             ).fetchone()
@@ -374,6 +382,10 @@ def pg_floor_worker(
         rows = FloorRows(coach_id, member, start, lambda moment: moment)
         with conn.transaction(), conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (coach_id,))
+            cur.execute(sql["seat"], (coach_id, start, member))
+            held = cur.fetchone()
+            if held is not None and held[0]:
+                raise RuntimeError("a second seat for this member")
             cur.execute(sql["count"], (coach_id, start, DURATION))
             row = cur.fetchone()
             if row is None or row[0] >= SEATS:
@@ -509,9 +521,9 @@ class Backend:
     threads: bool = False
     worlds: dict[int, World] = field(default_factory=dict)
 
-    def world(self, workers: int) -> World:
+    def world(self, workers: int, total: int) -> World:
         if workers not in self.worlds:
-            self.worlds[workers] = build_world(self.url, workers)
+            self.worlds[workers] = build_world(self.url, workers, total // workers + 1)
         return self.worlds[workers]
 
 
@@ -575,7 +587,7 @@ def measure_backend(backend: Backend, total: int, repeat: int) -> dict[str, floa
     runner = run_threads if backend.threads else run_processes
     unit = "thread" if backend.threads else "process"
     for workers in WORKERS:
-        world = backend.world(workers)
+        world = backend.world(workers, total)
         for workload in WORKLOADS:
             sides: dict[str, Any] = {"library": library_worker}
             if backend.floor is not None:
@@ -605,7 +617,7 @@ def measure_backend(backend: Backend, total: int, repeat: int) -> dict[str, floa
                 for error in sorted(set(m.errors))[:3]:
                     print(f"    {name} error ({m.errors.count(error)}x): {error}")
     if not backend.threads:  # the same without the after-commit delivery, for comparison
-        world = backend.world(1)
+        world = backend.world(1, total)
         best = Measured()
         plugins = (_UseStore(backend.url),)
         for _ in range(repeat):
@@ -654,17 +666,21 @@ def busy_coach_rate(stored: int, more: int) -> tuple[float, float]:
             aware = local.replace(tzinfo=zone)
             if aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == local:
                 grid.append(aware.astimezone(UTC))
-    seats = dict.fromkeys(grid, 0)
+    holders: dict[datetime, set[int]] = {start: set() for start in grid}
     n = len(grid)
     for i in range(stored):  # spread evenly over the grid, as slots.py does
         start = grid[(i * n) // stored] if stored <= n else grid[i % n]
         scopes[i % 200].bookings.create(coach_id=coach.id, start=start, duration=30)
-        seats[start] += 1
-    wanted = [start for start in grid for _ in range(10 - seats[start])][:more]
+        holders[start].add(i % 200)
+    wanted = [  # (member, start): each free seat to a member without one in that slot
+        (member, start)
+        for start in grid
+        for member in [m for m in range(200) if m not in holders[start]][: 10 - len(holders[start])]
+    ][:more]
     gc.collect()
     cpu, started = time.process_time(), time.perf_counter()
-    for i, start in enumerate(wanted):
-        scopes[(stored + i) % 200].bookings.create(coach_id=coach.id, start=start, duration=30)
+    for member, start in wanted:
+        scopes[member].bookings.create(coach_id=coach.id, start=start, duration=30)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     return len(wanted) / elapsed, len(wanted) / cpu
 
