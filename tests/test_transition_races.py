@@ -433,6 +433,56 @@ def pause_vs_complete(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
     )
 
 
+def _request_race(bench: Bench, ctx: dict[str, Any], a_move: str, b_move: str) -> Race:
+    """A member's pending request to the pair's coach, ended two ways at once:
+    exactly one ending wins, with its audit entry and its notification only
+    (a fresh pair each round: notifications name no relationship)."""
+    coach = bench.world.coach()
+    member = bench.world.member()
+    rel = bench.scope(member).relationships.request(coach_id=coach.id)
+    moves = {
+        "accept": (coach, lambda: bench.scope(coach).relationships.accept(rel.id)),
+        "decline": (coach, lambda: bench.scope(coach).relationships.decline(rel.id, "no room")),
+        "withdraw": (member, lambda: bench.scope(member).relationships.withdraw(rel.id)),
+    }
+    status = {"accept": "active", "decline": "declined", "withdraw": "withdrawn"}
+    kinds = {"decline": "relationship_declined", "withdraw": "relationship_withdrawn"}
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        problems: list[str] = []
+        found = bench.core.system.relationships.get(rel.id)
+        ended = [
+            e.details.get("new")
+            for e in bench.audit("relationship", rel.id)
+            if e.action == "relationship.status_changed"
+        ]
+        if a_ok == b_ok:
+            return [f"end state: {found.status}, moves {ended}"]
+        winner, loser = (a_move, b_move) if a_ok else (b_move, a_move)
+        _expect(problems, "relationship", found.status, status[winner])
+        _expect(problems, "moves", ended, [status[winner]])
+        for move, kind in kinds.items():
+            told = member if move == "decline" else coach
+            want = 1 if move == winner else 0
+            if move in (winner, loser):
+                problems += bench.told(told, kind, None, want)  # type: ignore[arg-type]
+        return problems
+
+    return Race(a=moves[a_move][1], b=moves[b_move][1], check=check)
+
+
+def request_accept_vs_withdraw(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    return _request_race(bench, ctx, "accept", "withdraw")
+
+
+def request_decline_vs_withdraw(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    return _request_race(bench, ctx, "decline", "withdraw")
+
+
+def request_accept_vs_decline(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    return _request_race(bench, ctx, "accept", "decline")
+
+
 def item_complete_vs_update(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
     """Completing and retitling commute: both may succeed (then both show), or
     the loser fails and only the winner's change shows, never one lost."""
@@ -550,6 +600,9 @@ PAIRS: dict[str, Callable[[Bench, dict[str, Any], int], Race]] = {
     "sessions.update vs sessions.cancel": update_vs_cancel,
     "sessions.rate vs sessions.rate": rate_vs_rate,
     "relationships.pause vs relationships.complete": pause_vs_complete,
+    "relationships.accept vs relationships.withdraw": request_accept_vs_withdraw,
+    "relationships.decline vs relationships.withdraw": request_decline_vs_withdraw,
+    "relationships.accept vs relationships.decline": request_accept_vs_decline,
     "action_items.complete vs action_items.update": item_complete_vs_update,
     "documents.update vs documents.delete": document_update_vs_delete,
     "organizations.set_member_role vs remove_member": role_vs_removal,

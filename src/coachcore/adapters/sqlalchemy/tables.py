@@ -319,6 +319,7 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
         sa.Column("requested_by", ID, nullable=False),
         when("started_at", nullable=True),
         when("ended_at", nullable=True),
+        sa.Column("decline_reason", sa.Text()),
         when("created_at"),
         when("updated_at"),
         sa.Index(None, "coach_id"),

@@ -1,0 +1,38 @@
+"""Relationship requests that end unaccepted; reporting lines; preparation notes.
+
+Revision ID: 0010
+Revises: 0007
+Create Date: 2026-12-07
+
+``coaching_relationships.decline_reason`` keeps what the declining side said
+(requests may now end ``declined`` or ``withdrawn``; the status column already
+holds any word).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import context, op
+
+revision = "0010"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def _names() -> tuple[str | None, str]:
+    attributes = context.config.attributes
+    return attributes.get("schema"), attributes.get("table_prefix") or "coachcore_"
+
+
+def upgrade() -> None:
+    schema, p = _names()
+    op.add_column(
+        f"{p}coaching_relationships", sa.Column("decline_reason", sa.Text()), schema=schema
+    )
+
+
+def downgrade() -> None:
+    schema, p = _names()
+    with op.batch_alter_table(f"{p}coaching_relationships", schema=schema) as batch:
+        batch.drop_column("decline_reason")
