@@ -115,7 +115,7 @@ ACTIONS = {
     "scope.signup_member", "scores.record", "sessions.add_coach_notes",
     "sessions.add_member_notes", "sessions.cancel", "sessions.complete", "sessions.create",
     "sessions.rate", "sessions.update", "sessionsettings.update", "users.create",
-    "users.deactivate", "users.set_role", "users.update", "waitlist.join", "waitlist.leave",
+    "users.change_role", "users.deactivate", "users.update", "waitlist.join", "waitlist.leave",
     "waitlistjobs.release_expired",
 }  # fmt: skip
 

@@ -483,6 +483,51 @@ def request_accept_vs_decline(bench: Bench, ctx: dict[str, Any], i: int) -> Race
     return _request_race(bench, ctx, "accept", "decline")
 
 
+def demote_vs_assign(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """A coach demoted while an admin gives them a member: one wins; never a
+    member assigned to someone who no longer coaches."""
+    coach, member = bench.world.coach(), bench.world.member()
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        problems: list[str] = []
+        role = bench.core.system.users.get(coach.id).role
+        assigned = bench.core.system.members.get(member.id).coach_id
+        if a_ok == b_ok:
+            return [f"end state: role {role}, member's coach {assigned}"]
+        _expect(problems, "(role, member's coach)", (role, assigned),
+                ("member", None) if a_ok else ("coach", coach.id))  # fmt: skip
+        return problems
+
+    return Race(
+        a=lambda: bench.core.system.users.change_role(coach.id, "member"),
+        b=lambda: bench.core.system.members.assign_coach(member.id, coach.id),
+        check=check,
+    )
+
+
+def demote_vs_accept(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """A coach demoted while accepting a member's request: one wins; never an
+    active relationship with someone who no longer coaches."""
+    coach, member = bench.world.coach(), bench.world.member()
+    rel = bench.scope(member).relationships.request(coach_id=coach.id)
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        problems: list[str] = []
+        role = bench.core.system.users.get(coach.id).role
+        status = bench.core.system.relationships.get(rel.id).status
+        if a_ok == b_ok:
+            return [f"end state: role {role}, relationship {status}"]
+        _expect(problems, "(role, relationship)", (role, str(status)),
+                ("member", "declined") if a_ok else ("coach", "active"))  # fmt: skip
+        return problems
+
+    return Race(
+        a=lambda: bench.core.system.users.change_role(coach.id, "member"),
+        b=lambda: bench.scope(coach).relationships.accept(rel.id),
+        check=check,
+    )
+
+
 def item_complete_vs_update(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
     """Completing and retitling commute: both may succeed (then both show), or
     the loser fails and only the winner's change shows, never one lost."""
@@ -603,6 +648,8 @@ PAIRS: dict[str, Callable[[Bench, dict[str, Any], int], Race]] = {
     "relationships.accept vs relationships.withdraw": request_accept_vs_withdraw,
     "relationships.decline vs relationships.withdraw": request_decline_vs_withdraw,
     "relationships.accept vs relationships.decline": request_accept_vs_decline,
+    "users.change_role vs members.assign_coach": demote_vs_assign,
+    "users.change_role vs relationships.accept": demote_vs_accept,
     "action_items.complete vs action_items.update": item_complete_vs_update,
     "documents.update vs documents.delete": document_update_vs_delete,
     "organizations.set_member_role vs remove_member": role_vs_removal,

@@ -269,6 +269,11 @@ class RoleRegistry:
                 todo.extend(self.parents(parent))
         return frozenset(seen)
 
+    def is_a(self, role: str, base: str) -> bool:
+        """True if ``role`` is ``base`` or inherits from it (a "team leader"
+        inheriting ``coach`` is a coach: it gets a coach profile and coaches)."""
+        return role == base or base in self.ancestors(role)
+
     def outranks(self, role: str, other: str) -> bool:
         """True if ``role`` inherits from ``other`` (it sits above it)."""
         return other in self.ancestors(role)

@@ -22,7 +22,7 @@ from coachcore.domain.relations import (
 from coachcore.errors import BusinessRuleViolation, Conflict, NotFound
 from coachcore.policies import relations as policy
 from coachcore.serialization import to_dict
-from coachcore.services.accounts.users import new_user
+from coachcore.services.accounts.profiles import new_user
 from coachcore.services.coaching import relationships
 from coachcore.services.compliance import audit
 from coachcore.services.delivery import outgoing

@@ -23,6 +23,7 @@ from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden, NotFoun
 from coachcore.policies import relations as policy
 from coachcore.ports.storage import UnitOfWork
 from coachcore.services.accounts.coaches import with_stats
+from coachcore.services.accounts.profiles import require_coach_role, require_member_role
 from coachcore.services.compliance import audit
 from coachcore.services.delivery import outgoing
 from coachcore.services.runtime import records
@@ -95,11 +96,13 @@ def start(
 ) -> CoachingRelationship:
     """A new relationship between an active coach and an active member (409 if
     the pair already has one that is not completed). Policies are the caller's."""
+    tx.uow.lock_coach(coach_id)  # before reading roles: a role change locks it too
     coach = records.active_user(tx.uow, coach_id, "coach_id")
     records.coach(tx.uow, coach.id)
+    require_coach_role(tx, coach)
     member = records.active_user(tx.uow, member_id, "member_id")
     records.member(tx.uow, member.id)
-    tx.uow.lock_coach(coach.id)
+    require_member_role(tx, member)
     if open_between(tx.uow, coach.id, member.id) is not None:
         raise Conflict(
             "This coach and member already have an open relationship",
@@ -150,9 +153,14 @@ def move(
     tell the other people involved when a request is declined or withdrawn.
     Policies are the caller's."""
     if to == RelationshipStatus.ACTIVE:
-        for user_id, field in ((found.coach_id, "coach_id"), (found.member_id, "member_id")):
-            if not records.user(tx.uow, user_id).is_active:
+        tx.uow.lock_coach(found.coach_id)
+        coach = records.user(tx.uow, found.coach_id)
+        member = records.user(tx.uow, found.member_id)
+        for user, field in ((coach, "coach_id"), (member, "member_id")):
+            if not user.is_active:
                 raise BusinessRuleViolation(f"{field} is not an active user")
+        require_coach_role(tx, coach)
+        require_member_role(tx, member)
     moved = found.move(to, tx.now, reason=reason)
     tx.uow.relationships.update(moved)
     audit.record(
