@@ -41,7 +41,7 @@ from coachcore.domain.rules import WaitlistEntry
 
 SENSITIVE_FIELDS: Mapping[type, tuple[str, ...]] = {
     MemberProfile: ("goals", "health_info", "coach_notes"),
-    Session: ("coach_notes", "member_notes", "outcomes", "rating_feedback"),
+    Session: ("coach_notes", "member_notes", "preparation_notes", "outcomes", "rating_feedback"),
     Booking: ("member_notes",),
     Rating: ("feedback",),
     QuickNote: ("body",),
@@ -52,7 +52,7 @@ SENSITIVE_FIELDS: Mapping[type, tuple[str, ...]] = {
 }
 """Entity -> its fields stored encrypted by the SQL stores."""
 
-PRIVATE_NOTES: tuple[str, ...] = ("coach_notes", "member_notes")
+PRIVATE_NOTES: tuple[str, ...] = ("coach_notes", "member_notes", "preparation_notes")
 """The session notes the retention period purges."""
 
 ERASED_NAME = "Erased member"
@@ -70,7 +70,9 @@ def is_erased(user: User) -> bool:
 
 def purge_notes(session: Session, now: datetime) -> Session:
     """The session without its private notes."""
-    return attrs.evolve(session, coach_notes=None, member_notes=None, updated_at=now)
+    return attrs.evolve(
+        session, coach_notes=None, member_notes=None, preparation_notes=None, updated_at=now
+    )
 
 
 def holds_notes(session: Session) -> bool:
@@ -109,6 +111,7 @@ def erase_session(session: Session, now: datetime) -> Session:
         session,
         coach_notes=None,
         member_notes=None,
+        preparation_notes=None,
         outcomes=None,
         rating_feedback=None,
         cancellation_reason=None,

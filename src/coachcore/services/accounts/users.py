@@ -11,7 +11,7 @@ from coachcore.domain import checks
 from coachcore.domain.entities import User
 from coachcore.errors import Conflict, Forbidden, ValidationFailed
 from coachcore.policies.roles import check_change_identity
-from coachcore.services.accounts import role_changes
+from coachcore.services.accounts import reporting, role_changes
 from coachcore.services.accounts.profiles import new_user
 from coachcore.services.runtime import records
 from coachcore.services.runtime.transaction import Tx, UseCases
@@ -144,6 +144,20 @@ class Users(UseCases):
             return role_changes.change_role(tx, user, role)
 
         return self._rt.write(self._actor, run, action="users.change_role")
+
+    def set_manager(self, user_id: Any, manager_id: Any) -> User:
+        """Set who the user reports to (None: nobody), by the host or an admin
+        (``users:identity``: a reporting line opens the user's coaching results
+        to the manager). 422 for a loop, an inactive manager, or a manager
+        outside the user's organizations (where the user belongs to some)."""
+        manager = checks.optional_identifier("manager_id", manager_id)
+
+        def run(tx: Tx) -> User:
+            tx.actor.require("users:identity")
+            user = records.user(tx.uow, user_id)
+            return reporting.set_manager(tx, user, manager)
+
+        return self._rt.write(self._actor, run, action="users.set_manager")
 
     def deactivate(self, user_id: Any) -> User:
         """Mark the user inactive: they can no longer act, book or be booked."""
