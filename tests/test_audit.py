@@ -114,8 +114,8 @@ ACTIONS = {
     "scheduling.add_override", "scheduling.remove_override", "scheduling.set_rules",
     "scope.signup_member", "scores.record", "sessions.add_coach_notes",
     "sessions.add_member_notes", "sessions.cancel", "sessions.complete", "sessions.create",
-    "sessions.prepare", "sessions.rate", "sessions.update", "sessionsettings.update", "users.create",
-    "users.change_role", "users.deactivate", "users.set_manager", "users.update",
+    "sessions.prepare", "sessions.rate", "sessions.update", "sessionsettings.update",
+    "users.create", "users.change_role", "users.deactivate", "users.set_manager", "users.update",
     "waitlist.join", "waitlist.leave",
     "waitlistjobs.release_expired",
 }  # fmt: skip

@@ -528,6 +528,27 @@ def demote_vs_accept(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
     )
 
 
+def manager_loop(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """Two admins make two users each other's manager at once: one line wins,
+    never a loop."""
+    x, y = bench.world.coach(), bench.world.coach()
+    users = bench.core.system.users
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        lines = (users.get(x.id).manager_id, users.get(y.id).manager_id)
+        if a_ok == b_ok:
+            return [f"end state: managers {lines}"]
+        problems: list[str] = []
+        _expect(problems, "managers", lines, (y.id, None) if a_ok else (None, x.id))
+        return problems
+
+    return Race(
+        a=lambda: users.set_manager(x.id, y.id),
+        b=lambda: users.set_manager(y.id, x.id),
+        check=check,
+    )
+
+
 def item_complete_vs_update(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
     """Completing and retitling commute: both may succeed (then both show), or
     the loser fails and only the winner's change shows, never one lost."""
@@ -650,6 +671,7 @@ PAIRS: dict[str, Callable[[Bench, dict[str, Any], int], Race]] = {
     "relationships.accept vs relationships.decline": request_accept_vs_decline,
     "users.change_role vs members.assign_coach": demote_vs_assign,
     "users.change_role vs relationships.accept": demote_vs_accept,
+    "users.set_manager vs users.set_manager (a loop)": manager_loop,
     "action_items.complete vs action_items.update": item_complete_vs_update,
     "documents.update vs documents.delete": document_update_vs_delete,
     "organizations.set_member_role vs remove_member": role_vs_removal,

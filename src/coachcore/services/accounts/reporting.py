@@ -15,7 +15,8 @@ from coachcore.services.runtime.transaction import Tx
 
 
 def reports_of(uow: UnitOfWork, manager_id: str) -> list[User]:
-    """Everyone under the manager (direct reports first, then theirs), each once."""
+    """Everyone under the manager, each once: direct reports first, then
+    theirs, and so on; each level by creation time, then id."""
     found: list[User] = []
     seen = {manager_id}
     level = [manager_id]
@@ -23,8 +24,8 @@ def reports_of(uow: UnitOfWork, manager_id: str) -> list[User]:
         below: list[User] = []
         for boss in level:
             below.extend(u for u in uow.users.list(manager_id=boss) if u.id not in seen)
-        for user in below:
-            seen.add(user.id)
+        below.sort(key=lambda u: (u.created_at, u.id))
+        seen.update(u.id for u in below)
         found.extend(below)
         level = [u.id for u in below]
     return found
