@@ -4,7 +4,7 @@ view of their team, preparation notes and the score history, on every store."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
@@ -219,3 +219,28 @@ def test_preparation_notes_are_sealed_at_rest(backend: Backend) -> None:
 def _created(hub: Hub) -> Any:
     order = {u.id: (u.created_at, u.id) for u in hub.core.system.users.list()}
     return lambda user_id: order[user_id]
+
+
+def test_preparation_notes_go_with_the_private_notes(hub: Hub) -> None:
+    """Purged after the retention period (even when they are the only note
+    left), and erased with the member."""
+    session = coached_session(hub)
+    lead = hub.as_(hub.leader_a).sessions
+    lead.add_coach_notes(session.id, None)
+    hub.as_(hub.agent_a).sessions.add_member_notes(session.id, None)
+    assert lead.get(session.id).preparation_notes is not None
+    hub.core.clock.set(T0 + timedelta(days=60))  # type: ignore[attr-defined]
+    assert hub.core.system.privacy.purge(days=30) == 1
+    assert lead.get(session.id).preparation_notes is None
+    again = hub.as_(hub.leader_a).sessions.create(
+        member_id=hub.agent_a.id,
+        coach_id=hub.leader_a.id,
+        scheduled_at=T0 + timedelta(days=70),
+        duration=30,
+        override=True,
+        override_reason="set up by the test",
+    )
+    lead.prepare(again.id, "Bring the call recording")
+    lead.cancel(again.id, reason="erasure ahead")
+    hub.core.system.privacy.erase(hub.agent_a.id)
+    assert hub.core.system.sessions.get(again.id).preparation_notes is None
