@@ -3,7 +3,7 @@ what happens to profiles, members, sessions and requests (docs/guides/roles.md).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -155,3 +155,24 @@ def test_a_member_who_leaves_the_member_role_is_released_from_coaching(world: Wo
     as_new_coach = world.core.acting_as(member.id)
     window = as_new_coach.availability.create(day_of_week=3, start_time="09:00", end_time="10:00")
     assert window.coach_id == member.id  # coach things on the very next call
+
+
+def test_not_even_an_admin_books_or_schedules_with_a_former_coach(world: World) -> None:
+    coach, admin = world.coach(), world.admin()
+    member = world.member()
+    world.window(coach, 3, "09:00", "12:00")
+    world.sys.users.change_role(coach.id, "member")
+    as_admin = world.core.acting_as(admin.id)
+    start = datetime(2030, 1, 2, 9, tzinfo=UTC)
+    with pytest.raises(BusinessRuleViolation, match="does not coach"):
+        as_admin.sessions.create(
+            member_id=member.id,
+            coach_id=coach.id,
+            scheduled_at=start,
+            duration=30,
+            override=True,
+            override_reason="trying",
+        )
+    with pytest.raises(BusinessRuleViolation, match="does not coach"):
+        as_admin.bookings.create(member_id=member.id, coach_id=coach.id, start=start, duration=60)
+    assert world.sys.sessions.list(coach_id=coach.id) == []

@@ -15,6 +15,7 @@ from coachcore.errors import SLOT_FULL_MESSAGE, BusinessRuleViolation, Conflict,
 from coachcore.policies.roles import Actor
 from coachcore.scheduling.slots import SlotState
 from coachcore.scheduling.wallclock import zone_of
+from coachcore.services.accounts.profiles import require_coach_role
 from coachcore.services.delivery import outgoing
 from coachcore.services.runtime import records
 from coachcore.services.runtime.transaction import CommitThenRaise, Tx, UseCases, new_id
@@ -120,6 +121,7 @@ def book(
     coach = records.active_user(tx.uow, coach_id, "coach_id")
     member = records.active_user(tx.uow, profile.user_id, "member_id")
     records.coach(tx.uow, coach.id)
+    require_coach_role(tx, coach)
     if start <= tx.now:
         raise BusinessRuleViolation("The requested time is in the past")
     tx.uow.lock_coach(coach.id)

@@ -23,6 +23,7 @@ from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden
 from coachcore.policies import access
 from coachcore.scheduling.calendar import extra_window
 from coachcore.scheduling.wallclock import window_containing, zone_of
+from coachcore.services.accounts.profiles import require_coach_role
 from coachcore.services.coaching.relationships import active_between
 from coachcore.services.delivery import outgoing
 from coachcore.services.runtime import records
@@ -219,6 +220,7 @@ class Sessions(UseCases):
             if not tx.actor.sees_all and not related:
                 raise Forbidden("This member is not assigned to you")
             tx.uow.lock_coach(coach.id)
+            require_coach_role(tx, records.user(tx.uow, coach.id))  # read under the lock
             if forced is None:
                 placement.check_slot(tx, coach, member.id, start, minutes)
             session = schedule(
