@@ -148,9 +148,7 @@ def _connect(tx: Tx, invitation: Invitation, member: User) -> CoachingRelationsh
         )
     if found.status == RelationshipStatus.ACTIVE:
         return found
-    moved = found.move(RelationshipStatus.ACTIVE, tx.now)
-    tx.uow.relationships.update(moved)
-    return moved
+    return relationships.move(tx, found, RelationshipStatus.ACTIVE)
 
 
 class Invitations(UseCases):
