@@ -108,7 +108,7 @@ def expected(
     return to if to in RELATIONSHIP_MOVES[status] else BusinessRuleViolation
 
 
-# Feature: sister-systems, Property S3: A request is accepted or declined by the
+# Feature: sister-systems, Property S12: A request is accepted or declined by the
 # side asked, withdrawn by the side that asked, and an ended one blocks nothing
 @given(
     steps=st.lists(
