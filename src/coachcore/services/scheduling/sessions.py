@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +28,7 @@ from coachcore.services.delivery import outgoing
 from coachcore.services.runtime import records
 from coachcore.services.runtime.transaction import Tx, UseCases, new_id
 from coachcore.services.scheduling import placement, reminders, waitlist
+from coachcore.services.scheduling.session_notes import coach_side_notes
 
 _UNSET: Any = object()
 MAX_PAGE = 500
@@ -166,20 +166,6 @@ def visible(tx: Tx, session: Session) -> Session:
     coach_id = _member_coach(tx, session)
     access.check_view_session(tx.actor, session, coach_id)
     return access.redact_session(tx.actor, session, coach_id)
-
-
-def _coach_side_notes(session_id: Any, field: str, text: str | None) -> Callable[[Tx], Session]:
-    """The use case setting one of the coach's private note fields."""
-
-    def run(tx: Tx) -> Session:
-        session = records.session(tx.uow, session_id)
-        access.check_manage_session(tx.actor, session)
-        changes: dict[str, Any] = {field: text, "updated_at": tx.now}
-        updated = attrs.evolve(session, **changes)
-        tx.uow.sessions.update(updated)
-        return updated
-
-    return run
 
 
 class Sessions(UseCases):
@@ -398,13 +384,13 @@ class Sessions(UseCases):
 
     def add_coach_notes(self, session_id: Any, notes: Any) -> Session:
         """Set the coach's private notes (seen by coaches and admins only)."""
-        run = _coach_side_notes(session_id, "coach_notes", checks.text("notes", notes))
+        run = coach_side_notes(session_id, "coach_notes", checks.text("notes", notes))
         return self._rt.write(self._actor, run, action="sessions.add_coach_notes")
 
     def prepare(self, session_id: Any, notes: Any) -> Session:
         """Set the coach's preparation notes (private like coach notes: the
         session's coach and admins read them; sealed at rest)."""
-        run = _coach_side_notes(session_id, "preparation_notes", checks.text("notes", notes))
+        run = coach_side_notes(session_id, "preparation_notes", checks.text("notes", notes))
         return self._rt.write(self._actor, run, action="sessions.prepare")
 
     def add_member_notes(self, session_id: Any, notes: Any) -> Session:
