@@ -528,6 +528,30 @@ def demote_vs_accept(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
     )
 
 
+def promote_vs_assign(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """A member promoted to admin while given a coach: assigning then promoting
+    is fine (the promotion releases the coach), promoting then assigning is
+    not (422); never an admin with a primary coach."""
+    coach, member = bench.world.coach(), bench.world.member()
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        problems: list[str] = []
+        role = bench.core.system.users.get(member.id).role
+        assigned = bench.core.system.members.get(member.id).coach_id
+        if not (a_ok or b_ok):
+            return [f"end state: role {role}, coach {assigned}"]
+        _expect(problems, "(role, coach)", (role, assigned),
+                ("admin", None) if a_ok else ("member", coach.id))  # fmt: skip
+        return problems
+
+    return Race(
+        a=lambda: bench.core.system.users.change_role(member.id, "admin"),
+        b=lambda: bench.core.system.members.assign_coach(member.id, coach.id),
+        check=check,
+        both_ok=True,
+    )
+
+
 def manager_loop(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
     """Two admins make two users each other's manager at once: one line wins,
     never a loop."""
@@ -672,6 +696,7 @@ PAIRS: dict[str, Callable[[Bench, dict[str, Any], int], Race]] = {
     "users.change_role vs members.assign_coach": demote_vs_assign,
     "users.change_role vs relationships.accept": demote_vs_accept,
     "users.set_manager vs users.set_manager (a loop)": manager_loop,
+    "users.change_role (promotion) vs members.assign_coach": promote_vs_assign,
     "action_items.complete vs action_items.update": item_complete_vs_update,
     "documents.update vs documents.delete": document_update_vs_delete,
     "organizations.set_member_role vs remove_member": role_vs_removal,

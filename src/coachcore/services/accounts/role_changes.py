@@ -109,6 +109,8 @@ def _stop_being_coached(tx: Tx, user: User) -> dict[str, Any]:
     if profile is not None and profile.coach_id is not None:
         released = profile.coach_id
         release_coach(tx, profile)
+    elif profile is not None:  # compare-and-set it all the same: an assignment
+        tx.uow.members.update(profile)  # racing this change cannot also commit
     return {
         "requests_ended": _end_requests(tx, user, rows),
         "relationships_completed": completed,
