@@ -552,6 +552,32 @@ def promote_vs_assign(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
     )
 
 
+def demote_vs_admin_booking(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """A coach demoted while an admin books a member into their slot (no member
+    link vouches for the coach): one wins; never a session with a non-coach."""
+    coach, member = bench.world.coach(), bench.world.member()
+    bench.world.window(coach, 1, "09:00", "10:00")
+    admin = ctx.setdefault("admin", bench.world.admin())
+    start = MONDAY + timedelta(hours=9)
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        problems: list[str] = []
+        role = bench.core.system.users.get(coach.id).role
+        held = len(bench.core.system.sessions.list(coach_id=coach.id, status="scheduled"))
+        if a_ok == b_ok:
+            return [f"end state: role {role}, scheduled sessions {held}"]
+        _expect(problems, "(role, sessions)", (role, held), ("member", 0) if a_ok else ("coach", 1))
+        return problems
+
+    return Race(
+        a=lambda: bench.core.system.users.change_role(coach.id, "member"),
+        b=lambda: bench.scope(admin).bookings.create(
+            member_id=member.id, coach_id=coach.id, start=start, duration=60
+        ),
+        check=check,
+    )
+
+
 def manager_loop(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
     """Two admins make two users each other's manager at once: one line wins,
     never a loop."""
@@ -696,6 +722,7 @@ PAIRS: dict[str, Callable[[Bench, dict[str, Any], int], Race]] = {
     "users.change_role vs members.assign_coach": demote_vs_assign,
     "users.change_role vs relationships.accept": demote_vs_accept,
     "users.set_manager vs users.set_manager (a loop)": manager_loop,
+    "users.change_role vs bookings.create (by an admin)": demote_vs_admin_booking,
     "users.change_role (promotion) vs members.assign_coach": promote_vs_assign,
     "action_items.complete vs action_items.update": item_complete_vs_update,
     "documents.update vs documents.delete": document_update_vs_delete,
