@@ -109,12 +109,14 @@ ACTIONS = {
     "organizations.remove_member", "organizations.revoke_invitation",
     "organizations.set_member_role", "organizations.update", "outbox.retry", "privacy.erase",
     "privacy.purge", "quicknotes.create", "quicknotes.delete", "quicknotes.update",
-    "relationships.request", "relationships.set_status", "reminders.send_due",
+    "relationships.decline", "relationships.request", "relationships.set_status",
+    "relationships.withdraw", "reminders.send_due",
     "scheduling.add_override", "scheduling.remove_override", "scheduling.set_rules",
     "scope.signup_member", "scores.record", "sessions.add_coach_notes",
     "sessions.add_member_notes", "sessions.cancel", "sessions.complete", "sessions.create",
-    "sessions.rate", "sessions.update", "sessionsettings.update", "users.create",
-    "users.deactivate", "users.set_role", "users.update", "waitlist.join", "waitlist.leave",
+    "sessions.prepare", "sessions.rate", "sessions.update", "sessionsettings.update",
+    "users.create", "users.change_role", "users.deactivate", "users.set_manager", "users.update",
+    "waitlist.join", "waitlist.leave",
     "waitlistjobs.release_expired",
 }  # fmt: skip
 

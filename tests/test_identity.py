@@ -24,7 +24,7 @@ def test_a_user_cannot_change_their_own_identity(world: World) -> None:
         with pytest.raises(Forbidden):
             mine.update(member.id, **change)
     with pytest.raises(Forbidden):
-        mine.set_role(member.id, "admin")
+        mine.change_role(member.id, "admin")
     with pytest.raises(Forbidden):  # an admin neither: their sign-in is the host's
         world.core.acting_as(admin.id).users.update(admin.id, email="boss@example.com")
     assert world.sys.users.get(member.id).email == member.email
@@ -54,7 +54,7 @@ def test_user_management_without_identity_rights_leaves_identity_alone(backend: 
         with pytest.raises(Forbidden):
             theirs.update(member.id, email="elsewhere@example.com")
         with pytest.raises(Forbidden):
-            theirs.set_role(member.id, "coach")
+            theirs.change_role(member.id, "coach")
     finally:
         core.close()
 
@@ -64,8 +64,8 @@ def test_roles_change_through_an_admin_and_take_effect_on_the_next_call(world: W
     with pytest.raises(Forbidden):  # a member may not read the coach-side member list
         world.core.acting_as(user.id).members.list()
     with pytest.raises(ValidationFailed):
-        world.core.acting_as(admin.id).users.set_role(user.id, "wizard")
-    promoted = world.core.acting_as(admin.id).users.set_role(user.id, "coach")
+        world.core.acting_as(admin.id).users.change_role(user.id, "wizard")
+    promoted = world.core.acting_as(admin.id).users.change_role(user.id, "coach")
     assert promoted.role == "coach"
     assert world.core.acting_as(user.id).members.list() == []  # a coach now, no members
     assert world.sys.coaches.get(user.id).user_id == user.id  # with a coach profile

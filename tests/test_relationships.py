@@ -194,3 +194,92 @@ def test_a_coach_lists_the_members_of_their_active_relationships(world: World) -
     assert [p.user_id for p in as_extra.members.list(search=member.email)] == [member.id]
     world.sys.relationships.pause(rel.id)
     assert [p.user_id for p in as_extra.members.list()] == [own.id]
+
+
+def test_the_addressee_declines_with_a_reason_and_the_requester_is_told(world: World) -> None:
+    coach, member = world.coach(), world.member()
+    as_member = world.core.acting_as(member.id).relationships
+    as_coach = world.core.acting_as(coach.id).relationships
+    rel = as_member.request(coach_id=coach.id)
+    with pytest.raises(Forbidden):  # the requester withdraws, never declines
+        as_member.decline(rel.id)
+    with pytest.raises(Forbidden):  # and the addressee declines, never withdraws
+        as_coach.withdraw(rel.id)
+    with pytest.raises(ValidationFailed):
+        as_coach.decline(rel.id, reason="x" * 1001)
+    world.advance(days=1)
+    declined = as_coach.decline(rel.id, reason="My calendar is full")
+    assert (declined.status, declined.decline_reason) == ("declined", "My calendar is full")
+    assert declined.ended_at == world.clock.now() and declined.started_at is None
+    assert world.sys.relationships.get(rel.id) == declined
+    world.sys.outbox.dispatch()
+    told = [n for n in world.sys.notifications.list(member.id) if n.kind == "relationship_declined"]
+    assert len(told) == 1 and "My calendar is full" in told[0].body
+    sent = [n for n in world.core.notifier.sent if n.kind == "relationship_declined"]  # type: ignore[attr-defined]
+    assert [n.recipient_id for n in sent] == [member.id]
+    assert not [n for n in world.sys.notifications.list(coach.id) if n.kind.startswith("relat")]
+    moves = [
+        (e.action, e.actor_id, e.details.get("old"), e.details.get("new"))
+        for e in world.sys.audit.list(entity_type="relationship", entity_id=rel.id)
+    ]
+    assert ("relationship.status_changed", coach.id, "pending", "declined") in moves
+    for move in (as_coach.accept, as_member.withdraw, as_coach.decline):  # declined is final
+        with pytest.raises((BusinessRuleViolation, Forbidden)):
+            move(rel.id)
+    with pytest.raises(BusinessRuleViolation):
+        world.sys.relationships.set_status(rel.id, "active")
+    # no longer blocking: the pair may ask again, and this time it works out
+    again = as_member.request(coach_id=coach.id)
+    assert again.status == "pending" and again.id != rel.id
+    assert as_coach.accept(again.id).status == "active"
+
+
+def test_the_requester_withdraws_and_the_addressee_is_told(world: World) -> None:
+    coach, member, stranger = world.coach(), world.member(), world.member()
+    as_coach = world.core.acting_as(coach.id).relationships
+    rel = as_coach.request(coach_id=coach.id, member_id=member.id)
+    with pytest.raises(Forbidden):
+        world.core.acting_as(stranger.id).relationships.withdraw(rel.id)
+    with pytest.raises(Forbidden):
+        world.core.acting_as(member.id).relationships.withdraw(rel.id)
+    withdrawn = as_coach.withdraw(rel.id)
+    assert (withdrawn.status, withdrawn.decline_reason) == ("withdrawn", None)
+    world.sys.outbox.dispatch()
+    told = world.sys.notifications.list(member.id)
+    assert [n.kind for n in told if n.kind.startswith("relationship")] == ["relationship_withdrawn"]
+    with pytest.raises(BusinessRuleViolation):
+        world.core.acting_as(member.id).relationships.accept(rel.id)
+    assert world.core.acting_as(member.id).relationships.overview().pending == ()
+    assert as_coach.request(coach_id=coach.id, member_id=member.id).status == "pending"
+
+
+def test_only_a_pending_request_is_declined_or_withdrawn(world: World) -> None:
+    coach, member = world.coach(), world.member()
+    rel = world.core.acting_as(member.id).relationships.request(coach_id=coach.id)
+    world.core.acting_as(coach.id).relationships.accept(rel.id)
+    with pytest.raises(BusinessRuleViolation) as caught:
+        world.core.acting_as(coach.id).relationships.decline(rel.id)
+    assert caught.value.details == {"from": "active", "to": "declined"}
+    with pytest.raises(BusinessRuleViolation):
+        world.core.acting_as(member.id).relationships.withdraw(rel.id)
+    assert world.sys.relationships.get(rel.id).status == "active"
+
+
+def test_an_admin_ends_a_request_for_either_side_and_both_are_told(world: World) -> None:
+    coach, member, admin = world.coach(), world.member(), world.admin()
+    as_admin = world.core.acting_as(admin.id).relationships
+    first = world.core.acting_as(member.id).relationships.request(coach_id=coach.id)
+    as_admin.decline(first.id, reason="Coach is leaving")
+    second = world.core.acting_as(member.id).relationships.request(coach_id=coach.id)
+    assert as_admin.withdraw(second.id).status == "withdrawn"
+    world.sys.outbox.dispatch()
+    kinds = {
+        who.id: sorted(
+            n.kind for n in world.sys.notifications.list(who.id) if n.kind.startswith("relat")
+        )
+        for who in (coach, member)
+    }
+    assert kinds == {
+        coach.id: ["relationship_declined", "relationship_withdrawn"],
+        member.id: ["relationship_declined", "relationship_withdrawn"],
+    }

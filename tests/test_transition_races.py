@@ -433,6 +433,172 @@ def pause_vs_complete(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
     )
 
 
+def _request_race(bench: Bench, ctx: dict[str, Any], a_move: str, b_move: str) -> Race:
+    """A member's pending request to the pair's coach, ended two ways at once:
+    exactly one ending wins, with its audit entry and its notification only
+    (a fresh pair each round: notifications name no relationship)."""
+    coach = bench.world.coach()
+    member = bench.world.member()
+    rel = bench.scope(member).relationships.request(coach_id=coach.id)
+    moves = {
+        "accept": (coach, lambda: bench.scope(coach).relationships.accept(rel.id)),
+        "decline": (coach, lambda: bench.scope(coach).relationships.decline(rel.id, "no room")),
+        "withdraw": (member, lambda: bench.scope(member).relationships.withdraw(rel.id)),
+    }
+    status = {"accept": "active", "decline": "declined", "withdraw": "withdrawn"}
+    kinds = {"decline": "relationship_declined", "withdraw": "relationship_withdrawn"}
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        problems: list[str] = []
+        found = bench.core.system.relationships.get(rel.id)
+        ended = [
+            e.details.get("new")
+            for e in bench.audit("relationship", rel.id)
+            if e.action == "relationship.status_changed"
+        ]
+        if a_ok == b_ok:
+            return [f"end state: {found.status}, moves {ended}"]
+        winner, loser = (a_move, b_move) if a_ok else (b_move, a_move)
+        _expect(problems, "relationship", found.status, status[winner])
+        _expect(problems, "moves", ended, [status[winner]])
+        for move, kind in kinds.items():
+            told = member if move == "decline" else coach
+            want = 1 if move == winner else 0
+            if move in (winner, loser):
+                problems += bench.told(told, kind, None, want)  # type: ignore[arg-type]
+        return problems
+
+    return Race(a=moves[a_move][1], b=moves[b_move][1], check=check)
+
+
+def request_accept_vs_withdraw(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    return _request_race(bench, ctx, "accept", "withdraw")
+
+
+def request_decline_vs_withdraw(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    return _request_race(bench, ctx, "decline", "withdraw")
+
+
+def request_accept_vs_decline(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    return _request_race(bench, ctx, "accept", "decline")
+
+
+def demote_vs_assign(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """A coach demoted while an admin gives them a member: one wins; never a
+    member assigned to someone who no longer coaches."""
+    coach, member = bench.world.coach(), bench.world.member()
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        problems: list[str] = []
+        role = bench.core.system.users.get(coach.id).role
+        assigned = bench.core.system.members.get(member.id).coach_id
+        if a_ok == b_ok:
+            return [f"end state: role {role}, member's coach {assigned}"]
+        _expect(problems, "(role, member's coach)", (role, assigned),
+                ("member", None) if a_ok else ("coach", coach.id))  # fmt: skip
+        return problems
+
+    return Race(
+        a=lambda: bench.core.system.users.change_role(coach.id, "member"),
+        b=lambda: bench.core.system.members.assign_coach(member.id, coach.id),
+        check=check,
+    )
+
+
+def demote_vs_accept(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """A coach demoted while accepting a member's request: one wins; never an
+    active relationship with someone who no longer coaches."""
+    coach, member = bench.world.coach(), bench.world.member()
+    rel = bench.scope(member).relationships.request(coach_id=coach.id)
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        problems: list[str] = []
+        role = bench.core.system.users.get(coach.id).role
+        status = bench.core.system.relationships.get(rel.id).status
+        if a_ok == b_ok:
+            return [f"end state: role {role}, relationship {status}"]
+        _expect(problems, "(role, relationship)", (role, str(status)),
+                ("member", "declined") if a_ok else ("coach", "active"))  # fmt: skip
+        return problems
+
+    return Race(
+        a=lambda: bench.core.system.users.change_role(coach.id, "member"),
+        b=lambda: bench.scope(coach).relationships.accept(rel.id),
+        check=check,
+    )
+
+
+def promote_vs_assign(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """A member promoted to admin while given a coach: assigning then promoting
+    is fine (the promotion releases the coach), promoting then assigning is
+    not (422); never an admin with a primary coach."""
+    coach, member = bench.world.coach(), bench.world.member()
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        problems: list[str] = []
+        role = bench.core.system.users.get(member.id).role
+        assigned = bench.core.system.members.get(member.id).coach_id
+        if not (a_ok or b_ok):
+            return [f"end state: role {role}, coach {assigned}"]
+        _expect(problems, "(role, coach)", (role, assigned),
+                ("admin", None) if a_ok else ("member", coach.id))  # fmt: skip
+        return problems
+
+    return Race(
+        a=lambda: bench.core.system.users.change_role(member.id, "admin"),
+        b=lambda: bench.core.system.members.assign_coach(member.id, coach.id),
+        check=check,
+        both_ok=True,
+    )
+
+
+def demote_vs_admin_booking(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """A coach demoted while an admin books a member into their slot (no member
+    link vouches for the coach): one wins; never a session with a non-coach."""
+    coach, member = bench.world.coach(), bench.world.member()
+    bench.world.window(coach, 1, "09:00", "10:00")
+    admin = ctx.setdefault("admin", bench.world.admin())
+    start = MONDAY + timedelta(hours=9)
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        problems: list[str] = []
+        role = bench.core.system.users.get(coach.id).role
+        held = len(bench.core.system.sessions.list(coach_id=coach.id, status="scheduled"))
+        if a_ok == b_ok:
+            return [f"end state: role {role}, scheduled sessions {held}"]
+        _expect(problems, "(role, sessions)", (role, held), ("member", 0) if a_ok else ("coach", 1))
+        return problems
+
+    return Race(
+        a=lambda: bench.core.system.users.change_role(coach.id, "member"),
+        b=lambda: bench.scope(admin).bookings.create(
+            member_id=member.id, coach_id=coach.id, start=start, duration=60
+        ),
+        check=check,
+    )
+
+
+def manager_loop(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """Two admins make two users each other's manager at once: one line wins,
+    never a loop."""
+    x, y = bench.world.coach(), bench.world.coach()
+    users = bench.core.system.users
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        lines = (users.get(x.id).manager_id, users.get(y.id).manager_id)
+        if a_ok == b_ok:
+            return [f"end state: managers {lines}"]
+        problems: list[str] = []
+        _expect(problems, "managers", lines, (y.id, None) if a_ok else (None, x.id))
+        return problems
+
+    return Race(
+        a=lambda: users.set_manager(x.id, y.id),
+        b=lambda: users.set_manager(y.id, x.id),
+        check=check,
+    )
+
+
 def item_complete_vs_update(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
     """Completing and retitling commute: both may succeed (then both show), or
     the loser fails and only the winner's change shows, never one lost."""
@@ -550,6 +716,14 @@ PAIRS: dict[str, Callable[[Bench, dict[str, Any], int], Race]] = {
     "sessions.update vs sessions.cancel": update_vs_cancel,
     "sessions.rate vs sessions.rate": rate_vs_rate,
     "relationships.pause vs relationships.complete": pause_vs_complete,
+    "relationships.accept vs relationships.withdraw": request_accept_vs_withdraw,
+    "relationships.decline vs relationships.withdraw": request_decline_vs_withdraw,
+    "relationships.accept vs relationships.decline": request_accept_vs_decline,
+    "users.change_role vs members.assign_coach": demote_vs_assign,
+    "users.change_role vs relationships.accept": demote_vs_accept,
+    "users.set_manager vs users.set_manager (a loop)": manager_loop,
+    "users.change_role vs bookings.create (by an admin)": demote_vs_admin_booking,
+    "users.change_role (promotion) vs members.assign_coach": promote_vs_assign,
     "action_items.complete vs action_items.update": item_complete_vs_update,
     "documents.update vs documents.delete": document_update_vs_delete,
     "organizations.set_member_role vs remove_member": role_vs_removal,

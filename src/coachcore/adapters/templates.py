@@ -61,6 +61,14 @@ KIND_TEXT: dict[NotificationKind, tuple[str, str]] = {
         "You are invited to coaching",
         "A coach has invited you to start coaching together.",
     ),
+    NotificationKind.RELATIONSHIP_DECLINED: (
+        "Your coaching request was declined",
+        "Your coaching request was declined; you may ask someone else or ask again later.",
+    ),
+    NotificationKind.RELATIONSHIP_WITHDRAWN: (
+        "A coaching request was withdrawn",
+        "A coaching request made to you was withdrawn.",
+    ),
 }
 
 

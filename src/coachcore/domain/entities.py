@@ -63,6 +63,8 @@ class User:
     timezone: str = "UTC"
     is_active: bool = True
     external_id: str | None = None
+    manager_id: str | None = None
+    """Who this user reports to (a reporting line; see ``users.set_manager``)."""
     created_at: datetime = attrs.field(validator=_aware)
     updated_at: datetime = attrs.field(validator=_aware)
     erased_at: datetime | None = attrs.field(default=None, validator=_optional_aware)
@@ -155,6 +157,7 @@ class Session:
     scheduled_at: datetime = attrs.field(validator=_aware)
     coach_notes: str | None = None
     member_notes: str | None = None
+    preparation_notes: str | None = None
     outcomes: str | None = None
     rating: int | None = None
     rating_feedback: str | None = None

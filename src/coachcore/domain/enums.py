@@ -66,6 +66,8 @@ class NotificationKind(StrEnum):
     REMINDER_1H = "reminder_1h"
     WAITLIST_OFFER = "waitlist_offer"
     COACHING_INVITATION = "coaching_invitation"
+    RELATIONSHIP_DECLINED = "relationship_declined"
+    RELATIONSHIP_WITHDRAWN = "relationship_withdrawn"
 
 
 class ReminderStatus(StrEnum):

@@ -50,7 +50,14 @@ SENSITIVE_FIELDS: Mapping[type, tuple[str, ...]] = {
     User: ("name", "email", "external_id"),
     MemberProfile: ("goals", "health_info", "coach_notes"),
     CoachProfile: ("specialization", "bio", "certifications"),
-    Session: ("coach_notes", "member_notes", "outcomes", "rating_feedback", "cancellation_reason"),
+    Session: (
+        "coach_notes",
+        "member_notes",
+        "preparation_notes",
+        "outcomes",
+        "rating_feedback",
+        "cancellation_reason",
+    ),
     Booking: ("member_notes", "rejection_reason"),
     Rating: ("feedback",),
     CalendarEvent: ("title",),
@@ -60,6 +67,8 @@ SENSITIVE_FIELDS: Mapping[type, tuple[str, ...]] = {
     DateOverride: ("reason",),
     Invitation: ("email", "name", "message"),
     CoachingInterest: ("goals", "preferred_times", "notes", "handling_note"),
+    CoachingRelationship: ("decline_reason",),
+    AuditEntry: ("details",),
     MemberSessionSettings: ("shared_context",),
     Organization: ("name", "description", "specialties", "experience", "philosophy", "industry"),
     ActionPlan: ("title", "description"),
@@ -81,7 +90,7 @@ BLIND_INDEXED: Mapping[type, tuple[str, ...]] = {
 (column ``<field>_index``: HMAC-SHA256 of the value, which the use cases
 have normalised already)."""
 
-PRIVATE_NOTES: tuple[str, ...] = ("coach_notes", "member_notes")
+PRIVATE_NOTES: tuple[str, ...] = ("coach_notes", "member_notes", "preparation_notes")
 """The session notes the retention period purges."""
 
 ERASED_NAME = "Erased member"
@@ -99,7 +108,9 @@ def is_erased(user: User) -> bool:
 
 def purge_notes(session: Session, now: datetime) -> Session:
     """The session without its private notes."""
-    return attrs.evolve(session, coach_notes=None, member_notes=None, updated_at=now)
+    return attrs.evolve(
+        session, coach_notes=None, member_notes=None, preparation_notes=None, updated_at=now
+    )
 
 
 def holds_notes(session: Session) -> bool:
@@ -138,6 +149,7 @@ def erase_session(session: Session, now: datetime) -> Session:
         session,
         coach_notes=None,
         member_notes=None,
+        preparation_notes=None,
         outcomes=None,
         rating_feedback=None,
         cancellation_reason=None,

@@ -2,7 +2,9 @@
 
 A member may have several coaches, each through a :class:`CoachingRelationship`
 that moves ``pending -> active <-> paused -> completed`` (an active one may
-also be completed directly). Relationships may cross organizations. Pure
+also be completed directly); a pending request may instead be ``declined`` by
+the side it was addressed to or ``withdrawn`` by the side that made it.
+Relationships may cross organizations. Pure
 attrs entities and transition rules; no I/O, no clock reads.
 """
 
@@ -33,15 +35,25 @@ class RelationshipStatus(StrEnum):
     ACTIVE = "active"
     PAUSED = "paused"
     COMPLETED = "completed"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
 
 
 #: status -> the statuses a relationship may move to from there
 RELATIONSHIP_MOVES: Mapping[RelationshipStatus, frozenset[RelationshipStatus]] = {
-    RelationshipStatus.PENDING: frozenset({RelationshipStatus.ACTIVE}),
+    RelationshipStatus.PENDING: frozenset(
+        {RelationshipStatus.ACTIVE, RelationshipStatus.DECLINED, RelationshipStatus.WITHDRAWN}
+    ),
     RelationshipStatus.ACTIVE: frozenset({RelationshipStatus.PAUSED, RelationshipStatus.COMPLETED}),
     RelationshipStatus.PAUSED: frozenset({RelationshipStatus.ACTIVE, RelationshipStatus.COMPLETED}),
     RelationshipStatus.COMPLETED: frozenset(),
+    RelationshipStatus.DECLINED: frozenset(),
+    RelationshipStatus.WITHDRAWN: frozenset(),
 }
+
+ENDED_REQUEST = frozenset({RelationshipStatus.DECLINED, RelationshipStatus.WITHDRAWN})
+"""Statuses of a request that ended before it became a relationship."""
+MAX_DECLINE_REASON = 1000
 
 OPEN_RELATIONSHIP = frozenset(
     {RelationshipStatus.PENDING, RelationshipStatus.ACTIVE, RelationshipStatus.PAUSED}
@@ -51,7 +63,11 @@ OPEN_RELATIONSHIP = frozenset(
 
 @attrs.frozen(kw_only=True)
 class CoachingRelationship:
-    """A coach coaching a member; ``requested_by`` is the user who asked for it."""
+    """A coach coaching a member; ``requested_by`` is the user who asked for it.
+
+    ``ended_at`` is when it was completed, declined or withdrawn;
+    ``decline_reason`` what the declining side said, if anything.
+    """
 
     id: str
     coach_id: str
@@ -60,6 +76,7 @@ class CoachingRelationship:
     requested_by: str
     started_at: datetime | None = attrs.field(default=None, validator=_optional_aware)
     ended_at: datetime | None = attrs.field(default=None, validator=_optional_aware)
+    decline_reason: str | None = None
     created_at: datetime = attrs.field(validator=_aware)
     updated_at: datetime = attrs.field(validator=_aware)
 
@@ -67,8 +84,15 @@ class CoachingRelationship:
     def is_open(self) -> bool:
         return self.status in OPEN_RELATIONSHIP
 
-    def move(self, to: RelationshipStatus, now: datetime) -> CoachingRelationship:
-        """The relationship in status ``to``; an invalid move is a 422."""
+    def addressee_ids(self) -> frozenset[str]:
+        """Who may accept or decline the request: the parties that did not make it."""
+        return frozenset({self.coach_id, self.member_id} - {self.requested_by})
+
+    def move(
+        self, to: RelationshipStatus, now: datetime, *, reason: str | None = None
+    ) -> CoachingRelationship:
+        """The relationship in status ``to`` (``reason``: why it was declined);
+        an invalid move is a 422."""
         if to not in RELATIONSHIP_MOVES[self.status]:
             raise BusinessRuleViolation(
                 f"A {self.status} relationship cannot become {to}",
@@ -77,8 +101,10 @@ class CoachingRelationship:
         changes: dict[str, Any] = {"status": to, "updated_at": now}
         if to == RelationshipStatus.ACTIVE and self.started_at is None:
             changes["started_at"] = now
-        if to == RelationshipStatus.COMPLETED:
+        if to == RelationshipStatus.COMPLETED or to in ENDED_REQUEST:
             changes["ended_at"] = now
+        if to == RelationshipStatus.DECLINED:
+            changes["decline_reason"] = reason
         return attrs.evolve(self, **changes)
 
 

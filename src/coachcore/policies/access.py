@@ -68,12 +68,18 @@ def sees_coach_notes(actor: Actor, session_coach_id: str) -> bool:
 
 
 def redact_session(actor: Actor, session: Session, member_coach_id: str | None = None) -> Session:
-    """The session as this actor may see it: its coach notes only for the
-    session's coach and admins (``member_coach_id``, the member's coach now,
-    sees the session but not a previous coach's notes)."""
+    """The session as this actor may see it: its coach and preparation notes
+    only for the session's coach and admins (``member_coach_id``, the member's
+    coach now, sees the session but not a previous coach's notes)."""
     if sees_coach_notes(actor, session.coach_id):
         return session
-    return attrs.evolve(session, coach_notes=None)
+    return attrs.evolve(session, coach_notes=None, preparation_notes=None)
+
+
+def without_private_notes(session: Session) -> Session:
+    """The session as someone who oversees its people (a manager) sees it:
+    what the coaching produced, none of its private notes."""
+    return attrs.evolve(session, coach_notes=None, member_notes=None, preparation_notes=None)
 
 
 def redact_member(

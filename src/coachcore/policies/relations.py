@@ -33,16 +33,22 @@ def check_move_relationship(
     actor: Actor, relationship: CoachingRelationship, to: RelationshipStatus
 ) -> None:
     """Either side (or an admin) changes the status; a pending request is
-    accepted by the side that did not make it."""
+    accepted or declined by a side that did not make it, and withdrawn only
+    by the side that made it."""
     actor.require("relationships:write")
     if actor.sees_all:
         return
     if not is_party(actor, relationship):
         raise _deny("relationship", relationship.id)
+    mine = actor.user_id == relationship.requested_by
+    if to == RelationshipStatus.WITHDRAWN and not mine:
+        raise Forbidden("Only the side that made a coaching request withdraws it")
+    if to == RelationshipStatus.DECLINED and mine:
+        raise Forbidden("The other side declines a coaching request; withdraw it instead")
     accepting = (
         relationship.status == RelationshipStatus.PENDING and to == RelationshipStatus.ACTIVE
     )
-    if accepting and actor.user_id == relationship.requested_by:
+    if accepting and mine:
         raise Forbidden("The other side accepts a coaching request")
 
 

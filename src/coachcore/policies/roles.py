@@ -56,6 +56,7 @@ PERMISSIONS: frozenset[str] = frozenset(
         "documents:read",
         "documents:write",
         "privacy:manage",
+        "team:read",
     }
 )
 
@@ -149,6 +150,21 @@ def check_change_identity(actor: Actor, user_id: str) -> None:
             user_id,
         )
     actor.require("users:identity")
+
+
+COACHING_HUB = "coaching_hub"
+"""``coachcore.open(url, roles="coaching_hub")``: the coaching hub's roles."""
+
+
+def coaching_hub_roles() -> dict[str, RoleSpec]:
+    """The coaching hub's roles besides the built-in admin: a team leader is a
+    coach who also reads their team's progress, an agent a member (coached),
+    a manager reads what their reports' coaching produced and nothing else."""
+    return {
+        "manager": RoleSpec(permissions={"team:read", "notifications:read"}),
+        "team_leader": RoleSpec(permissions={"team:read"}, inherits=(Role.COACH,)),
+        "agent": RoleSpec(inherits=(Role.MEMBER,)),
+    }
 
 
 SYSTEM = Actor(user_id="system", role=Role.ADMIN, permissions=PERMISSIONS)
@@ -268,6 +284,11 @@ class RoleRegistry:
                 seen.add(parent)
                 todo.extend(self.parents(parent))
         return frozenset(seen)
+
+    def is_a(self, role: str, base: str) -> bool:
+        """True if ``role`` is ``base`` or inherits from it (a "team leader"
+        inheriting ``coach`` is a coach: it gets a coach profile and coaches)."""
+        return role == base or base in self.ancestors(role)
 
     def outranks(self, role: str, other: str) -> bool:
         """True if ``role`` inherits from ``other`` (it sits above it)."""

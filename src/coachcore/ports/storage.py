@@ -260,7 +260,8 @@ class UnitOfWork(Protocol):
     """The repositories, each described once, and the transaction's controls."""
 
     users: Annotated[
-        Repository[User], Described(User, "users", filters=("role",), unique=(("email",),))
+        Repository[User],
+        Described(User, "users", filters=("role", "manager_id"), unique=(("email",),)),
     ]
     members: Annotated[
         MemberRepository,

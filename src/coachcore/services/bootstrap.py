@@ -85,7 +85,7 @@ def open_core(
     messaging: Any = None,
     notifier: Any = None,
     plugins: Iterable[object] = (),
-    roles: Mapping[str, RoleDefinition] | None = None,
+    roles: Mapping[str, RoleDefinition] | str | None = None,
     cipher: Cipher | None = None,
     keys: str | Sequence[str] | None = None,
     retention_days: int | None = None,
@@ -103,7 +103,9 @@ def open_core(
     encryption at rest of the sensitive fields in SQL stores; coachcore never
     makes a key up. ``retention_days`` is how long completed sessions keep
     their private notes (``core.system.privacy.purge()``); None keeps them.
-    See ``docs/guides/privacy.md``.
+    See ``docs/guides/privacy.md``. ``roles`` adds host roles (a mapping, see
+    ``docs/guides/roles.md``) or names a preset: ``"coaching_hub"`` (manager,
+    team leader, agent).
     """
     url = options.url(url)
     clock, calendar, messaging, notifier, cipher = (

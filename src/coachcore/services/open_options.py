@@ -9,7 +9,7 @@ from typing import Any
 
 from coachcore.domain import checks
 from coachcore.errors import ValidationFailed
-from coachcore.policies.roles import RoleSpec
+from coachcore.policies.roles import COACHING_HUB, RoleSpec, coaching_hub_roles
 from coachcore.ports.cipher import Cipher
 from coachcore.ports.clock import Clock
 from coachcore.ports.delivery import CalendarPort, MessagingPort, NotifierPort
@@ -60,9 +60,12 @@ def keys(value: Any) -> str | list[str] | None:
 
 def roles(value: Any) -> dict[str, RoleSpec] | None:
     """Host roles ``{name: permissions | {"permissions", "inherits"} | RoleSpec}``,
-    each checked to be made of names (strings) before the registry sees it."""
+    each checked to be made of names (strings) before the registry sees it;
+    or the name of a shipped preset (``"coaching_hub"``)."""
     if value is None:
         return None
+    if value == COACHING_HUB:
+        return coaching_hub_roles()
     if not isinstance(value, Mapping):
         raise _fail("roles", "must map role names to their permissions")
     specs = {}

@@ -23,6 +23,7 @@ from coachcore.services.hub.action_items import ActionItems, ActionPlans
 from coachcore.services.hub.documents import Documents
 from coachcore.services.hub.quick_notes import QuickNotes
 from coachcore.services.hub.scores import Scores
+from coachcore.services.hub.team import Team
 from coachcore.services.runtime import records
 from coachcore.services.runtime.transaction import Runtime, Tx
 from coachcore.services.scheduling.availability import Availability
@@ -62,6 +63,7 @@ class Scope:
         self.action_items = ActionItems(rt, actor_id)
         self.quick_notes = QuickNotes(rt, actor_id)
         self.scores = Scores(rt, actor_id)
+        self.team = Team(rt, actor_id)
         self.audit = Audit(rt, actor_id)
         self.documents = Documents(rt, actor_id)
         self.privacy = Privacy(rt, actor_id)

@@ -28,7 +28,7 @@ from coachcore.domain.enums import (
     SessionStatus,
 )
 from coachcore.domain.hub import ActionItem, ActionItemStatus
-from coachcore.domain.privacy import mentions
+from coachcore.domain.privacy import holds_notes, mentions
 from coachcore.domain.rules import OPEN_WAITLIST, DateOverride, WaitlistEntry, WaitlistStatus
 from coachcore.ports.storage import Occupancy
 
@@ -89,7 +89,7 @@ class Sessions(MemoryRepository[Session]):
             if s.status == SessionStatus.COMPLETED
             and s.completed_at is not None
             and s.completed_at <= before
-            and (s.coach_notes is not None or s.member_notes is not None)
+            and holds_notes(s)
         ]
         return sorted(rows, key=lambda s: (s.completed_at, s.id))[:limit]
 

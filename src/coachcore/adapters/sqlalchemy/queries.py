@@ -28,7 +28,7 @@ from coachcore.domain.enums import (
     SessionStatus,
 )
 from coachcore.domain.hub import ActionItem, ActionItemStatus
-from coachcore.domain.privacy import mentions
+from coachcore.domain.privacy import PRIVATE_NOTES, mentions
 from coachcore.domain.rules import OPEN_WAITLIST, DateOverride, WaitlistEntry, WaitlistStatus
 from coachcore.ports.storage import Occupancy
 
@@ -141,7 +141,7 @@ class Sessions(SqlRepository[Session]):
             where = [
                 c.status == SessionStatus.COMPLETED.value,
                 c.completed_at <= _p("before"),
-                sa.or_(c.coach_notes.is_not(None), c.member_notes.is_not(None)),
+                sa.or_(*(c[name].is_not(None) for name in PRIVATE_NOTES)),
             ]
             return self._select((), ("completed_at", "id"), where).limit(_p("limit_"))
 

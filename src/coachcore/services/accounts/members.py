@@ -19,7 +19,11 @@ from coachcore.domain.hub import QuickNote
 from coachcore.domain.relations import RelationshipStatus
 from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden
 from coachcore.policies import access
-from coachcore.services.accounts.users import new_user
+from coachcore.services.accounts.profiles import (
+    new_user,
+    require_coach_role,
+    require_member_role,
+)
 from coachcore.services.coaching.session_settings import redacted, related
 from coachcore.services.compliance import audit
 from coachcore.services.delivery import outgoing
@@ -34,7 +38,11 @@ def assign(tx: Tx, profile: MemberProfile, coach_id: Any) -> MemberProfile:
     """Give the member a coach: accepting and under max_members, with a direct
     conversation and a member_assigned notification to the coach."""
     coach = records.coach(tx.uow, coach_id)
+    tx.uow.lock_coach(coach.user_id)  # before reading the role: a role change locks it too
     coach_user = records.active_user(tx.uow, coach.user_id, "coach_id")
+    require_coach_role(tx, coach_user)
+    member_user = records.user(tx.uow, profile.user_id)
+    require_member_role(tx, member_user)
     if profile.coach_id == coach.user_id:
         return profile
     if not coach.is_accepting_members:
@@ -58,7 +66,6 @@ def assign(tx: Tx, profile: MemberProfile, coach_id: Any) -> MemberProfile:
                 created_at=tx.now,
             ),
         )
-    member_user = records.user(tx.uow, profile.user_id)
     outgoing.notify(
         tx,
         coach.user_id,
@@ -66,6 +73,16 @@ def assign(tx: Tx, profile: MemberProfile, coach_id: Any) -> MemberProfile:
         "New member assigned",
         f"{member_user.name} is now your member, {coach_user.name}.",
     )
+    return updated
+
+
+def release_coach(tx: Tx, profile: MemberProfile) -> MemberProfile:
+    """The member without a primary coach; that coach's private notes become
+    their quick note about the member (as on any reassignment)."""
+    updated = attrs.evolve(
+        _notes_kept_by_previous_coach(tx, profile), coach_id=None, updated_at=tx.now
+    )
+    tx.uow.members.update(updated)
     return updated
 
 

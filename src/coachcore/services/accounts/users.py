@@ -1,4 +1,5 @@
-"""User references: create (with the coach or member profile), get, update, deactivate."""
+"""User references: create (with the coach or member profile), get, update,
+change role, deactivate."""
 
 from __future__ import annotations
 
@@ -7,61 +8,16 @@ from typing import Any
 import attrs
 
 from coachcore.domain import checks
-from coachcore.domain.entities import CoachProfile, MemberProfile, User
-from coachcore.domain.enums import Role
+from coachcore.domain.entities import User
 from coachcore.errors import Conflict, Forbidden, ValidationFailed
 from coachcore.policies.roles import check_change_identity
+from coachcore.services.accounts import reporting, role_changes
+from coachcore.services.accounts.profiles import new_user
 from coachcore.services.runtime import records
-from coachcore.services.runtime.transaction import Tx, UseCases, new_id
+from coachcore.services.runtime.transaction import Tx, UseCases
 
 _UNSET: Any = object()
 UserList = list[User]
-
-
-def new_user(
-    tx: Tx,
-    roles: Any,
-    *,
-    name: Any,
-    email: Any,
-    role: Any,
-    timezone: Any = "UTC",
-    external_id: Any = None,
-) -> User:
-    """Validate and store a user, plus the profile its role implies."""
-    if not isinstance(role, str) or role not in roles:
-        raise ValidationFailed("role: unknown role", details={"field": "role"})
-    address = checks.email("email", email)
-    if tx.uow.users.find(email=address) is not None:
-        raise Conflict("A user with this email already exists", details={"field": "email"})
-    user = User(
-        id=new_id(),
-        name=checks.required_text("name", name, max_len=checks.MAX_NAME).strip(),
-        email=address,
-        role=str(role),
-        timezone=checks.timezone_name("timezone", timezone),
-        external_id=checks.text("external_id", external_id, max_len=200),
-        created_at=tx.now,
-        updated_at=tx.now,
-    )
-    tx.uow.users.add(user)
-    _add_profile(tx, user, fresh=True)
-    return user
-
-
-def _add_profile(tx: Tx, user: User, *, fresh: bool = False) -> None:
-    """The profile the user's role implies (coach or member), unless it exists
-    (a ``fresh`` user has none)."""
-    if user.role == Role.COACH and (fresh or tx.uow.coaches.get(user.id) is None):
-        tx.uow.coaches.add(
-            CoachProfile(id=new_id(), user_id=user.id, created_at=tx.now, updated_at=tx.now)
-        )
-    elif user.role == Role.MEMBER and (fresh or tx.uow.members.get(user.id) is None):
-        tx.uow.members.add(
-            MemberProfile(
-                id=new_id(), user_id=user.id, joined_at=tx.now, created_at=tx.now, updated_at=tx.now
-            )
-        )
 
 
 def check_read_user(tx: Tx, user: User) -> None:
@@ -170,11 +126,13 @@ class Users(UseCases):
 
         return self._rt.write(self._actor, run, action="users.update")
 
-    def set_role(self, user_id: Any, role: Any) -> User:
+    def change_role(self, user_id: Any, role: Any) -> User:
         """Give the user another role (the system scope or an admin with
-        ``users:identity``; never on oneself, never above one's own rank); the
-        profile the new role implies is created if missing. Takes effect on
-        the user's next call."""
+        ``users:identity``; never on oneself, never above one's own rank).
+        Takes effect on the user's next call. What happens to their profiles,
+        members, sessions and requests: see
+        :mod:`coachcore.services.accounts.role_changes` (a coach who still
+        coaches is a 422)."""
 
         def run(tx: Tx) -> User:
             user = records.user(tx.uow, user_id)
@@ -183,12 +141,23 @@ class Users(UseCases):
                 raise ValidationFailed("role: unknown role", details={"field": "role"})
             self._rt.roles.check_may_grant(tx.actor, user.role)
             self._rt.roles.check_may_grant(tx.actor, role)
-            updated = attrs.evolve(user, role=role, updated_at=tx.now)
-            tx.uow.users.update(updated)
-            _add_profile(tx, updated)
-            return updated
+            return role_changes.change_role(tx, user, role)
 
-        return self._rt.write(self._actor, run, action="users.set_role")
+        return self._rt.write(self._actor, run, action="users.change_role")
+
+    def set_manager(self, user_id: Any, manager_id: Any) -> User:
+        """Set who the user reports to (None: nobody), by the host or an admin
+        (``users:identity``: a reporting line opens the user's coaching results
+        to the manager). 422 for a loop, an inactive manager, or a manager
+        outside the user's organizations (where the user belongs to some)."""
+        manager = checks.optional_identifier("manager_id", manager_id)
+
+        def run(tx: Tx) -> User:
+            tx.actor.require("users:identity")
+            user = records.user(tx.uow, user_id)
+            return reporting.set_manager(tx, user, manager)
+
+        return self._rt.write(self._actor, run, action="users.set_manager")
 
     def deactivate(self, user_id: Any) -> User:
         """Mark the user inactive: they can no longer act, book or be booked."""

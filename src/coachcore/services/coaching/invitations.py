@@ -22,7 +22,7 @@ from coachcore.domain.relations import (
 from coachcore.errors import BusinessRuleViolation, Conflict, NotFound
 from coachcore.policies import relations as policy
 from coachcore.serialization import to_dict
-from coachcore.services.accounts.users import new_user
+from coachcore.services.accounts.profiles import new_user
 from coachcore.services.coaching import relationships
 from coachcore.services.compliance import audit
 from coachcore.services.delivery import outgoing
@@ -148,9 +148,7 @@ def _connect(tx: Tx, invitation: Invitation, member: User) -> CoachingRelationsh
         )
     if found.status == RelationshipStatus.ACTIVE:
         return found
-    moved = found.move(RelationshipStatus.ACTIVE, tx.now)
-    tx.uow.relationships.update(moved)
-    return moved
+    return relationships.move(tx, found, RelationshipStatus.ACTIVE)
 
 
 class Invitations(UseCases):

@@ -1,15 +1,19 @@
-"""Coaching relationships: request, accept, pause, resume, complete, and the
-member's coaching overview (seed 000's "connected" / "unconnected" page)."""
+"""Coaching relationships: request, accept, decline, withdraw, pause, resume,
+complete, and the member's coaching overview (seed 000's "connected" /
+"unconnected" page)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import attrs
 
 from coachcore.domain import checks
 from coachcore.domain.entities import CoachProfile, User
+from coachcore.domain.enums import NotificationKind
 from coachcore.domain.relations import (
+    MAX_DECLINE_REASON,
     CoachingRelationship,
     InterestStatus,
     MemberSessionSettings,
@@ -19,7 +23,9 @@ from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden, NotFoun
 from coachcore.policies import relations as policy
 from coachcore.ports.storage import UnitOfWork
 from coachcore.services.accounts.coaches import with_stats
+from coachcore.services.accounts.profiles import require_coach_role, require_member_role
 from coachcore.services.compliance import audit
+from coachcore.services.delivery import outgoing
 from coachcore.services.runtime import records
 from coachcore.services.runtime.transaction import Tx, UseCases, new_id
 
@@ -90,11 +96,13 @@ def start(
 ) -> CoachingRelationship:
     """A new relationship between an active coach and an active member (409 if
     the pair already has one that is not completed). Policies are the caller's."""
+    tx.uow.lock_coach(coach_id)  # before reading roles: a role change locks it too
     coach = records.active_user(tx.uow, coach_id, "coach_id")
     records.coach(tx.uow, coach.id)
+    require_coach_role(tx, coach)
     member = records.active_user(tx.uow, member_id, "member_id")
     records.member(tx.uow, member.id)
-    tx.uow.lock_coach(coach.id)
+    require_member_role(tx, member)
     if open_between(tx.uow, coach.id, member.id) is not None:
         raise Conflict(
             "This coach and member already have an open relationship",
@@ -122,6 +130,59 @@ def start(
         status=created.status,
     )
     return created
+
+
+_ENDED_NOTICE = {
+    RelationshipStatus.DECLINED: (
+        NotificationKind.RELATIONSHIP_DECLINED,
+        "Coaching request declined",
+        "{actor} declined the coaching request.",
+    ),
+    RelationshipStatus.WITHDRAWN: (
+        NotificationKind.RELATIONSHIP_WITHDRAWN,
+        "Coaching request withdrawn",
+        "{actor} withdrew the coaching request.",
+    ),
+}
+
+
+def move(
+    tx: Tx, found: CoachingRelationship, to: RelationshipStatus, *, reason: str | None = None
+) -> CoachingRelationship:
+    """Store the relationship moved to ``to`` (compare-and-set), audit it, and
+    tell the other people involved when a request is declined or withdrawn.
+    Policies are the caller's."""
+    if to == RelationshipStatus.ACTIVE:
+        tx.uow.lock_coach(found.coach_id)
+        coach = records.user(tx.uow, found.coach_id)
+        member = records.user(tx.uow, found.member_id)
+        for user, field in ((coach, "coach_id"), (member, "member_id")):
+            if not user.is_active:
+                raise BusinessRuleViolation(f"{field} is not an active user")
+        require_coach_role(tx, coach)
+        require_member_role(tx, member)
+    moved = found.move(to, tx.now, reason=reason)
+    tx.uow.relationships.update(moved)
+    audit.record(
+        tx,
+        "relationship.status_changed",
+        "relationship",
+        moved.id,
+        old=found.status,
+        new=moved.status,
+    )
+    notice = _ENDED_NOTICE.get(to)
+    if notice is not None:
+        kind, title, body = notice
+        actor = tx.uow.users.get(tx.actor.user_id)
+        text = body.format(actor=actor.name if actor is not None else "An administrator")
+        if reason:
+            text = f"{text}\nReason: {reason}"
+        involved = {found.coach_id, found.member_id, found.requested_by}
+        for recipient in sorted(involved - {tx.actor.user_id}):
+            if tx.uow.users.get(recipient) is not None:
+                outgoing.notify(tx, recipient, kind, title, text)
+    return moved
 
 
 def _connections(
@@ -178,6 +239,19 @@ def overview(tx: Tx, member_id: str, *, interest_open: bool = False) -> Coaching
     )
 
 
+def _mover(
+    relationship_id: Any, to: RelationshipStatus, reason: str | None = None
+) -> Callable[[Tx], CoachingRelationship]:
+    """The use case moving one relationship to ``to``, checked by its policy."""
+
+    def run(tx: Tx) -> CoachingRelationship:
+        found = relationship(tx.uow, relationship_id)
+        policy.check_move_relationship(tx.actor, found, to)
+        return move(tx, found, to, reason=reason)
+
+    return run
+
+
 class Relationships(UseCases):
     """``scope.relationships``: who coaches whom, across organizations."""
 
@@ -231,32 +305,26 @@ class Relationships(UseCases):
 
     def set_status(self, relationship_id: Any, status: Any) -> CoachingRelationship:
         """Move the relationship; ``pending -> active <-> paused -> completed``
-        (and ``active -> completed``), anything else is a BusinessRuleViolation."""
+        (and ``active -> completed``), ``pending -> declined`` (the side asked)
+        and ``pending -> withdrawn`` (the side that asked); anything else is a
+        BusinessRuleViolation."""
         to = checks.choice("status", status, RelationshipStatus)
-
-        def run(tx: Tx) -> CoachingRelationship:
-            found = relationship(tx.uow, relationship_id)
-            policy.check_move_relationship(tx.actor, found, to)
-            if to == RelationshipStatus.ACTIVE:
-                for user_id, field in (
-                    (found.coach_id, "coach_id"),
-                    (found.member_id, "member_id"),
-                ):
-                    if not records.user(tx.uow, user_id).is_active:
-                        raise BusinessRuleViolation(f"{field} is not an active user")
-            moved = found.move(to, tx.now)
-            tx.uow.relationships.update(moved)
-            audit.record(
-                tx,
-                "relationship.status_changed",
-                "relationship",
-                moved.id,
-                old=found.status,
-                new=moved.status,
-            )
-            return moved
-
+        run = _mover(relationship_id, to)
         return self._rt.write(self._actor, run, action="relationships.set_status")
+
+    def decline(self, relationship_id: Any, reason: Any = None) -> CoachingRelationship:
+        """pending -> declined, by the side the request was made to (or an
+        admin), with an optional ``reason`` the requester is told. The pair may
+        ask again afterwards."""
+        why = checks.text("reason", reason, max_len=MAX_DECLINE_REASON)
+        run = _mover(relationship_id, RelationshipStatus.DECLINED, why)
+        return self._rt.write(self._actor, run, action="relationships.decline")
+
+    def withdraw(self, relationship_id: Any) -> CoachingRelationship:
+        """pending -> withdrawn, by the side that made the request (or an admin).
+        The pair may ask again afterwards."""
+        run = _mover(relationship_id, RelationshipStatus.WITHDRAWN)
+        return self._rt.write(self._actor, run, action="relationships.withdraw")
 
     def accept(self, relationship_id: Any) -> CoachingRelationship:
         """pending -> active, by the side that did not ask (or an admin)."""

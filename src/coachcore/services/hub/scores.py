@@ -3,6 +3,7 @@ member's progress over them."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -22,6 +23,18 @@ _UNSET: Any = object()
 
 
 @attrs.frozen(kw_only=True)
+class ScorePoint:
+    """One scored session on a chart: its time, the score before and after,
+    and the change (None where nothing came before)."""
+
+    session_id: str
+    at: datetime
+    previous: float | None
+    current: float
+    change: float | None
+
+
+@attrs.frozen(kw_only=True)
 class Progress:
     """A member's scores over time: one entry per scored session, oldest first."""
 
@@ -32,6 +45,25 @@ class Progress:
     def latest(self) -> float | None:
         """The most recent score of each kind, or None when nothing was scored."""
         return self.scores[-1].current_score if self.scores else None
+
+    @property
+    def previous(self) -> float | None:
+        """The score before the latest (the latest session's previous score)."""
+        return self.scores[-1].previous_score if self.scores else None
+
+    @property
+    def points(self) -> tuple[ScorePoint, ...]:
+        """The history as a chart's series, oldest first."""
+        return tuple(
+            ScorePoint(
+                session_id=s.session_id,
+                at=s.scored_at,
+                previous=s.previous_score,
+                current=s.current_score,
+                change=None if s.previous_score is None else s.current_score - s.previous_score,
+            )
+            for s in self.scores
+        )
 
     @property
     def overall_change(self) -> float | None:

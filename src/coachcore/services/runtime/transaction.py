@@ -56,7 +56,8 @@ class CommitThenRaise(Exception):
 
 @attrs.define
 class Tx:
-    """What a use case works with: the unit of work, the actor and the time.
+    """What a use case works with: the unit of work, the actor, the time and
+    the core's roles (what a user's role makes them: a coach, a member).
 
     ``audited`` turns true once the use case wrote its own audit entry; a
     command that did not gets a generic one (see :func:`audit_call`).
@@ -70,6 +71,7 @@ class Tx:
     uow: UnitOfWork
     actor: Actor
     now: datetime
+    roles: RoleRegistry
     audited: bool = False
     reads: list[AuditEntry] = attrs.field(factory=list)
     lease_until: datetime | None = None
@@ -169,7 +171,7 @@ class Runtime:
         """
         try:
             with self.store.unit_of_work(write=False) as uow:
-                tx = Tx(uow, self.actor(uow, actor_id), self.now())
+                tx = Tx(uow, self.actor(uow, actor_id), self.now(), self.roles)
                 result = use_case(tx)
         except Forbidden as denied:
             name = action or query_name(use_case)
@@ -258,7 +260,7 @@ class Runtime:
         outbox = self.outbox if self.store.dispatch_on_commit else None
         with self.store.unit_of_work(write=True) as uow:
             uow.hold_inserts()
-            tx = Tx(uow, self.actor(uow, actor_id), self.now())
+            tx = Tx(uow, self.actor(uow, actor_id), self.now(), self.roles)
             if outbox is not None:
                 tx.lease_until = outbox.lease_until(tx.now)
             try:

@@ -15,6 +15,7 @@ from coachcore.errors import SLOT_FULL_MESSAGE, BusinessRuleViolation, Conflict,
 from coachcore.policies.roles import Actor
 from coachcore.scheduling.slots import SlotState
 from coachcore.scheduling.wallclock import zone_of
+from coachcore.services.accounts.profiles import require_coach_role
 from coachcore.services.delivery import outgoing
 from coachcore.services.runtime import records
 from coachcore.services.runtime.transaction import CommitThenRaise, Tx, UseCases, new_id
@@ -123,6 +124,9 @@ def book(
     if start <= tx.now:
         raise BusinessRuleViolation("The requested time is in the past")
     tx.uow.lock_coach(coach.id)
+    if tx.actor.sees_all:  # no member link vouches for the coach: read the role under the lock
+        coach = records.active_user(tx.uow, coach.id, "coach_id")
+    require_coach_role(tx, coach)
     check_one_seat(tx, coach.id, member.id, start)
     check = slot_at(uow, coach, start, duration, tx.now, member.id)
     booking = _new_booking(tx, member, coach, start, duration, notes, key)

@@ -22,11 +22,13 @@ from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden
 from coachcore.policies import access
 from coachcore.scheduling.calendar import extra_window
 from coachcore.scheduling.wallclock import window_containing, zone_of
+from coachcore.services.accounts.profiles import require_coach_role
 from coachcore.services.coaching.relationships import active_between
 from coachcore.services.delivery import outgoing
 from coachcore.services.runtime import records
 from coachcore.services.runtime.transaction import Tx, UseCases, new_id
 from coachcore.services.scheduling import placement, reminders, waitlist
+from coachcore.services.scheduling.session_notes import coach_side_notes
 
 _UNSET: Any = object()
 MAX_PAGE = 500
@@ -204,6 +206,7 @@ class Sessions(UseCases):
             if not tx.actor.sees_all and not related:
                 raise Forbidden("This member is not assigned to you")
             tx.uow.lock_coach(coach.id)
+            require_coach_role(tx, records.user(tx.uow, coach.id))  # read under the lock
             if forced is None:
                 placement.check_slot(tx, coach, member.id, start, minutes)
             session = schedule(
@@ -382,16 +385,14 @@ class Sessions(UseCases):
 
     def add_coach_notes(self, session_id: Any, notes: Any) -> Session:
         """Set the coach's private notes (seen by coaches and admins only)."""
-        text = checks.text("notes", notes)
-
-        def run(tx: Tx) -> Session:
-            session = records.session(tx.uow, session_id)
-            access.check_manage_session(tx.actor, session)
-            updated = attrs.evolve(session, coach_notes=text, updated_at=tx.now)
-            tx.uow.sessions.update(updated)
-            return updated
-
+        run = coach_side_notes(session_id, "coach_notes", checks.text("notes", notes))
         return self._rt.write(self._actor, run, action="sessions.add_coach_notes")
+
+    def prepare(self, session_id: Any, notes: Any) -> Session:
+        """Set the coach's preparation notes (private like coach notes: the
+        session's coach and admins read them; sealed at rest)."""
+        run = coach_side_notes(session_id, "preparation_notes", checks.text("notes", notes))
+        return self._rt.write(self._actor, run, action="sessions.prepare")
 
     def add_member_notes(self, session_id: Any, notes: Any) -> Session:
         """Set the member's notes (seen by the member, their coach and admins)."""
