@@ -14,7 +14,6 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import sqlalchemy as sa
 import typer
 from rich.console import Console
@@ -35,7 +34,7 @@ UrlOption = Annotated[
         "--url",
         help=f"Database URL (required: --url or ${URL_ENV})",
         envvar=URL_ENV,
-        show_envvar=False,
+        show_envvar=True,
     ),
 ]
 DemoUrlOption = Annotated[
@@ -75,7 +74,7 @@ class Commands(TyperGroup):
     that failed) is one line on stderr and exit status 1, not a traceback;
     usage errors keep click's status 2."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # typer's own click, or click
         try:
             return super().invoke(ctx)
         except CoachCoreError as error:
@@ -177,7 +176,7 @@ def sql_url(url: str) -> URL:
     return parsed
 
 
-def existing(url: str, *, hint: str = "coachcore db upgrade --url URL") -> str:
+def existing(url: str) -> str:
     """``url``, if it names a database that is there: a command that only reads or
     operates never creates one. Stores of other schemes are left to their plugin."""
     if not url.startswith(("sqlite", "postgresql")):
@@ -188,7 +187,6 @@ def existing(url: str, *, hint: str = "coachcore db upgrade --url URL") -> str:
         if database in ("", ":memory:") or database.startswith("file:"):
             return url
         if not Path(database).is_file():
-            if url == DEMO_URL:
-                hint = "coachcore demo"
+            hint = "coachcore demo" if url == DEMO_URL else "coachcore db upgrade --url URL"
             raise NotFound(f"No database at {database}: `{hint}` creates one")
     return url

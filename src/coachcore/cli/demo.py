@@ -123,7 +123,7 @@ def run_demo(url: str) -> dict[str, Any]:
                 [
                     ["member", member.name],
                     ["coach", coach.name],
-                    ["next session", _local(upcoming and upcoming.scheduled_at, zone)],
+                    ["next session", _local(upcoming.scheduled_at if upcoming else None, zone)],
                     ["prompt to book", member_board.prompt_to_book],
                     ["quick actions", ", ".join(member_board.quick_actions)],
                 ],

@@ -20,7 +20,7 @@ RoleOption = Annotated[
 @users_app.command("list")
 def users_list(url: DemoUrlOption = DEMO_URL, role: RoleOption = None) -> None:
     """List users (id, name, email, role, time zone), oldest first."""
-    with open_demo(existing(url, hint="coachcore demo")) as core:
+    with open_demo(existing(url)) as core:
         found = core.system.users.list(role=role)
     rows = [[u.id, u.name, u.email, u.role, u.timezone] for u in found]
     console.print(table("Users", ["id", "name", "email", "role", "time zone"], rows))
@@ -29,7 +29,7 @@ def users_list(url: DemoUrlOption = DEMO_URL, role: RoleOption = None) -> None:
 @coaches_app.command("list")
 def coaches_list(url: DemoUrlOption = DEMO_URL) -> None:
     """List coaches (id, name, email, time zone), oldest first."""
-    with open_demo(existing(url, hint="coachcore demo")) as core:
+    with open_demo(existing(url)) as core:
         found = core.system.users.list(role=Role.COACH)
     rows = [[u.id, u.name, u.email, u.timezone] for u in found]
     console.print(table("Coaches", ["id", "name", "email", "time zone"], rows))
