@@ -122,6 +122,13 @@ def test_a_bad_url_is_one_clear_line(command: list[str], empty_directory: Path) 
     assert list(empty_directory.iterdir()) == []
 
 
+@pytest.mark.parametrize("command", [["demo"], ["outbox", "pending"], ["db", "current"]])
+def test_an_unknown_driver_is_one_clear_line(command: list[str]) -> None:
+    line = one_error_line(run(*command, "--url", "postgresql+nodriver://x:secret@y/z"), 1)
+    assert line.startswith("Bad Request: url: no database driver 'postgresql+nodriver'")
+    assert "secret" not in line
+
+
 def test_usage_errors_are_status_2_on_stderr() -> None:
     result = run("outbox", "pending", "--no-such-option")
     assert result.exit_code == 2 and result.stdout == ""

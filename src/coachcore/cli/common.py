@@ -161,19 +161,26 @@ def _widest(rows: list[list[Any]], position: int) -> int | None:
 
 
 def sql_url(url: str) -> URL:
-    """``url`` parsed, if it names a SQL database coachcore can open (SQLite, PostgreSQL)."""
+    """``url`` parsed, if it names a SQL database coachcore can open (SQLite,
+    PostgreSQL) with an installed driver; the error never repeats a password."""
     try:
         parsed = make_url(url)
-        if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-            raise ValueError
+    except sa.exc.ArgumentError as error:
+        raise _bad_url("not a database URL") from error
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise _bad_url(f"{parsed.drivername!r} is neither SQLite nor PostgreSQL")
+    try:
         parsed.get_dialect()
-    except (ValueError, sa.exc.ArgumentError) as error:
-        raise ValidationFailed(
-            f"url: {url!r} is not a SQLite or PostgreSQL URL "
-            "(sqlite:///coaching.db, postgresql://user@host/db)",
-            details={"field": "url"},
-        ) from error
+    except sa.exc.NoSuchModuleError as error:
+        raise _bad_url(f"no database driver {parsed.drivername!r}") from error
     return parsed
+
+
+def _bad_url(why: str) -> ValidationFailed:
+    return ValidationFailed(
+        f"url: {why} (use sqlite:///coaching.db or postgresql://user@host/db)",
+        details={"field": "url"},
+    )
 
 
 def existing(url: str) -> str:

@@ -37,6 +37,8 @@ TIME = "%a %d %b %H:%M %Z"
 
 def open_demo(url: str) -> coachcore.Core:
     """The demo's deliveries are recorded in memory: it sends nothing anywhere."""
+    if url.startswith(("sqlite", "postgresql")):
+        sql_url(url)  # an unknown driver is a clear error before any engine is made
     return coachcore.open(url, keys=os.environ.get(KEYS_ENV) or None)
 
 
