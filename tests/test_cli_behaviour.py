@@ -14,12 +14,12 @@ import pytest
 from typer.testing import CliRunner, Result
 
 import coachcore
-from backends import Backend
+from backends import Backend, SqlBackend
 from coachcore import Role
 from coachcore.adapters.clock import FixedClock
 from coachcore.adapters.sqlalchemy import migrate, revisions_after
 from coachcore.adapters.sqlalchemy.versioning import head_revision
-from coachcore.cli import app
+from coachcore.cli import app, run_demo
 from coachcore.cli.common import DEMO_URL
 from coachcore.plugins.configured import VARIABLES
 from coachcore.services.compliance import privacy
@@ -58,6 +58,13 @@ def one_error_line(result: Result, status: int) -> str:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     return lines[0]
+
+
+def on_disk(backend: Backend, why: str) -> SqlBackend:
+    """The backend if it keeps its data where another process finds it; else skip."""
+    if not isinstance(backend, SqlBackend):
+        pytest.skip(why)
+    return backend
 
 
 def booked(url: str, sessions: int = 1) -> str:
@@ -220,7 +227,7 @@ def test_users_and_coaches_are_listed_with_their_ids(tmp_path: Path) -> None:
 
 
 def test_the_lists_read_every_backend(backend: Backend) -> None:
-    sql = sql_only(backend)  # a memory store lives inside one process: no command reaches it
+    sql = on_disk(backend, "a memory store lives inside one process: no command reaches it")
     w = World(sql.open(), FixedClock(NINE))
     coach = w.coach()
     member = w.member(coach)
@@ -337,6 +344,16 @@ def test_the_demo_runs_again_to_the_same_world(tmp_path: Path) -> None:
     assert "coachcore users list" in out and "coachcore coaches list" in out
     reset = demo(url, "--reset")
     assert reset[0] != coach_id and reset[1] != first[1]
+
+
+def test_the_demo_runs_21_times_without_filling_the_coach(backend: Backend) -> None:
+    sql = on_disk(backend, "a memory store is new at every open: there is no world to find")
+    sql.open()  # empties the tables
+    sql.release()
+    first = run_demo(sql.url())
+    for _ in range(20):  # the coach takes 20 members: a member per run would fail here
+        assert run_demo(sql.url()) == first
+    assert (first["bookings"], first["members"], first["rating"]) == (2, 1, 5.0)
 
 
 def test_the_demo_shows_times_in_the_coach_zone(tmp_path: Path) -> None:
