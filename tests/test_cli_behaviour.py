@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner, Result
 
 import coachcore
@@ -203,6 +204,27 @@ def test_commands_that_read_never_create_a_database(
     line = one_error_line(run(*command, "--url", "sqlite:///new.db"), 1)
     assert line == "Not Found: No database at new.db: `coachcore db upgrade --url URL` creates one"
     assert list(empty_directory.iterdir()) == []
+
+
+def test_reading_an_empty_postgresql_database_creates_no_tables(backend: Backend) -> None:
+    if backend.name != "postgresql":
+        pytest.skip("an empty PostgreSQL database is what this test reads")
+    engine = on_disk(backend, "").engine
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("DROP DATABASE IF EXISTS cli_empty")
+        conn.exec_driver_sql("CREATE DATABASE cli_empty")
+    url = engine.url.set(database="cli_empty").render_as_string(hide_password=False)
+    try:
+        for command in (["outbox", "pending"], ["users", "list"], ["privacy", "purge", "--days=1"]):
+            line = one_error_line(run(*command, "--url", url), 1)
+            assert line.startswith("Not Found: No coachcore tables in cli_empty")
+        assert "schema revision: None" in run("db", "current", "--url", url).stdout
+        empty = sa.create_engine(url)
+        assert sa.inspect(empty).get_table_names() == []
+        empty.dispose()
+    finally:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("DROP DATABASE cli_empty WITH (FORCE)")
 
 
 def test_exploring_without_a_demo_says_to_run_it(empty_directory: Path) -> None:

@@ -183,9 +183,10 @@ def _bad_url(why: str) -> ValidationFailed:
     )
 
 
-def existing(url: str) -> str:
-    """``url``, if it names a database that is there: a command that only reads or
-    operates never creates one. Stores of other schemes are left to their plugin."""
+def existing(url: str, *, tables: bool = True) -> str:
+    """``url``, if it names a database that is there (a SQLite file; on PostgreSQL,
+    with coachcore's tables unless ``tables`` is False): a command that only
+    reads or operates never creates one. Other schemes are left to their plugin."""
     if not url.startswith(("sqlite", "postgresql")):
         return url
     parsed = sql_url(url)
@@ -196,4 +197,12 @@ def existing(url: str) -> str:
         if not Path(database).is_file():
             hint = "coachcore demo" if url == DEMO_URL else "coachcore db upgrade --url URL"
             raise NotFound(f"No database at {database}: `{hint}` creates one")
+    elif tables:
+        from coachcore.adapters.sqlalchemy import current_revision
+
+        if current_revision(url) is None:
+            name = parsed.database or "this database"
+            raise NotFound(
+                f"No coachcore tables in {name}: `coachcore db upgrade --url URL` creates them"
+            )
     return url

@@ -42,5 +42,7 @@ def db_current(
     from coachcore.adapters.sqlalchemy import current_revision
 
     sql_url(url)
-    revision = current_revision(existing(url), schema=schema, table_prefix=table_prefix)
+    revision = current_revision(
+        existing(url, tables=False), schema=schema, table_prefix=table_prefix
+    )
     console.print(f"schema revision: {revision}")
