@@ -1,4 +1,4 @@
-"""The ``coachcore`` command line: demo, database, reminders, waitlist, outbox, slots.
+"""The ``coachcore`` command line: demo, slots, users, database, reminders, waitlist, outbox.
 
 Jobs that deliver (``outbox dispatch``, ``reminders run``, ``waitlist run``)
 take their adapters from the configuration (:mod:`coachcore.plugins.configured`)
