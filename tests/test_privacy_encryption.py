@@ -206,7 +206,8 @@ def test_cli_rotates_keys_and_every_command_reads_coachcore_keys(
     assert result.exit_code == 0, result.output
     monkeypatch.delenv("COACHCORE_KEYS")
     result = runner.invoke(app, ["outbox", "pending", "--url", url])
-    assert isinstance(result.exception, KeyMissing)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith(f"{KeyMissing.error}: ")
 
 
 # -- the property: no code path writes a sensitive field in plain text ---------

@@ -119,4 +119,6 @@ def test_cli_purges_with_days_or_the_environment(
     assert "purged of private notes: 0" in result.output
     monkeypatch.delenv("COACHCORE_RETENTION_DAYS")
     result = runner.invoke(app, ["privacy", "purge", "--url", url])
-    assert isinstance(result.exception, ValidationFailed)
+    assert result.exit_code == 2 and result.exception is not None
+    assert "--days N, or set $COACHCORE_RETENTION_DAYS" in result.stderr
+    assert "coachcore.open" not in result.stderr  # no advice for Python code

@@ -1,4 +1,4 @@
-"""The ``coachcore`` command line: demo, database, reminders, waitlist, outbox, slots.
+"""The ``coachcore`` command line: demo, slots, users, database, reminders, waitlist, outbox.
 
 Jobs that deliver (``outbox dispatch``, ``reminders run``, ``waitlist run``)
 take their adapters from the configuration (:mod:`coachcore.plugins.configured`)
@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import typer
 
-from coachcore.cli import database, demo, jobs, keys, outbox, privacy
-from coachcore.cli.common import errors
+from coachcore.cli import database, demo, jobs, keys, outbox, privacy, users
+from coachcore.cli.common import Commands, errors, root
 from coachcore.cli.demo import run_demo
 from coachcore.errors import CoachCoreError
 
 __all__ = ["app", "main", "run_demo"]
 
-app = typer.Typer(help="coachcore: the domain core of a coaching platform.", no_args_is_help=True)
+app = typer.Typer(cls=Commands, no_args_is_help=True)
+app.callback()(root)
 app.registered_commands += demo.app.registered_commands
+app.add_typer(users.users_app, name="users")
+app.add_typer(users.coaches_app, name="coaches")
 app.add_typer(database.app, name="db")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(jobs.reminders_app, name="reminders")

@@ -5,7 +5,15 @@ from __future__ import annotations
 import typer
 
 from coachcore.adapters.sqlalchemy.tables import DEFAULT_PREFIX
-from coachcore.cli.common import PrefixOption, SchemaOption, UrlOption, console
+from coachcore.cli.common import (
+    PrefixOption,
+    SchemaOption,
+    UrlOption,
+    console,
+    existing,
+    sql_url,
+)
+from coachcore.cli.progress import counting
 
 app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 
@@ -14,10 +22,15 @@ app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 def db_upgrade(
     url: UrlOption, schema: SchemaOption = None, table_prefix: PrefixOption = DEFAULT_PREFIX
 ) -> None:
-    """Migrate the database schema to the current version."""
-    from coachcore.adapters.sqlalchemy import migrate
+    """Create or migrate the database schema to the current version."""
+    from coachcore.adapters.sqlalchemy import current_revision, migrate, revisions_after
 
-    migrate(url, schema=schema, table_prefix=table_prefix)
+    sql_url(url)
+    before = current_revision(url, schema=schema, table_prefix=table_prefix)
+    steps = revisions_after(before)
+    with counting("migrating", total=len(steps)) as advance:
+        migrate(url, schema=schema, table_prefix=table_prefix, progress=lambda _: advance(1))
+    console.print(f"migrations applied: {len(steps)}")
     db_current(url, schema, table_prefix)
 
 
@@ -25,8 +38,11 @@ def db_upgrade(
 def db_current(
     url: UrlOption, schema: SchemaOption = None, table_prefix: PrefixOption = DEFAULT_PREFIX
 ) -> None:
-    """Show the database's schema revision."""
+    """Show the database's schema revision (reads only; creates nothing)."""
     from coachcore.adapters.sqlalchemy import current_revision
 
-    revision = current_revision(url, schema=schema, table_prefix=table_prefix)
+    sql_url(url)
+    revision = current_revision(
+        existing(url, tables=False), schema=schema, table_prefix=table_prefix
+    )
     console.print(f"schema revision: {revision}")

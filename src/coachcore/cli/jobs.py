@@ -14,6 +14,7 @@ from coachcore.cli.common import (
     table,
 )
 from coachcore.cli.outbox import show_due
+from coachcore.cli.progress import counting
 
 reminders_app = typer.Typer(help="Session reminders.", no_args_is_help=True)
 waitlist_app = typer.Typer(help="Waitlist holds.", no_args_is_help=True)
@@ -33,7 +34,8 @@ def reminders_run(
             return
         refuse_recorders(core)
         sent = core.system.reminders.send_due()
-        delivered = core.system.outbox.dispatch()
+        with counting("messages delivered") as advance:
+            delivered = core.system.outbox.dispatch(progress=advance)
     console.print(f"reminders sent: {sent}, messages delivered: {delivered}")
 
 
@@ -54,5 +56,6 @@ def waitlist_run(
             return
         refuse_recorders(core)
         ended = core.system.waitlist.release_expired()
-        delivered = core.system.outbox.dispatch()
+        with counting("messages delivered") as advance:
+            delivered = core.system.outbox.dispatch(progress=advance)
     console.print(f"holds ended: {ended}, messages delivered: {delivered}")

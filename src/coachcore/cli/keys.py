@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from coachcore.cli.common import KEYS_ENV, UrlOption, console
+from coachcore.cli.common import KEYS_ENV, UrlOption, console, existing, sql_url
+from coachcore.cli.progress import counting
 from coachcore.errors import KeyMissing
 
 app = typer.Typer(help="Encryption keys of the sensitive fields.", no_args_is_help=True)
@@ -43,10 +44,11 @@ def keys_rotate(url: UrlOption, keys: KeysOption = None, batch: int = 500) -> No
 
     if not keys:
         raise KeyMissing(f"Give the keys, newest first, with --keys or ${KEYS_ENV}")
-    store = SqlStore.from_url(url, cipher=AesGcmCipher(keys))
+    sql_url(url)
+    store = SqlStore.from_url(existing(url), cipher=AesGcmCipher(keys))
     try:
-        with console.status("re-sealing..."):
-            report = store.rotate_keys(batch=batch)
+        with counting("rows re-sealed") as advance:
+            report = store.rotate_keys(batch=batch, progress=advance)
     finally:
         store.close()
     console.print(

@@ -20,6 +20,7 @@ from coachcore.cli.common import (
     refuse_recorders,
     table,
 )
+from coachcore.cli.progress import counting
 from coachcore.domain.entities import OutboxMessage
 from coachcore.errors import CoachCoreError
 
@@ -37,8 +38,8 @@ def outbox_dispatch(
             show_due(core)
             return
         refuse_recorders(core)
-        with console.status("dispatching..."):
-            delivered = core.system.outbox.dispatch()
+        with counting("messages delivered") as advance:
+            delivered = core.system.outbox.dispatch(progress=advance)
     console.print(f"delivered: {delivered}")
 
 

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from coachcore.cli.common import UrlOption, console, open_core
+from coachcore.cli.common import UrlOption, console, errors, open_core
+from coachcore.cli.progress import counting
 
 app = typer.Typer(help="Retention of personal data.", no_args_is_help=True)
 
@@ -24,6 +25,12 @@ def privacy_purge(
     ] = None,
 ) -> None:
     """Remove private notes of sessions completed more than DAYS ago (idempotent; for cron)."""
-    with open_core(url) as core:
-        purged = core.system.privacy.purge(days=days)
+    if days is None:
+        errors.print(
+            "Give the retention period in days: --days N, or set $COACHCORE_RETENTION_DAYS.",
+            highlight=False,
+        )
+        raise typer.Exit(2)
+    with open_core(url) as core, counting("sessions purged") as advance:
+        purged = core.system.privacy.purge(days=days, progress=advance)
     console.print(f"sessions purged of private notes: {purged}")

@@ -15,6 +15,7 @@ from coachcore.adapters.sqlalchemy.versioning import (
     downgrade,
     head_revision,
     migrate,
+    revisions_after,
     stamp,
 )
 
@@ -28,5 +29,6 @@ __all__ = [
     "head_revision",
     "migrate",
     "prepare_sqlite",
+    "revisions_after",
     "stamp",
 ]

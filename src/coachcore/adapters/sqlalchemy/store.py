@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
@@ -213,7 +213,9 @@ class SqlStore:
             return {"isolation_level": "READ COMMITTED" if write else "REPEATABLE READ"}
         return {}
 
-    def rotate_keys(self, *, batch: int = 500) -> RotationReport:
+    def rotate_keys(
+        self, *, batch: int = 500, progress: Callable[[int], None] | None = None
+    ) -> RotationReport:
         """Re-seal every sensitive value in the newest format under the cipher's
         newest key, and recompute the blind indexes under the newest index key.
 
@@ -223,6 +225,7 @@ class SqlStore:
         (rows locked on PostgreSQL), so the application keeps running;
         processes must already know every key involved (see
         ``docs/guides/privacy.md``). Idempotent; safe to interrupt and re-run.
+        ``progress``, if given, is called with the rows rewritten by each batch.
 
         :raises coachcore.errors.KeyMissing: the store has no cipher.
         """
@@ -237,6 +240,8 @@ class SqlStore:
                     done, after = rotate_batch(uow.db, table, sealed, cipher, after, batch)
                     uow.commit()
                 total += done
+                if progress is not None:
+                    progress(done.rows)
         with self.unit_of_work(write=True) as uow:
             rotate_key_check(uow.db, self.tables, cipher)
             uow.commit()

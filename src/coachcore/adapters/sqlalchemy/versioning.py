@@ -10,7 +10,7 @@ opening a new database at the same moment migrate it once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -35,6 +35,8 @@ from coachcore.errors import SchemaOutdated, StoreError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 Target = str | URL | Engine | Connection
+Progress = Callable[[str], None]
+"""Called with each revision id once its migration step has run."""
 
 
 @cache
@@ -46,17 +48,38 @@ def head_revision() -> str:
     return head
 
 
+def revisions_after(revision: str | None) -> list[str]:
+    """The revisions an upgrade from ``revision`` (None: an empty database) to
+    the head applies, oldest first."""
+    script = ScriptDirectory(str(MIGRATIONS))
+    steps = script.iterate_revisions(head_revision(), revision or "base")
+    return [step.revision for step in reversed(list(steps)) if step.revision != revision]
+
+
 def alembic_config(
     connection: Connection | None = None,
     *,
     schema: str | None = None,
     table_prefix: str = DEFAULT_PREFIX,
+    progress: Progress | None = None,
 ) -> Config:
     """An Alembic ``Config`` for the packaged scripts (no ini file needed)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes.update(connection=connection, schema=schema, table_prefix=table_prefix)
+    if progress is not None:
+        cfg.attributes["on_version_apply"] = _applied(progress)
     return cfg
+
+
+def _applied(progress: Progress) -> Callable[..., None]:
+    """Alembic's ``on_version_apply`` hook, telling ``progress`` each revision."""
+
+    def hook(*, step: Any, **_: Any) -> None:
+        for revision in step.up_revision_ids if step.is_upgrade else step.down_revision_ids:
+            progress(revision)
+
+    return hook
 
 
 @contextmanager
@@ -109,12 +132,13 @@ def _run(
     revision: str,
     schema: str | None,
     table_prefix: str,
+    progress: Progress | None = None,
 ) -> str | None:
     try:
         with _connect(target) as (conn, owned), _locked_transaction(conn, owned, table_prefix):
             if schema is not None and is_postgresql(conn):
                 conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
-            cfg = alembic_config(conn, schema=schema, table_prefix=table_prefix)
+            cfg = alembic_config(conn, schema=schema, table_prefix=table_prefix, progress=progress)
             if action == "upgrade":
                 command.upgrade(cfg, revision)
             elif action == "downgrade":
@@ -132,10 +156,14 @@ def migrate(
     revision: str = "head",
     schema: str | None = None,
     table_prefix: str = DEFAULT_PREFIX,
+    progress: Progress | None = None,
 ) -> str | None:
     """Upgrade the coachcore tables of ``target`` (URL, Engine or Connection) to
-    ``revision``; returns the revision reached. Safe to run concurrently."""
-    return _run("upgrade", target, revision, schema, table_prefix)
+    ``revision``; returns the revision reached. Safe to run concurrently.
+
+    ``progress``, if given, is called with each revision id as its step runs
+    (:func:`revisions_after` lists the steps to come)."""
+    return _run("upgrade", target, revision, schema, table_prefix, progress)
 
 
 def downgrade(

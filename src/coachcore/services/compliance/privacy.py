@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -261,10 +262,11 @@ def _silence_notifications(tx: Tx, recipient: str, user: User) -> None:
 class Privacy(UseCases):
     """``scope.privacy``: retention, export and erasure of personal data."""
 
-    def purge(self, *, days: Any = None) -> int:
+    def purge(self, *, days: Any = None, progress: Callable[[int], None] | None = None) -> int:
         """Remove the coach's and the member's notes from sessions completed more
         than ``days`` ago (default: the core's ``retention_days``); returns how
         many sessions lost notes. Idempotent: a second run purges nothing.
+        ``progress``, if given, is called with the count of each purged batch.
         Needs ``privacy:manage`` (admins, the system scope)."""
         if days is None:
             days = self._rt.retention_days
@@ -284,6 +286,8 @@ class Privacy(UseCases):
         while True:  # one short transaction per batch
             done = self._rt.write(self._actor, run, action="privacy.purge")
             total += done
+            if progress is not None:
+                progress(done)
             if done < PURGE_BATCH:
                 return total
 

@@ -111,8 +111,10 @@ class Dispatcher:
         if isinstance(runtime, Runtime) and runtime.store is self.store and runtime.outbox is None:
             runtime.outbox = self
 
-    def dispatch(self) -> int:
-        """Deliver everything due now; returns how many messages were delivered."""
+    def dispatch(self, progress: Callable[[int], None] | None = None) -> int:
+        """Deliver everything due now; returns how many messages were delivered.
+        ``progress``, if given, is called with the count of each delivered batch."""
+        tell = progress or _silent
         delivered = 0
         handed = getattr(self._handed, "items", None)
         self._handed.items = None
@@ -120,12 +122,14 @@ class Dispatcher:
             messages, entities, more = handed
             count, finished = self._deliver(messages, entities)
             delivered += count
+            tell(count)
             if finished and not more:
                 return delivered
         while True:
             claimed = self._claim()
             count, finished = self._deliver(claimed)
             delivered += count
+            tell(count)
             if not claimed or (len(claimed) < self.batch and finished):
                 return delivered
 
@@ -233,10 +237,12 @@ class Outbox:
     def __init__(self, rt: Runtime, actor_id: str, dispatcher: Dispatcher) -> None:
         self._rt, self._actor, self._dispatcher = rt, actor_id, dispatcher
 
-    def dispatch(self) -> int:
-        """Deliver pending side effects now; returns how many were delivered."""
+    def dispatch(self, *, progress: Callable[[int], None] | None = None) -> int:
+        """Deliver pending side effects now; returns how many were delivered.
+        ``progress``, if given, is called with the count of each delivered batch
+        (a command line's progress bar)."""
         self._rt.read(self._actor, lambda tx: tx.actor.require("outbox:manage"))
-        return self._dispatcher.dispatch()
+        return self._dispatcher.dispatch(progress)
 
     def pending(self) -> list[OutboxMessage]:
         """Messages not yet delivered (including those waiting for a retry)."""
@@ -296,3 +302,7 @@ def _still_ours(current: OutboxMessage | None, claimed: OutboxMessage) -> bool:
 def _due(message: OutboxMessage, now: datetime) -> bool:
     unleased = message.claimed_until is None or message.claimed_until <= now
     return message.next_attempt_at <= now and unleased
+
+
+def _silent(count: int) -> None:
+    """No progress to report to."""

@@ -37,6 +37,7 @@ def run(connection: Connection) -> None:
         include_name=include_name,
         compare_type=True,
         render_as_batch=connection.dialect.name == "sqlite",
+        on_version_apply=config.attributes.get("on_version_apply"),
     )
     with context.begin_transaction():
         context.run_migrations()
