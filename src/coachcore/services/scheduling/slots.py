@@ -16,7 +16,6 @@ from typing import TypeVar
 import attrs
 
 from coachcore.domain.entities import AvailabilityWindow, User
-from coachcore.domain.enums import SessionStatus
 from coachcore.domain.rules import SchedulingRules, WaitlistEntry
 from coachcore.errors import BusinessRuleViolation, SlotFull
 from coachcore.ports.storage import UnitOfWork
@@ -224,8 +223,7 @@ def coach_available_slots(
     """The coach's bookable slots between two local dates: the same slots as
     :func:`coach_slot_states`, keeping those with a free seat, without building
     a ``SlotState`` for every grid slot. ``member_id``'s own waitlist hold
-    counts as free for them, and slots where they hold a seat are left out
-    (they cannot book a second one)."""
+    counts as free for them."""
     plan = _plan(uow, coach, start_date, end_date, duration, now, member_id)
     if plan is None:
         return []
@@ -239,21 +237,7 @@ def coach_available_slots(
             windows, zone, first, last, duration, cal.earliest, plan.index, step, viewer
         )
 
-    slots = _listing(plan, start_date, _grid_starts(zone, duration, step), lay_out)
-    held = seats_held(uow, coach.id, member_id)
-    return [slot for slot in slots if slot.start not in held] if held else slots
-
-
-def seats_held(uow: UnitOfWork, coach_id: str, member_id: str | None) -> set[datetime]:
-    """The starts of the member's non-cancelled sessions with the coach: slots
-    where they hold their one seat (none for the coach themself)."""
-    if member_id is None or member_id == coach_id:
-        return set()
-    return {
-        s.scheduled_at
-        for s in uow.sessions.list(member_id=member_id, coach_id=coach_id)
-        if s.status != SessionStatus.CANCELLED
-    }
+    return _listing(plan, start_date, _grid_starts(zone, duration, step), lay_out)
 
 
 def _windows_on(
