@@ -18,6 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
 
+from coachcore.adapters.blobs.choice import chosen
+from coachcore.adapters.blobs.sealed import SealedBlobs
 from coachcore.adapters.sqlalchemy.db import is_retryable, translate
 from coachcore.adapters.sqlalchemy.engines import (
     BEGIN_OPTION,
@@ -40,6 +42,7 @@ from coachcore.adapters.sqlalchemy.uow import SqlUnitOfWork
 from coachcore.adapters.sqlalchemy.versioning import ensure_current
 from coachcore.domain import checks
 from coachcore.errors import KeyMissing, StoreError
+from coachcore.ports.blobs import BlobStore
 from coachcore.ports.cipher import Cipher
 
 
@@ -59,6 +62,9 @@ class SqlStore:
     :param cipher: a :class:`~coachcore.ports.cipher.Cipher` (e.g.
         :class:`~coachcore.adapters.crypto.FernetCipher`): the sensitive fields
         are then stored encrypted (see :mod:`.sealing` and ``docs/guides/privacy.md``).
+    :param blobs: where document bytes are kept: a
+        :class:`~coachcore.ports.blobs.BlobStore` or a directory's path; default
+        ``<file>.blobs`` beside a SQLite file (see ``docs/guides/documents.md``).
     :raises coachcore.errors.SchemaOutdated: the tables are behind this version.
     :raises coachcore.errors.KeyMissing: the store holds encrypted fields and
         no cipher was given.
@@ -75,6 +81,7 @@ class SqlStore:
         auto_migrate: bool = True,
         retries: int = 3,
         cipher: Cipher | None = None,
+        blobs: Any = None,
     ) -> None:
         schema, table_prefix = _names(schema, table_prefix)
         retries = checks.integer("retries", retries, low=0, high=100)
@@ -100,6 +107,8 @@ class SqlStore:
         verify_keys(bind, self.tables, cipher)
         self.cipher = cipher
         self._sealer = Sealer(cipher)
+        self.blobs: BlobStore = SealedBlobs(chosen(blobs, bind.engine.url), cipher)
+        """Where document bytes go, sealed with ``cipher`` before they leave."""
 
     @classmethod
     def from_url(
@@ -112,6 +121,7 @@ class SqlStore:
         auto_migrate: bool = True,
         retries: int = 3,
         cipher: Cipher | None = None,
+        blobs: Any = None,
         **engine_options: Any,
     ) -> SqlStore:
         """A store over its own Engine for ``url`` (disposed by :meth:`close`).
@@ -130,6 +140,7 @@ class SqlStore:
                 auto_migrate=auto_migrate,
                 retries=retries,
                 cipher=cipher,
+                blobs=blobs,
             )
         except BaseException:
             engine.dispose()

@@ -51,11 +51,14 @@ def alembic_config(
     *,
     schema: str | None = None,
     table_prefix: str = DEFAULT_PREFIX,
+    blobs: Any = None,
 ) -> Config:
     """An Alembic ``Config`` for the packaged scripts (no ini file needed)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.attributes.update(connection=connection, schema=schema, table_prefix=table_prefix)
+    cfg.attributes.update(
+        connection=connection, schema=schema, table_prefix=table_prefix, blobs=blobs
+    )
     return cfg
 
 
@@ -109,12 +112,13 @@ def _run(
     revision: str,
     schema: str | None,
     table_prefix: str,
+    blobs: Any = None,
 ) -> str | None:
     try:
         with _connect(target) as (conn, owned), _locked_transaction(conn, owned, table_prefix):
             if schema is not None and is_postgresql(conn):
                 conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
-            cfg = alembic_config(conn, schema=schema, table_prefix=table_prefix)
+            cfg = alembic_config(conn, schema=schema, table_prefix=table_prefix, blobs=blobs)
             if action == "upgrade":
                 command.upgrade(cfg, revision)
             elif action == "downgrade":
@@ -132,17 +136,27 @@ def migrate(
     revision: str = "head",
     schema: str | None = None,
     table_prefix: str = DEFAULT_PREFIX,
+    blobs: Any = None,
 ) -> str | None:
     """Upgrade the coachcore tables of ``target`` (URL, Engine or Connection) to
-    ``revision``; returns the revision reached. Safe to run concurrently."""
-    return _run("upgrade", target, revision, schema, table_prefix)
+    ``revision``; returns the revision reached. Safe to run concurrently.
+    ``blobs`` (a BlobStore or a directory's path; default ``<file>.blobs``
+    beside a SQLite file) receives the document bytes migration 0011 moves
+    out of the table."""
+    return _run("upgrade", target, revision, schema, table_prefix, blobs)
 
 
 def downgrade(
-    target: Target, *, revision: str, schema: str | None = None, table_prefix: str = DEFAULT_PREFIX
+    target: Target,
+    *,
+    revision: str,
+    schema: str | None = None,
+    table_prefix: str = DEFAULT_PREFIX,
+    blobs: Any = None,
 ) -> str | None:
-    """Downgrade to ``revision`` ("base" drops every coachcore table)."""
-    return _run("downgrade", target, revision, schema, table_prefix)
+    """Downgrade to ``revision`` ("base" drops every coachcore table); ``blobs``
+    as for :func:`migrate` (below 0011 the bytes go back into the table)."""
+    return _run("downgrade", target, revision, schema, table_prefix, blobs)
 
 
 def stamp(

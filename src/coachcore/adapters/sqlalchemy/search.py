@@ -1,0 +1,88 @@
+"""Document search in the SQL stores: the database's own full-text index.
+
+Where documents are not sealed (the store has no keys), a search is one
+indexed query: on PostgreSQL a GIN index over ``to_tsvector('simple', ...)``
+of the title, description and extracted text (partial: rows whose title is
+not ciphertext), on SQLite an FTS5 table ``<prefix>document_search`` kept by
+triggers (rows with a sealed title are left out of it). Both are created by
+migration 0011. Every word of the search must begin a word of the document
+(a prefix query). Where documents are sealed, the index would only hold
+ciphertext: the rows the filters select are opened and scanned in Python,
+like the memory store does (see ``docs/guides/documents.md`` for the cost).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from coachcore.adapters.sqlalchemy.repository import SqlRepository
+from coachcore.domain.documents import Document, matches
+
+SEARCH_TABLE = "document_search"
+"""The SQLite FTS5 table's name after the prefix."""
+SEARCH_INDEX = "documents_search"
+"""The PostgreSQL GIN index's name after ``ix_<prefix>``."""
+SEARCH_VECTOR = (
+    "to_tsvector('simple'::regconfig, "
+    "title || ' ' || coalesce(description, '') || ' ' || extracted_text)"
+)
+"""The indexed expression on PostgreSQL (the query names it the same way)."""
+NOT_SEALED = "title NOT LIKE 'enc:%'"
+"""The partial index's condition: rows whose text is plain."""
+TEXT_COLUMNS = "{title description extracted_text}"
+
+
+def fts_query(words: Sequence[str]) -> str:
+    """An FTS5 query: every word as a prefix, in the text columns only."""
+    return TEXT_COLUMNS + " : (" + " AND ".join(f'"{w}"*' for w in words) + ")"
+
+
+def ts_query(words: Sequence[str]) -> str:
+    """A PostgreSQL tsquery: every word as a prefix."""
+    return " & ".join(f"{w}:*" for w in words)
+
+
+class Documents(SqlRepository[Document]):
+    def search(
+        self,
+        words: Sequence[str],
+        *,
+        member_id: str | None = None,
+        owner_id: str | None = None,
+        organization_id: str | None = None,
+    ) -> Sequence[Document]:
+        wanted = list(words)
+        if not wanted:
+            return []
+        given = {"member_id": member_id, "owner_id": owner_id, "organization_id": organization_id}
+        params: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+        if self._sealer.cipher is not None:  # the index holds no plain text: open and scan
+            return [d for d in self.list(**params) if matches(d, wanted)]
+        equal = tuple(sorted(params))
+        if self._db.postgresql:
+            params["query_"] = ts_query(wanted)
+            build = lambda: self._pg_search(equal)  # noqa: E731
+        else:
+            params["query_"] = fts_query(wanted)
+            build = lambda: self._fts_search(equal)  # noqa: E731
+        stmt = self._stmt(("search", equal), build)
+        found = self._load_all(self._db.rows(stmt, params))
+        return [d for d in found if matches(d, wanted)]  # the index narrows; the phrase decides
+
+    def _pg_search(self, equal: tuple[str, ...]) -> Any:
+        vector: sa.ColumnElement[Any] = sa.literal_column(SEARCH_VECTOR)
+        query = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), sa.bindparam("query_"))
+        plain: sa.ColumnElement[bool] = sa.literal_column(NOT_SEALED, sa.Boolean())
+        where = [plain, vector.bool_op("@@")(query)]
+        return self._select(equal, self.described.order, where)
+
+    def _fts_search(self, equal: tuple[str, ...]) -> Any:
+        name = f"{self._tables.prefix}{SEARCH_TABLE}"
+        fts = sa.table(name, sa.column("document_id"))
+        found = sa.select(fts.c.document_id).where(
+            sa.literal_column(f'"{name}"').op("MATCH")(sa.bindparam("query_"))
+        )
+        return self._select(equal, self.described.order, [self._t.c.id.in_(found)])
