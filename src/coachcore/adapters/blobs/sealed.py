@@ -7,8 +7,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from coachcore.adapters.sealed_values import MISSING_KEY, is_sealed, open_value, seal_value
-from coachcore.errors import KeyMissing, ValidationFailed
+from coachcore.adapters.sealed_values import (
+    MISSING_KEY,
+    _token,
+    is_legacy,
+    is_sealed,
+    open_value,
+    reseal_value,
+    seal_value,
+)
+from coachcore.errors import KeyMissing, NotFound, ValidationFailed
 from coachcore.ports.blobs import BlobStore
 from coachcore.ports.cipher import Cipher
 
@@ -46,6 +54,26 @@ class SealedBlobs:
         plain = open_value(self.cipher, stored)
         assert isinstance(plain, bytes)
         return plain
+
+    def reseal(self, key: str) -> bool:
+        """Re-seal one blob in place under the cipher's newest key (sealing a
+        plain one, upgrading a legacy one); False if it was current or is gone.
+        A crash leaves either the old or the new form, both of which open."""
+        if self.cipher is None:
+            raise KeyMissing("Key rotation needs the encryption keys (newest first)")
+        try:
+            stored = self.inner.get(key)
+        except NotFound:  # deleted meanwhile
+            return False
+        if is_sealed(stored) and not is_legacy(stored) and self.cipher.is_current(_token(stored)):
+            return False
+        if is_sealed(stored) and not is_legacy(stored):
+            fresh = reseal_value(self.cipher, stored)
+        else:
+            fresh = seal_value(self.cipher, self.opened(stored))
+        assert isinstance(fresh, bytes)
+        self.inner.put(key, fresh)
+        return True
 
     def put(self, key: str, data: bytes) -> None:
         self.inner.put(key, self.stored_form(data))

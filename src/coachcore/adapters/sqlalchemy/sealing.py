@@ -242,6 +242,8 @@ class RotationReport:
     """Blind indexes recomputed under the newest blind-index key."""
     rows: int = 0
     """Rows rewritten."""
+    blobs: int = 0
+    """Document blobs re-sealed (or sealed for the first time) in blob storage."""
 
     def __add__(self, other: RotationReport) -> RotationReport:
         pairs = zip(attrs.astuple(self), attrs.astuple(other), strict=True)

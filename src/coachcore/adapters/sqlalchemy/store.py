@@ -15,6 +15,7 @@ from collections.abc import Hashable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
+import attrs
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
 
@@ -42,7 +43,6 @@ from coachcore.adapters.sqlalchemy.uow import SqlUnitOfWork
 from coachcore.adapters.sqlalchemy.versioning import ensure_current
 from coachcore.domain import checks
 from coachcore.errors import KeyMissing, StoreError
-from coachcore.ports.blobs import BlobStore
 from coachcore.ports.cipher import Cipher
 
 
@@ -107,7 +107,7 @@ class SqlStore:
         verify_keys(bind, self.tables, cipher)
         self.cipher = cipher
         self._sealer = Sealer(cipher)
-        self.blobs: BlobStore = SealedBlobs(chosen(blobs, bind.engine.url), cipher)
+        self.blobs = SealedBlobs(chosen(blobs, bind.engine.url), cipher)
         """Where document bytes go, sealed with ``cipher`` before they leave."""
 
     @classmethod
@@ -225,7 +225,8 @@ class SqlStore:
 
     def rotate_keys(self, *, batch: int = 500) -> RotationReport:
         """Re-seal every sensitive value in the newest format under the cipher's
-        newest key, and recompute the blind indexes under the newest index key.
+        newest key, and recompute the blind indexes under the newest index key;
+        document blobs are re-sealed in place too (``RotationReport.blobs``).
 
         Fernet values of earlier versions move to AES-256-GCM; plain values
         left from before encryption was turned on are sealed too. Works in
@@ -247,10 +248,13 @@ class SqlStore:
                     done, after = rotate_batch(uow.db, table, sealed, cipher, after, batch)
                     uow.commit()
                 total += done
+        with self.unit_of_work(write=False) as uow:
+            keys = [content.key for content in uow.document_contents.list()]
+        resealed = sum(1 for key in keys if self.blobs.reseal(key))
         with self.unit_of_work(write=True) as uow:
             rotate_key_check(uow.db, self.tables, cipher)
             uow.commit()
-        return total
+        return attrs.evolve(total, blobs=resealed)
 
     def wipe_traces(self) -> None:
         """On SQLite, checkpoint the WAL into the database file and truncate it
