@@ -36,8 +36,9 @@ TEXT_COLUMNS = "{title description extracted_text}"
 
 
 def fts_query(words: Sequence[str]) -> str:
-    """An FTS5 query: every word as a prefix, in the text columns only."""
-    return TEXT_COLUMNS + " : (" + " AND ".join(f'"{w}"*' for w in words) + ")"
+    """An FTS5 query: the words as a phrase within one text column, the last
+    one a prefix (exactly :func:`~coachcore.domain.documents.matches`)."""
+    return TEXT_COLUMNS + ' : "' + " ".join(words) + '"*'
 
 
 def ts_query(words: Sequence[str]) -> str:
@@ -70,7 +71,9 @@ class Documents(SqlRepository[Document]):
             build = lambda: self._fts_search(equal)  # noqa: E731
         stmt = self._stmt(("search", equal), build)
         found = self._load_all(self._db.rows(stmt, params))
-        return [d for d in found if matches(d, wanted)]  # the index narrows; the phrase decides
+        if self._db.postgresql and len(wanted) > 1:  # the GIN query narrows; the phrase decides
+            return [d for d in found if matches(d, wanted)]
+        return found
 
     def _pg_search(self, equal: tuple[str, ...]) -> Any:
         vector: sa.ColumnElement[Any] = sa.literal_column(SEARCH_VECTOR)
