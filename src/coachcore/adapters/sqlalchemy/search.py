@@ -35,6 +35,16 @@ NOT_SEALED = "title NOT LIKE 'enc:%'"
 TEXT_COLUMNS = "{title description extracted_text}"
 
 
+def merge_search_index(conn: sa.Connection, prefix: str) -> None:
+    """Rewrite the SQLite FTS5 index in one piece ('optimize'), so the words of
+    deleted or changed documents leave it: FTS5 otherwise keeps them in older
+    segments behind delete markers. Run after an erasure; costs a rewrite of
+    the whole index. Nothing happens where the table does not exist."""
+    name = f"{prefix}{SEARCH_TABLE}"
+    if sa.inspect(conn).has_table(name):
+        conn.exec_driver_sql(f'INSERT INTO "{name}" ("{name}") VALUES (\'optimize\')')
+
+
 def fts_query(words: Sequence[str]) -> str:
     """An FTS5 query: the words as a phrase within one text column, the last
     one a prefix (exactly :func:`~coachcore.domain.documents.matches`)."""

@@ -38,6 +38,7 @@ from coachcore.adapters.sqlalchemy.sealing import (
     sensitive_columns,
     verify_keys,
 )
+from coachcore.adapters.sqlalchemy.search import merge_search_index
 from coachcore.adapters.sqlalchemy.tables import DEFAULT_PREFIX, Tables, build_tables
 from coachcore.adapters.sqlalchemy.uow import SqlUnitOfWork
 from coachcore.adapters.sqlalchemy.versioning import ensure_current
@@ -257,13 +258,17 @@ class SqlStore:
         return attrs.evolve(total, blobs=resealed)
 
     def wipe_traces(self) -> None:
-        """On SQLite, checkpoint the WAL into the database file and truncate it
-        (deleted pages are zeroed there: secure_delete is on for every
-        connection). PostgreSQL needs a VACUUM by the operator (see
+        """On SQLite, merge the documents' full-text index (the words of deleted
+        documents leave it), then checkpoint the WAL into the database file and
+        truncate it (deleted pages are zeroed there: secure_delete is on for
+        every connection). PostgreSQL needs a VACUUM by the operator (see
         ``docs/guides/privacy.md``); over a host's Connection nothing is done
         (the host's transaction has not committed yet)."""
         if not self._sqlite or not isinstance(self._bind, Engine) or self._closed:
             return
+        with self.unit_of_work(write=True) as uow:
+            merge_search_index(uow.db.conn, self.tables.prefix)
+            uow.commit()
         raw = self._bind.raw_connection()  # autocommit: no BEGIN around the PRAGMA
         try:
             for attempt in range(self.retries + 1):
