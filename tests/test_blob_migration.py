@@ -73,7 +73,7 @@ def _stored_0008(url: str, schema: str | None = None) -> None:
                     docs,
                     id=key,
                     owner_id="u1",
-                    title=f"Title {key}",
+                    title=seal_value(cipher, f"Title {key}") if key == "d3" else f"Title {key}",
                     extracted_text=data.decode("utf-8", "replace").replace("\x00", ""),
                     size_bytes=len(data),
                     sha256=hashlib.sha256(data).hexdigest(),
@@ -100,8 +100,14 @@ def test_sqlite_bytes_move_beside_the_file_and_back(tmp_path: Path) -> None:
             assert {k: (r.key, r.size_bytes) for k, r in rows.items()} == {
                 k: (f"documents/{k}", len(v)) for k, v in FILES.items()
             }
-            found = uow.documents.search(["title", "d2"])  # the index covers old rows
-            assert [d.id for d in found] == ["d2"]
+            found = uow.documents.search(["title", "d3"])  # opened and scanned: keys
+            assert [d.id for d in found] == ["d3"]
+        with core.store.bind.connect() as conn:  # the index covers old rows, not sealed ones
+            indexed = conn.exec_driver_sql(
+                "SELECT document_id FROM coachcore_document_search WHERE "
+                "coachcore_document_search MATCH 'title'"
+            ).all()
+        assert sorted(r[0] for r in indexed) == ["d1", "d2"]
         for key, data in FILES.items():
             assert core.store.blobs.get(f"documents/{key}") == data
     assert downgrade(url, revision="0008") == "0008"
@@ -152,13 +158,16 @@ def test_postgresql_needs_somewhere_to_put_the_bytes(pg_schema: tuple[str, str])
             conn.exec_driver_sql(f"SET search_path TO {schema}")
             conn.exec_driver_sql("SET enable_seqscan = off")  # three rows: force the index
             plan = conn.exec_driver_sql(
-                "EXPLAIN SELECT id FROM "
-                "coachcore_documents WHERE title NOT LIKE 'enc:%%' AND "
-                "to_tsvector('simple'::regconfig, title || ' ' || coalesce(description, '') "
-                "|| ' ' || extracted_text) @@ "
+                "EXPLAIN SELECT id FROM coachcore_documents WHERE search_vector @@ "
                 "to_tsquery('simple'::regconfig, 'first:*')"
             ).all()
+            vectors = dict(
+                conn.exec_driver_sql(
+                    "SELECT id, search_vector IS NOT NULL FROM coachcore_documents"
+                ).all()
+            )
     finally:
         engine.dispose()
     assert "ix_coachcore_documents_search" in " ".join(str(r[0]) for r in plan)
+    assert vectors == {"d1": True, "d2": True, "d3": False}  # sealed text stays out
     assert downgrade(url, schema=schema, revision="0008", blobs=blobs) == "0008"

@@ -24,7 +24,7 @@ from coachcore.adapters.sqlalchemy import (
     migrate,
     stamp,
 )
-from coachcore.adapters.sqlalchemy.search import SEARCH_INDEX, SEARCH_TABLE
+from coachcore.adapters.sqlalchemy.search import SEARCH_COLUMN, SEARCH_INDEX, SEARCH_TABLE
 from coachcore.errors import SchemaOutdated, StoreError
 
 
@@ -65,8 +65,10 @@ def schema_diff(url: str, schema: str | None, prefix: str, extra: Any = None) ->
                 and name != tables.version_table
                 and not search
             )
-        if type_ == "index":  # the full-text index is an expression: checked by search tests
+        if type_ == "index":  # PostgreSQL's full-text index: checked by the search tests
             return name != f"ix_{prefix}{SEARCH_INDEX}"
+        if type_ == "column":  # its PostgreSQL-only generated column, which nothing reads
+            return name != SEARCH_COLUMN
         return True
 
     engine = create_store_engine(url)

@@ -28,7 +28,8 @@ def chosen(given: Any, url: URL | None) -> BlobStore:
             )
         return given
     if url is not None and url.get_backend_name() == "sqlite":
-        if url.database in (None, "", ":memory:") or url.database.startswith("file:"):
+        database = url.database or ""
+        if database in ("", ":memory:") or ":memory:" in database or "mode=memory" in database:
             return MemoryBlobs()
-        return LocalBlobs(default_directory(url.database))
+        return LocalBlobs(default_directory(database))
     return MissingBlobs()

@@ -1,14 +1,16 @@
 """Document search in the SQL stores: the database's own full-text index.
 
 Where documents are not sealed (the store has no keys), a search is one
-indexed query: on PostgreSQL a GIN index over ``to_tsvector('simple', ...)``
-of the title, description and extracted text (partial: rows whose title is
-not ciphertext), on SQLite an FTS5 table ``<prefix>document_search`` kept by
-triggers (rows with a sealed title are left out of it). Both are created by
-migration 0011. Every word of the search must begin a word of the document
-(a prefix query). Where documents are sealed, the index would only hold
+indexed query. On PostgreSQL: a GIN index over the stored generated column
+``search_vector`` (``to_tsvector('simple', ...)`` of the title, description
+and extracted text; NULL where the title is ciphertext), whose rows found
+are checked for the phrase when the search has several words. On SQLite: an
+FTS5 table ``<prefix>document_search`` kept by triggers (rows with a sealed
+title stay out of it), which answers the phrase query itself. Both come
+with migration 0011. Where documents are sealed, an index could only hold
 ciphertext: the rows the filters select are opened and scanned in Python,
 like the memory store does (see ``docs/guides/documents.md`` for the cost).
+Every store answers as :func:`coachcore.domain.documents.matches` says.
 """
 
 from __future__ import annotations
@@ -25,13 +27,8 @@ SEARCH_TABLE = "document_search"
 """The SQLite FTS5 table's name after the prefix."""
 SEARCH_INDEX = "documents_search"
 """The PostgreSQL GIN index's name after ``ix_<prefix>``."""
-SEARCH_VECTOR = (
-    "to_tsvector('simple'::regconfig, "
-    "title || ' ' || coalesce(description, '') || ' ' || extracted_text)"
-)
-"""The indexed expression on PostgreSQL (the query names it the same way)."""
-NOT_SEALED = "title NOT LIKE 'enc:%'"
-"""The partial index's condition: rows whose text is plain."""
+SEARCH_COLUMN = "search_vector"
+"""The PostgreSQL-only generated tsvector column (not in ``build_tables``)."""
 TEXT_COLUMNS = "{title description extracted_text}"
 
 
@@ -86,10 +83,9 @@ class Documents(SqlRepository[Document]):
         return found
 
     def _pg_search(self, equal: tuple[str, ...]) -> Any:
-        vector: sa.ColumnElement[Any] = sa.literal_column(SEARCH_VECTOR)
+        vector: sa.ColumnElement[Any] = sa.literal_column(f"{self._t.name}.{SEARCH_COLUMN}")
         query = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), sa.bindparam("query_"))
-        plain: sa.ColumnElement[bool] = sa.literal_column(NOT_SEALED, sa.Boolean())
-        where = [plain, vector.bool_op("@@")(query)]
+        where = [vector.bool_op("@@")(query)]
         return self._select(equal, self.described.order, where)
 
     def _fts_search(self, equal: tuple[str, ...]) -> Any:

@@ -11,8 +11,10 @@ sealed), to the blob storage given to ``migrate(url, blobs=...)``; the default
 is ``<file>.blobs`` beside a SQLite file. A database that holds document bytes
 and has no blob storage (PostgreSQL without ``blobs=``) is refused, unchanged.
 
-Search: on PostgreSQL a GIN index over the documents' text (partial: plain
-rows only); on SQLite an FTS5 table ``<prefix>document_search`` kept by
+Search: on PostgreSQL a stored generated column ``search_vector`` (the
+tsvector of the documents' text; NULL where the title is sealed) with a GIN
+index; the column is not part of ``build_tables`` (a PostgreSQL-only column
+that coachcore never reads); on SQLite an FTS5 table ``<prefix>document_search`` kept by
 triggers on ``<prefix>documents`` (rows whose title is sealed stay out).
 Note for later SQLite migrations: a batch ("move and copy") rebuild of the
 documents table drops these triggers; such a migration must create them again.
@@ -40,6 +42,7 @@ VECTOR = (
     "title || ' ' || coalesce(description, '') || ' ' || extracted_text)"
 )
 PLAIN = "title NOT LIKE 'enc:%'"
+COLUMN = "search_vector"
 
 
 def _names() -> tuple[str | None, str]:
@@ -77,10 +80,12 @@ def upgrade() -> None:
         batch.alter_column("size_bytes", existing_type=sa.Integer(), nullable=False)
         batch.alter_column("sha256", existing_type=sa.String(64), nullable=False)
     if op.get_context().dialect.name == "postgresql":
+        documents = _qualified(schema, p + "documents")
         op.execute(
-            f'CREATE INDEX "ix_{p}documents_search" ON {_qualified(schema, p + "documents")} '
-            f"USING gin ({VECTOR}) WHERE {PLAIN}"
+            f"ALTER TABLE {documents} ADD COLUMN {COLUMN} tsvector "
+            f"GENERATED ALWAYS AS (CASE WHEN {PLAIN} THEN {VECTOR} END) STORED"
         )
+        op.execute(f'CREATE INDEX "ix_{p}documents_search" ON {documents} USING gin ({COLUMN})')
     elif op.get_context().dialect.name == "sqlite":
         _create_fts(p)
 
