@@ -292,3 +292,36 @@ def test_postgresql_without_blob_storage_says_how_to_configure_it(backend: Backe
     _, member = _people(core)
     with pytest.raises(ValidationFailed, match="blobs="):
         core.acting_as(member.id).documents.upload(title="t", filename="t.txt", content=b"x")
+
+
+def test_inside_a_host_transaction_a_delete_leaves_the_blob_for_the_sweep(tmp_path: Path) -> None:
+    """The host may still roll back: the blob stays until the host committed
+    and the sweep finds it unnamed."""
+    from coachcore.adapters.sqlalchemy import create_store_engine
+
+    url = f"sqlite:///{tmp_path / 'host.db'}"
+    local = LocalBlobs(tmp_path / "blobs")
+    engine = create_store_engine(url)
+    try:
+        with engine.connect() as conn:
+            host = conn.begin()
+            core = coachcore.open(
+                url, clock=FixedClock(T0), plugins=[_UseStore(SqlStore(conn, blobs=local))]
+            )
+            _, member = _people(core)
+            docs = core.acting_as(member.id).documents
+            kept = docs.upload(title="k", filename="k.txt", content=b"kept")
+            host.commit()
+            host = conn.begin()
+            docs.delete(kept.id)
+            assert local.get(f"documents/{kept.id}") == b"kept"  # not deleted inside the host's tx
+            host.rollback()
+            host = conn.begin()
+            assert docs.content(kept.id) == b"kept"  # the host's rollback lost nothing
+            docs.delete(kept.id)
+            host.commit()
+            assert core.system.documents.sweep_orphans(older_than=timedelta(0)) == 1
+            core.close()
+    finally:
+        engine.dispose()
+    assert list(local.listing("")) == []
