@@ -194,14 +194,14 @@ class Documents(UseCases):
         search: Any = None,
     ) -> DocumentList:
         """Documents the actor may read, oldest first; with ``search``, those in
-        whose title, description or extracted text every word of ``search``
-        begins a word (case-insensitive; a search without letters or digits
-        finds nothing). See ``docs/guides/documents.md`` for what it costs."""
+        whose title, description or extracted text the words of ``search``
+        follow one another, the last one as a word's beginning ("first go"
+        finds "first goals"; case-insensitive; a search without letters or
+        digits finds nothing). See ``docs/guides/documents.md`` for the cost."""
         member = checks.optional_identifier("member_id", member_id)
         organization = checks.optional_identifier("organization_id", organization_id)
         group = None if category is None else checks.choice("category", category, DocumentCategory)
         needle = checks.text("search", search, max_len=200)
-
         words = search_words(needle) if needle else None
 
         def find(tx: Tx, **filters: str | None) -> list[Document]:
