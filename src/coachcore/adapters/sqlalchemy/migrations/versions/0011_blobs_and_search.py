@@ -36,7 +36,6 @@ down_revision = "0008"
 branch_labels = None
 depends_on = None
 
-BATCH = 200
 VECTOR = (
     "to_tsvector('simple'::regconfig, "
     "title || ' ' || coalesce(description, '') || ' ' || extracted_text)"
@@ -113,26 +112,20 @@ def _move_out(schema: str | None, p: str) -> None:
         return
     blobs = _blobs(True)
     pending = (
-        sa.select(
-            contents.c.document_id, contents.c.data, documents.c.size_bytes, documents.c.sha256
-        )
+        sa.select(contents.c.document_id, documents.c.size_bytes, documents.c.sha256)
         .join(documents, documents.c.id == contents.c.document_id)
-        .where(contents.c.key.is_(None))
         .order_by(contents.c.document_id)
-        .limit(BATCH)
     )
-    while True:
-        rows = bind.execute(pending).all()
-        if not rows:
-            return
-        for document_id, data, size, digest in rows:
-            key = f"documents/{document_id}"
-            blobs.put(key, bytes(data))  # as stored: sealed bytes stay sealed
-            bind.execute(
-                contents.update()
-                .where(contents.c.document_id == document_id)
-                .values(key=key, size_bytes=size, sha256=digest)
-            )
+    data = sa.select(contents.c.data).where(contents.c.document_id == sa.bindparam("id_"))
+    for document_id, size, digest in bind.execute(pending).all():
+        key = f"documents/{document_id}"
+        stored = bind.execute(data, {"id_": document_id}).scalar_one()  # one file in memory
+        blobs.put(key, bytes(stored))  # as stored: sealed bytes stay sealed
+        bind.execute(
+            contents.update()
+            .where(contents.c.document_id == document_id)
+            .values(key=key, size_bytes=size, sha256=digest)
+        )
 
 
 def _create_fts(p: str) -> None:
