@@ -63,13 +63,15 @@ class _UseStore:
 class SqlBackend(Backend):
     """One migrated database, one Engine and one SqlStore for the whole session."""
 
-    def __init__(self, name: str, url: str) -> None:
+    def __init__(self, name: str, url: str, blobs: Any = None) -> None:
         from coachcore.adapters.sqlalchemy import SqlStore, create_store_engine
 
         self.name = name
         self._url = url
         self.engine = create_store_engine(url)
-        self.store = SqlStore(self.engine)
+        self.blobs = blobs
+        """The document bytes' directory (None: the SQLite default beside the file)."""
+        self.store = SqlStore(self.engine, blobs=blobs)
         tables = reversed(self.store.tables.all())
         self._deletes = [f"DELETE FROM {t.fullname}" for t in tables]
         self._core: coachcore.Core | None = None
@@ -158,7 +160,7 @@ class BackendPool:
         if name == "sqlite":
             return SqlBackend("sqlite", f"sqlite:///{self.tmp_dir / 'coachcore.db'}")
         if name == "postgresql":
-            return SqlBackend("postgresql", self.postgresql_url())
+            return SqlBackend("postgresql", self.postgresql_url(), self.tmp_dir / "pg-blobs")
         raise LookupError(name)
 
     def close(self) -> None:

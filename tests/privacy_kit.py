@@ -34,7 +34,7 @@ def open_with_keys(
         return backend.open(clock, keys=keys, **options)
     backend.release()
     backend.reset()
-    store = SqlStore(backend.engine, cipher=AesGcmCipher(keys))
+    store = SqlStore(backend.engine, cipher=AesGcmCipher(keys), blobs=backend.blobs)
     core = coachcore.open(
         backend.url(), clock=clock, plugins=[_UseStore(store)], cipher=store.cipher, **options
     )
@@ -44,7 +44,8 @@ def open_with_keys(
 
 def reopen(backend: SqlBackend, keys: Any = None, clock: Any = None) -> coachcore.Core:
     """A second core over the same (not emptied) tables, with these keys or none."""
-    store = SqlStore(backend.engine, cipher=None if keys is None else AesGcmCipher(keys))
+    cipher = None if keys is None else AesGcmCipher(keys)
+    store = SqlStore(backend.engine, cipher=cipher, blobs=backend.blobs)
     return coachcore.open(
         backend.url(),
         clock=clock or FixedClock(T0),

@@ -24,6 +24,7 @@ from coachcore.adapters.sqlalchemy import (
     migrate,
     stamp,
 )
+from coachcore.adapters.sqlalchemy.search import SEARCH_COLUMN, SEARCH_INDEX, SEARCH_TABLE
 from coachcore.errors import SchemaOutdated, StoreError
 
 
@@ -58,7 +59,16 @@ def schema_diff(url: str, schema: str | None, prefix: str, extra: Any = None) ->
         if type_ == "schema":
             return name == schema
         if type_ == "table":
-            return bool(name and name.startswith(prefix)) and name != tables.version_table
+            search = bool(name and name.startswith(f"{prefix}{SEARCH_TABLE}"))
+            return (
+                bool(name and name.startswith(prefix))
+                and name != tables.version_table
+                and not search
+            )
+        if type_ == "index":  # PostgreSQL's full-text index: checked by the search tests
+            return name != f"ix_{prefix}{SEARCH_INDEX}"
+        if type_ == "column":  # its PostgreSQL-only generated column, which nothing reads
+            return name != SEARCH_COLUMN
         return True
 
     engine = create_store_engine(url)
@@ -94,7 +104,9 @@ def test_upgraded_schema_matches_the_tables(empty_db: dict[str, Any]) -> None:
     try:
         names = sa.inspect(engine).get_table_names(schema=schema)
         assert f"{prefix}alembic_version" in names and "alembic_version" not in names
-        assert sorted(n for n in names if n.startswith(prefix)) == sorted(
+        searched = f"{prefix}{SEARCH_TABLE}"
+        kept = (n for n in names if n.startswith(prefix) and not n.startswith(searched))
+        assert sorted(kept) == sorted(
             [t.name for t in build_tables(schema=schema, prefix=prefix).all()]
             + [f"{prefix}alembic_version"]
         )
@@ -170,7 +182,8 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (root / "versions" / "0003_sister_systems.py").is_file()
     assert (root / "versions" / "0004_privacy.py").is_file()
     assert (root / "versions" / "0008_sealed_identity.py").is_file()
-    assert head_revision() == "0009"
+    assert (root / "versions" / "0010_blobs_and_search.py").is_file()
+    assert head_revision() == "0010"
 
 
 def test_a_database_downgraded_to_base_is_migrated_again_on_open(tmp_path: Path) -> None:

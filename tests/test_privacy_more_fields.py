@@ -29,7 +29,6 @@ SEALED_HERE = {
     ("coaching_interests", "notes"),
     ("member_session_settings", "shared_context"),
     ("documents", "extracted_text"),
-    ("document_contents", "data"),
 }
 
 
@@ -95,17 +94,21 @@ def test_the_new_fields_read_back_plain_and_are_stored_as_ciphertext(backend: Ba
 def test_document_bytes_are_sealed_as_bytes_and_rotate(backend: Backend) -> None:
     sql = sql_only(backend)
     story = _story(open_with_keys(sql, [KEY_A]), "rot")
-    data = [v for t, _, v in _values(sql) if t == "document_contents"]
-    assert len(data) == 1 and isinstance(data[0], bytes) and data[0].startswith(BINARY_PREFIX)
+    blob = f"documents/{story['document']}"
+    raw = sql.store.blobs.inner.get(blob)  # as blob storage holds it
+    assert raw.startswith(BINARY_PREFIX) and b"rot" not in raw
     count = len(sensitive_values(sql))
-    report = SqlStore(sql.engine, cipher=AesGcmCipher([KEY_B, KEY_A])).rotate_keys(batch=1)
-    assert report.rotated == count
+    report = SqlStore(sql.engine, cipher=AesGcmCipher([KEY_B, KEY_A]), blobs=sql.blobs).rotate_keys(
+        batch=1
+    )
+    assert (report.rotated, report.blobs) == (count, 1)
     only_b = AesGcmCipher([KEY_B])
     for table, column, value in _values(sql):
-        if table == "document_contents":
-            only_b.decrypt(bytes(value)[len(BINARY_PREFIX) :].decode("ascii"))
-        elif (table, column) in SEALED_HERE:
+        if (table, column) in SEALED_HERE:
             only_b.decrypt(value[len(PREFIX) :])
+    rotated = sql.store.blobs.inner.get(blob)
+    assert rotated != raw
+    only_b.decrypt(rotated[len(BINARY_PREFIX) :].decode("ascii"))  # the new key opens it alone
     core = reopen(sql, [KEY_B])
     _check_plain(core, story, "rot")
     core.close()
@@ -117,8 +120,13 @@ def test_legacy_plain_rows_are_encrypted_by_rotation(backend: Backend) -> None:
     story = _story(plain, "legacy")
     assert "legacy" in raw_text(sql)
     count = len(sensitive_values(sql))
-    report = SqlStore(sql.engine, cipher=AesGcmCipher([KEY_A])).rotate_keys(batch=2)
-    assert report.encrypted == count
+    assert sql.store.blobs.inner.get(f"documents/{story['document']}") == b"blood test legacy"
+    report = SqlStore(sql.engine, cipher=AesGcmCipher([KEY_A]), blobs=sql.blobs).rotate_keys(
+        batch=2
+    )
+    assert (report.encrypted, report.blobs) == (count, 1)
+    sealed = sql.store.blobs.inner.get(f"documents/{story['document']}")
+    assert sealed.startswith(BINARY_PREFIX) and b"legacy" not in sealed
     assert all_sealed(sql) and "legacy" not in raw_text(sql)
     core = reopen(sql, [KEY_A])
     _check_plain(core, story, "legacy")

@@ -65,10 +65,55 @@ class Document:
 
 @attrs.frozen(kw_only=True)
 class DocumentContent:
-    """A document's bytes, stored next to (not inside) its metadata."""
+    """Where a document's bytes are: the key of its blob in blob storage
+    (:mod:`coachcore.ports.blobs`), and the size and SHA-256 digest of the
+    plain bytes, checked when they are read back."""
 
     document_id: str
-    data: bytes
+    key: str
+    size_bytes: int
+    sha256: str
+
+
+BLOB_PREFIX = "documents/"
+
+
+def blob_key(document_id: str) -> str:
+    """The blob key of a document's bytes."""
+    return f"{BLOB_PREFIX}{document_id}"
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def search_words(text: str) -> list[str]:
+    """The words of a search or of a document's text: runs of letters and
+    digits, lower-cased (as the databases' full-text tokenizers split and
+    fold them: accents are kept, "ß" stays "ß")."""
+    return _WORD.findall(text.lower())
+
+
+def matches(document: Document, words: list[str]) -> bool:
+    """Whether ``words`` appear one after another in the document's title,
+    description or extracted text, the last one as the beginning of a word
+    ("first go" finds "first goals"); no words: no match. The search of every
+    store (a SQL store's full-text index only narrows the rows down first)."""
+    if not words:
+        return False
+    return any(
+        _phrase_in(search_words(text), words)
+        for text in (document.title, document.description, document.extracted_text)
+        if text
+    )
+
+
+def _phrase_in(found: list[str], words: list[str]) -> bool:
+    *whole, last = words
+    n = len(whole)
+    for i in range(len(found) - n):
+        if found[i + n].startswith(last) and found[i : i + n] == whole:
+            return True
+    return False
 
 
 def filename(value: Any) -> str:

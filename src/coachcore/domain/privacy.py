@@ -3,7 +3,7 @@
 ``SENSITIVE_FIELDS`` names the free-text fields that SQL stores keep
 sealed at rest (see ``docs/guides/privacy.md``): names and addresses, notes,
 goals, health information, messages, titles and descriptions, notifications
-and outbox payloads, documents (their text and their bytes).
+and outbox payloads, documents (their text; their bytes are sealed in blob storage).
 ``BLIND_INDEXED`` names those looked up by equality. The functions
 below are the pure half of retention and erasure: they return the entity
 without the personal data.
@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 
 from coachcore.domain.audit import AuditEntry
-from coachcore.domain.documents import Document, DocumentContent
+from coachcore.domain.documents import Document
 from coachcore.domain.entities import (
     Booking,
     CalendarEvent,
@@ -75,7 +75,6 @@ SENSITIVE_FIELDS: Mapping[type, tuple[str, ...]] = {
     ActionItem: ("title", "description"),
     QuickNote: ("body",),
     Document: ("title", "description", "filename", "extracted_text"),
-    DocumentContent: ("data",),
 }
 """Entity -> its fields stored sealed (encrypted) by the SQL stores: every
 free-text field that can carry personal data, names and addresses included.

@@ -14,13 +14,13 @@ from coachcore.plugins.hookspecs import hookimpl
 
 
 @hookimpl
-def coachcore_store(url: str, cipher: Any) -> Any:
+def coachcore_store(url: str, cipher: Any, blobs: Any) -> Any:
     if url.startswith("memory:"):
-        return MemoryStore(cipher=cipher)  # nothing at rest: nothing is sealed
+        return MemoryStore(cipher=cipher, blobs=blobs)  # nothing at rest: nothing is sealed
     if url.startswith(("sqlite", "postgresql")):
         from coachcore.adapters.sqlalchemy.store import SqlStore
 
-        return SqlStore.from_url(url, cipher=cipher)
+        return SqlStore.from_url(url, cipher=cipher, blobs=blobs)
     return None
 
 

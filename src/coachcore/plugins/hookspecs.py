@@ -17,7 +17,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec(firstresult=True)
-def coachcore_store(url: str, cipher: Any) -> Any:
+def coachcore_store(url: str, cipher: Any, blobs: Any) -> Any:
     """Return a store (``coachcore.ports.storage.Store``) for ``url``, or None.
 
     :param url: the URL given to ``coachcore.open``; decide by its scheme
@@ -27,6 +27,9 @@ def coachcore_store(url: str, cipher: Any) -> Any:
         that keeps data at rest must encrypt the sensitive fields with it and
         expose it as ``store.cipher``; implementations may omit the parameter
         if they keep nothing at rest.
+    :param blobs: ``coachcore.open(url, blobs=...)``: a
+        ``coachcore.ports.blobs.BlobStore``, a directory's path, or None (the
+        store's default); where the store keeps document bytes (``store.blobs``).
     """
 
 

@@ -63,6 +63,7 @@ from coachcore.domain.relations import (
     MemberSessionSettings,
 )
 from coachcore.domain.rules import DateOverride, SchedulingRules, WaitlistEntry
+from coachcore.ports.blobs import BlobStore
 from coachcore.ports.cipher import Cipher
 
 E = typing.TypeVar("E")
@@ -256,6 +257,24 @@ class AuditRepository(Repository[AuditEntry], Protocol):
 _TIMES = ("created_at", "id")
 
 
+class DocumentRepository(Repository[Document], Protocol):
+    def search(
+        self,
+        words: Sequence[str],
+        *,
+        member_id: str | None = None,
+        owner_id: str | None = None,
+        organization_id: str | None = None,
+    ) -> Sequence[Document]:
+        """Documents (oldest first, filtered like ``list``) that
+        :func:`coachcore.domain.documents.matches` ``words`` (from
+        :func:`~coachcore.domain.documents.search_words`: a phrase, its last
+        word a prefix); none for no words. SQL stores use the database's full-text index where the
+        text is not sealed, and open and scan where it is (see
+        ``docs/guides/documents.md``); the memory store scans."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """The repositories, each described once, and the transaction's controls."""
 
@@ -411,7 +430,7 @@ class UnitOfWork(Protocol):
         Described(AuditEntry, "audit_log", filters=("entity_id", "actor_id", "entity_type")),
     ]
     documents: Annotated[
-        Repository[Document],
+        DocumentRepository,
         Described(Document, "documents", filters=("member_id", "owner_id", "organization_id")),
     ]
     document_contents: Annotated[
@@ -453,6 +472,10 @@ class Store(Protocol):
     cipher: Cipher | None
     """What the store seals sensitive fields with (None: no keys); a store that
     keeps nothing at rest holds the cipher it was given all the same."""
+
+    blobs: BlobStore
+    """Where document bytes are kept (:mod:`coachcore.ports.blobs`); a store
+    with a cipher seals them before they leave the process."""
 
     def unit_of_work(self, *, write: bool) -> AbstractContextManager[UnitOfWork]:
         """A transaction over every repository; ``write=True`` for a writing one."""

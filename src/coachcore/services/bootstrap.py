@@ -90,6 +90,7 @@ def open_core(
     keys: str | Sequence[str] | None = None,
     retention_days: int | None = None,
     config: bool | str | os.PathLike[str] = False,
+    blobs: Any = None,
 ) -> Core:
     """Build a core; adapters left as None come from the plugins.
 
@@ -105,7 +106,10 @@ def open_core(
     their private notes (``core.system.privacy.purge()``); None keeps them.
     See ``docs/guides/privacy.md``. ``roles`` adds host roles (a mapping, see
     ``docs/guides/roles.md``) or names a preset: ``"coaching_hub"`` (manager,
-    team leader, agent).
+    team leader, agent). ``blobs`` is where document bytes are
+    kept: a directory's path or a :class:`~coachcore.ports.blobs.BlobStore`
+    (e.g. :class:`~coachcore.adapters.blobs.S3Blobs`); default ``<file>.blobs``
+    beside a SQLite file (``docs/guides/documents.md``).
     """
     url = options.url(url)
     clock, calendar, messaging, notifier, cipher = (
@@ -134,7 +138,7 @@ def open_core(
     except (pluggy.PluginValidationError, ValueError) as exc:
         raise ValidationFailed(f"plugins: {exc}", details={"field": "plugins"}) from exc
     hook = manager.hook
-    store = hook.coachcore_store(url=url, cipher=chosen)
+    store = hook.coachcore_store(url=url, cipher=chosen, blobs=options.blobs(blobs))
     if store is None:
         raise ValidationFailed(f"url: no store handles {url.split(':', 1)[0]!r} URLs")
     if chosen is not None and store.cipher is not chosen:

@@ -10,6 +10,7 @@ from typing import Any
 from coachcore.domain import checks
 from coachcore.errors import ValidationFailed
 from coachcore.policies.roles import COACHING_HUB, RoleSpec, coaching_hub_roles
+from coachcore.ports.blobs import BlobStore
 from coachcore.ports.cipher import Cipher
 from coachcore.ports.clock import Clock
 from coachcore.ports.delivery import CalendarPort, MessagingPort, NotifierPort
@@ -33,6 +34,13 @@ def adapter(option: str, value: Any) -> Any:
     if value is not None and not isinstance(value, PORTS[option]):
         raise _fail(option, f"must provide the {PORTS[option].__name__} methods")
     return value
+
+
+def blobs(value: Any) -> Any:
+    """Blob storage: None, a directory's path, or an object with the BlobStore methods."""
+    if value is None or isinstance(value, str | os.PathLike | BlobStore):
+        return value
+    raise _fail("blobs", "must be a directory's path or provide the BlobStore methods")
 
 
 def plugins(value: Any) -> tuple[object, ...]:

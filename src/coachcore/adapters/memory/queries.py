@@ -11,6 +11,7 @@ import attrs
 
 from coachcore.adapters.memory.repository import Index, MemoryRepository
 from coachcore.domain.audit import AuditEntry
+from coachcore.domain.documents import Document, matches
 from coachcore.domain.entities import (
     Booking,
     Conversation,
@@ -238,6 +239,20 @@ class Audit(MemoryRepository[AuditEntry]):
         return self._sorted(found.values())
 
 
+class Documents(MemoryRepository[Document]):
+    def search(
+        self,
+        words: Sequence[str],
+        *,
+        member_id: str | None = None,
+        owner_id: str | None = None,
+        organization_id: str | None = None,
+    ) -> Sequence[Document]:
+        wanted = list(words)
+        rows = self.list(member_id=member_id, owner_id=owner_id, organization_id=organization_id)
+        return [d for d in rows if matches(d, wanted)]
+
+
 QUERIES: dict[str, type[MemoryRepository[Any]]] = {
     "members": Members,
     "bookings": Bookings,
@@ -249,5 +264,6 @@ QUERIES: dict[str, type[MemoryRepository[Any]]] = {
     "waitlist": Waitlist,
     "action_items": ActionItems,
     "audit": Audit,
+    "documents": Documents,
 }
 """The repositories with queries of their own, by name; the others are plain."""

@@ -12,9 +12,13 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from coachcore.adapters.blobs.choice import chosen
+from coachcore.adapters.blobs.memory import MemoryBlobs
+from coachcore.adapters.blobs.sealed import SealedBlobs
 from coachcore.adapters.memory.queries import QUERIES
 from coachcore.adapters.memory.repository import MemoryRepository
 from coachcore.adapters.memory.tables import Journal
+from coachcore.ports.blobs import BlobStore
 from coachcore.ports.cipher import Cipher
 from coachcore.ports.storage import repositories
 
@@ -72,9 +76,13 @@ class MemoryStore:
 
     dispatch_on_commit = True
 
-    def __init__(self, *, cipher: Cipher | None = None) -> None:
+    def __init__(self, *, cipher: Cipher | None = None, blobs: Any = None) -> None:
         self.cipher = cipher
-        """Kept for the record: nothing is at rest here, so nothing is sealed."""
+        """Kept for the record: nothing is at rest here, so nothing is sealed
+        (but blobs given in ``blobs`` leave the process, and are)."""
+        self.blobs: BlobStore = (
+            MemoryBlobs() if blobs is None else SealedBlobs(chosen(blobs, None), cipher)
+        )
         self._lock = threading.RLock()
         self._journal = Journal()
         self._repos: dict[str, MemoryRepository[Any]] = {}

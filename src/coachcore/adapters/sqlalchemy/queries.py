@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from coachcore.adapters.sqlalchemy.repository import SqlRepository
 from coachcore.adapters.sqlalchemy.rows import direct_key
+from coachcore.adapters.sqlalchemy.search import Documents
 from coachcore.domain.audit import AuditEntry
 from coachcore.domain.entities import (
     Booking,
@@ -394,5 +395,6 @@ QUERIES: dict[str, type[SqlRepository[Any]]] = {
     "waitlist": Waitlist,
     "action_items": ActionItems,
     "audit": Audit,
+    "documents": Documents,
 }
 """The repositories with queries of their own, by name; the others are plain."""

@@ -24,7 +24,6 @@ as the token of its JSON text. The rules:
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -34,6 +33,25 @@ import attrs
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from coachcore.adapters.sealed_values import (  # re-exported: the format lives there
+    BINARY_PREFIX as BINARY_PREFIX,
+)
+from coachcore.adapters.sealed_values import (
+    BINARY_PREFIXES as BINARY_PREFIXES,
+)
+from coachcore.adapters.sealed_values import (
+    LEGACY_PREFIX as LEGACY_PREFIX,
+)
+from coachcore.adapters.sealed_values import (
+    MISSING_KEY,
+    PREFIX,
+    _token,
+    is_legacy,
+    is_sealed,
+    open_value,
+    reseal_value,
+    seal_value,
+)
 from coachcore.adapters.sqlalchemy.db import Db, insert_ignoring_duplicates, translate
 from coachcore.adapters.sqlalchemy.engines import BEGIN_OPTION
 from coachcore.adapters.sqlalchemy.tables import Tables
@@ -42,24 +60,11 @@ from coachcore.errors import KeyMismatch, KeyMissing, ValidationFailed
 from coachcore.ports.cipher import Cipher
 from coachcore.ports.storage import repositories
 
-PREFIX = "enc:v2:"
-"""Marks a value sealed by this version (the cipher's token follows)."""
-LEGACY_PREFIX = "enc:v1:"
-"""Marks a Fernet value of earlier versions (still opens; rotation upgrades it)."""
-PREFIXES = (PREFIX, LEGACY_PREFIX)
-BINARY_PREFIXES = tuple(p.encode("ascii") for p in PREFIXES)
-BINARY_PREFIX = BINARY_PREFIXES[0]
 KEY_CHECK = "encryption_key_check"
 """The settings row whose value is the sealed ``KEY_CHECK_TEXT``."""
 KEY_CHECK_TEXT = "coachcore encryption key check"
 INDEX_CHECK = "blind_index_check"
 """The settings row whose value is the blind index of ``KEY_CHECK_TEXT``."""
-
-MISSING_KEY = (
-    "This database holds encrypted fields and no encryption key was given: open it "
-    "with its keys (coachcore.open(url, keys=...), or COACHCORE_KEYS for the "
-    "command line)"
-)
 
 
 @attrs.frozen
@@ -90,46 +95,6 @@ def sensitive_columns(tables: Tables) -> list[tuple[sa.Table, SealedColumns]]:
             table: sa.Table = getattr(tables, described.table)
             found.append((table, SealedColumns.of(table, described.entity)))
     return found
-
-
-def is_sealed(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.startswith(PREFIXES)
-    return isinstance(value, bytes | memoryview) and bytes(value).startswith(BINARY_PREFIXES)
-
-
-def is_legacy(value: str | bytes) -> bool:
-    """Whether a sealed value is in the Fernet format of earlier versions."""
-    if isinstance(value, str):
-        return value.startswith(LEGACY_PREFIX)
-    return bytes(value).startswith(BINARY_PREFIXES[1])
-
-
-def _token(stored: str | bytes) -> str:
-    text = stored if isinstance(stored, str) else bytes(stored).decode("ascii")
-    return text[len(PREFIX) :]  # both prefixes have the same length
-
-
-def seal_value(cipher: Cipher, value: str | bytes) -> str | bytes:
-    """The stored form of a plain value (text, or bytes for binary columns)."""
-    if isinstance(value, str):
-        return PREFIX + cipher.encrypt(value)
-    token = cipher.encrypt(base64.b64encode(value).decode("ascii"))
-    return BINARY_PREFIX + token.encode("ascii")
-
-
-def open_value(cipher: Cipher, stored: str | bytes) -> str | bytes:
-    """The plain value of a sealed one (see :func:`is_sealed`)."""
-    text = cipher.decrypt(_token(stored))
-    return text if isinstance(stored, str) else base64.b64decode(text)
-
-
-def reseal_value(cipher: Cipher, stored: str | bytes) -> str | bytes:
-    """A sealed value in the newest format under the newest key."""
-    if is_legacy(stored):
-        return seal_value(cipher, open_value(cipher, stored))
-    token = cipher.rotate(_token(stored))
-    return PREFIX + token if isinstance(stored, str) else BINARY_PREFIX + token.encode("ascii")
 
 
 def _dump(value: Any) -> str:
@@ -277,6 +242,8 @@ class RotationReport:
     """Blind indexes recomputed under the newest blind-index key."""
     rows: int = 0
     """Rows rewritten."""
+    blobs: int = 0
+    """Document blobs re-sealed (or sealed for the first time) in blob storage."""
 
     def __add__(self, other: RotationReport) -> RotationReport:
         pairs = zip(attrs.astuple(self), attrs.astuple(other), strict=True)

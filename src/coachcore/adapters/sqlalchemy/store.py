@@ -15,9 +15,12 @@ from collections.abc import Callable, Hashable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
+import attrs
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
 
+from coachcore.adapters.blobs.choice import chosen
+from coachcore.adapters.blobs.sealed import SealedBlobs
 from coachcore.adapters.sqlalchemy.db import is_retryable, translate
 from coachcore.adapters.sqlalchemy.engines import (
     BEGIN_OPTION,
@@ -35,6 +38,7 @@ from coachcore.adapters.sqlalchemy.sealing import (
     sensitive_columns,
     verify_keys,
 )
+from coachcore.adapters.sqlalchemy.search import merge_search_index
 from coachcore.adapters.sqlalchemy.tables import DEFAULT_PREFIX, Tables, build_tables
 from coachcore.adapters.sqlalchemy.uow import SqlUnitOfWork
 from coachcore.adapters.sqlalchemy.versioning import ensure_current
@@ -59,6 +63,9 @@ class SqlStore:
     :param cipher: a :class:`~coachcore.ports.cipher.Cipher` (e.g.
         :class:`~coachcore.adapters.crypto.FernetCipher`): the sensitive fields
         are then stored encrypted (see :mod:`.sealing` and ``docs/guides/privacy.md``).
+    :param blobs: where document bytes are kept: a
+        :class:`~coachcore.ports.blobs.BlobStore` or a directory's path; default
+        ``<file>.blobs`` beside a SQLite file (see ``docs/guides/documents.md``).
     :raises coachcore.errors.SchemaOutdated: the tables are behind this version.
     :raises coachcore.errors.KeyMissing: the store holds encrypted fields and
         no cipher was given.
@@ -75,6 +82,7 @@ class SqlStore:
         auto_migrate: bool = True,
         retries: int = 3,
         cipher: Cipher | None = None,
+        blobs: Any = None,
     ) -> None:
         schema, table_prefix = _names(schema, table_prefix)
         retries = checks.integer("retries", retries, low=0, high=100)
@@ -100,6 +108,8 @@ class SqlStore:
         verify_keys(bind, self.tables, cipher)
         self.cipher = cipher
         self._sealer = Sealer(cipher)
+        self.blobs = SealedBlobs(chosen(blobs, bind.engine.url), cipher)
+        """Where document bytes go, sealed with ``cipher`` before they leave."""
 
     @classmethod
     def from_url(
@@ -112,6 +122,7 @@ class SqlStore:
         auto_migrate: bool = True,
         retries: int = 3,
         cipher: Cipher | None = None,
+        blobs: Any = None,
         **engine_options: Any,
     ) -> SqlStore:
         """A store over its own Engine for ``url`` (disposed by :meth:`close`).
@@ -130,6 +141,7 @@ class SqlStore:
                 auto_migrate=auto_migrate,
                 retries=retries,
                 cipher=cipher,
+                blobs=blobs,
             )
         except BaseException:
             engine.dispose()
@@ -217,7 +229,8 @@ class SqlStore:
         self, *, batch: int = 500, progress: Callable[[int], None] | None = None
     ) -> RotationReport:
         """Re-seal every sensitive value in the newest format under the cipher's
-        newest key, and recompute the blind indexes under the newest index key.
+        newest key, and recompute the blind indexes under the newest index key;
+        document blobs are re-sealed in place too (``RotationReport.blobs``).
 
         Fernet values of earlier versions move to AES-256-GCM; plain values
         left from before encryption was turned on are sealed too. Works in
@@ -242,19 +255,26 @@ class SqlStore:
                 total += done
                 if progress is not None:
                     progress(done.rows)
+        with self.unit_of_work(write=False) as uow:
+            keys = [content.key for content in uow.document_contents.list()]
+        resealed = sum(1 for key in keys if self.blobs.reseal(key))
         with self.unit_of_work(write=True) as uow:
             rotate_key_check(uow.db, self.tables, cipher)
             uow.commit()
-        return total
+        return attrs.evolve(total, blobs=resealed)
 
     def wipe_traces(self) -> None:
-        """On SQLite, checkpoint the WAL into the database file and truncate it
-        (deleted pages are zeroed there: secure_delete is on for every
-        connection). PostgreSQL needs a VACUUM by the operator (see
+        """On SQLite, merge the documents' full-text index (the words of deleted
+        documents leave it), then checkpoint the WAL into the database file and
+        truncate it (deleted pages are zeroed there: secure_delete is on for
+        every connection). PostgreSQL needs a VACUUM by the operator (see
         ``docs/guides/privacy.md``); over a host's Connection nothing is done
         (the host's transaction has not committed yet)."""
         if not self._sqlite or not isinstance(self._bind, Engine) or self._closed:
             return
+        with self.unit_of_work(write=True) as uow:
+            merge_search_index(uow.db.conn, self.tables.prefix)
+            uow.commit()
         raw = self._bind.raw_connection()  # autocommit: no BEGIN around the PRAGMA
         try:
             for attempt in range(self.retries + 1):

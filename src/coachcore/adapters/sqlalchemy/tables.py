@@ -517,7 +517,9 @@ def build_tables(*, schema: str | None = None, prefix: str = DEFAULT_PREFIX) -> 
     document_contents = table(
         "document_contents",
         ref("document_id", documents.c.id),
-        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("key", sa.String(255), nullable=False),
+        sa.Column("size_bytes", sa.Integer(), nullable=False),
+        sa.Column("sha256", ID, nullable=False),
         sa.PrimaryKeyConstraint("document_id"),
     )
     settings = sa.Table(

@@ -62,11 +62,14 @@ def alembic_config(
     schema: str | None = None,
     table_prefix: str = DEFAULT_PREFIX,
     progress: Progress | None = None,
+    blobs: Any = None,
 ) -> Config:
     """An Alembic ``Config`` for the packaged scripts (no ini file needed)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.attributes.update(connection=connection, schema=schema, table_prefix=table_prefix)
+    cfg.attributes.update(
+        connection=connection, schema=schema, table_prefix=table_prefix, blobs=blobs
+    )
     if progress is not None:
         cfg.attributes["on_version_apply"] = _applied(progress)
     return cfg
@@ -133,12 +136,15 @@ def _run(
     schema: str | None,
     table_prefix: str,
     progress: Progress | None = None,
+    blobs: Any = None,
 ) -> str | None:
     try:
         with _connect(target) as (conn, owned), _locked_transaction(conn, owned, table_prefix):
             if schema is not None and is_postgresql(conn):
                 conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
-            cfg = alembic_config(conn, schema=schema, table_prefix=table_prefix, progress=progress)
+            cfg = alembic_config(
+                conn, schema=schema, table_prefix=table_prefix, progress=progress, blobs=blobs
+            )
             if action == "upgrade":
                 command.upgrade(cfg, revision)
             elif action == "downgrade":
@@ -157,20 +163,29 @@ def migrate(
     schema: str | None = None,
     table_prefix: str = DEFAULT_PREFIX,
     progress: Progress | None = None,
+    blobs: Any = None,
 ) -> str | None:
     """Upgrade the coachcore tables of ``target`` (URL, Engine or Connection) to
     ``revision``; returns the revision reached. Safe to run concurrently.
 
     ``progress``, if given, is called with each revision id as its step runs
-    (:func:`revisions_after` lists the steps to come)."""
-    return _run("upgrade", target, revision, schema, table_prefix, progress)
+    (:func:`revisions_after` lists the steps to come). ``blobs`` (a BlobStore
+    or a directory's path; default ``<file>.blobs`` beside a SQLite file)
+    receives the document bytes migration 0010 moves out of the table."""
+    return _run("upgrade", target, revision, schema, table_prefix, progress, blobs)
 
 
 def downgrade(
-    target: Target, *, revision: str, schema: str | None = None, table_prefix: str = DEFAULT_PREFIX
+    target: Target,
+    *,
+    revision: str,
+    schema: str | None = None,
+    table_prefix: str = DEFAULT_PREFIX,
+    blobs: Any = None,
 ) -> str | None:
-    """Downgrade to ``revision`` ("base" drops every coachcore table)."""
-    return _run("downgrade", target, revision, schema, table_prefix)
+    """Downgrade to ``revision`` ("base" drops every coachcore table); ``blobs``
+    as for :func:`migrate` (below 0010 the bytes go back into the table)."""
+    return _run("downgrade", target, revision, schema, table_prefix, blobs=blobs)
 
 
 def stamp(

@@ -32,6 +32,7 @@ from coachcore.errors import Forbidden, ValidationFailed
 from coachcore.serialization import to_dict
 from coachcore.services.compliance.data_export import member_export
 from coachcore.services.delivery import outgoing
+from coachcore.services.hub.documents import drop_bytes
 from coachcore.services.runtime import records
 from coachcore.services.runtime.transaction import Tx, UseCases
 from coachcore.services.scheduling import waitlist
@@ -204,7 +205,7 @@ def _erase_records_about(tx: Tx, user: User) -> None:
     their text; invitations their address."""
     uow, now = tx.uow, tx.now
     for document in _documents_of(tx, user):
-        uow.document_contents.delete(document.id)
+        drop_bytes(tx, document.id)
         uow.documents.delete(document.id)
     for organization in uow.organizations.list():  # what the member wrote about theirs
         if organization.created_by == user.id and organization.name != ERASED_TEXT:

@@ -1,25 +1,37 @@
-"""Documents: upload (validated, text extracted), read, search, change, delete."""
+"""Documents: upload (validated, text extracted), read, search, change, delete.
+
+The bytes live in the store's blob storage (``store.blobs``), the row in
+``document_contents`` names them. An upload puts the blob before its
+transaction and the row commits with the document; a delete (or an erasure)
+removes the rows and the blob goes after commit. What a crash leaves behind
+(a blob whose upload never committed, or whose row was deleted just before
+the crash) is an orphan that :meth:`Documents.sweep_orphans` removes.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
 
 from coachcore.domain import checks
 from coachcore.domain.documents import (
+    BLOB_PREFIX,
     MAX_DOCUMENT_BYTES,
     TEXT_TYPES,
     Document,
     DocumentCategory,
     DocumentContent,
     ExtractionLimits,
+    blob_key,
     plain_text,
+    search_words,
 )
 from coachcore.domain.documents import content_type as valid_content_type
 from coachcore.domain.documents import filename as valid_filename
-from coachcore.errors import NotFound
+from coachcore.errors import CoachCoreError, NotFound, StoreError
 from coachcore.policies import documents as policy
 from coachcore.services.coaching.session_settings import coaches
 from coachcore.services.compliance import audit
@@ -97,6 +109,9 @@ class Documents(UseCases):
         group = checks.choice("category", category, DocumentCategory)
         member = checks.optional_identifier("member_id", member_id)
         organization = checks.optional_identifier("organization_id", organization_id)
+        document_id = new_id()
+        key = blob_key(document_id)
+        digest = hashlib.sha256(data).hexdigest()
 
         def run(tx: Tx) -> Document:
             if member is not None:
@@ -106,7 +121,7 @@ class Documents(UseCases):
             facts = _facts(tx, member, organization)
             policy.check_upload(tx.actor, member, organization, **facts)
             document = Document(
-                id=new_id(),
+                id=document_id,
                 owner_id=tx.actor.user_id,
                 member_id=member,
                 organization_id=organization,
@@ -116,19 +131,28 @@ class Documents(UseCases):
                 content_type=kind,
                 category=group,
                 size_bytes=len(data),
-                sha256=hashlib.sha256(data).hexdigest(),
+                sha256=digest,
                 extracted_text=text,
                 created_at=tx.now,
                 updated_at=tx.now,
             )
             tx.uow.documents.add(document)
-            tx.uow.document_contents.add(DocumentContent(document_id=document.id, data=data))
+            content = DocumentContent(
+                document_id=document.id, key=key, size_bytes=len(data), sha256=digest
+            )
+            tx.uow.document_contents.add(content)
             audit.record(
                 tx, "document.uploaded", "document", document.id, member_id=member, size=len(data)
             )
             return document
 
-        return self._rt.write(self._actor, run, action="documents.upload")
+        blobs = self._rt.store.blobs
+        blobs.put(key, data)  # before the transaction: a rollback leaves an orphan, never a hole
+        try:
+            return self._rt.write(self._actor, run, action="documents.upload")
+        except CoachCoreError:
+            _forget(blobs, key)
+            raise
 
     def _text(self, data: bytes, kind: str) -> str:
         extractor = self._rt.extractor
@@ -145,14 +169,22 @@ class Documents(UseCases):
     def content(self, document_id: Any) -> bytes:
         """The document's bytes (same access as ``get``)."""
 
-        def run(tx: Tx) -> bytes:
+        def run(tx: Tx) -> DocumentContent:
             document = _readable(tx, _find(tx, document_id), "content")
             stored = tx.uow.document_contents.get(document.id)
             if stored is None:  # pragma: no cover - written together
                 raise NotFound("Document content not found")
-            return stored.data
+            return stored
 
-        return self._rt.read(self._actor, run)
+        stored = self._rt.read(self._actor, run)
+        data = self._rt.store.blobs.get(stored.key)  # outside the transaction
+        if len(data) != stored.size_bytes or hashlib.sha256(data).hexdigest() != stored.sha256:
+            raise StoreError(
+                "A document's stored bytes do not match their digest (changed or damaged "
+                "in blob storage)",
+                details={"document_id": stored.document_id, "key": stored.key},
+            )
+        return data
 
     def list(
         self,
@@ -162,27 +194,34 @@ class Documents(UseCases):
         category: Any = None,
         search: Any = None,
     ) -> DocumentList:
-        """Documents the actor may read, oldest first; ``search`` is a
-        case-insensitive substring of the title, description or extracted text."""
+        """Documents the actor may read, oldest first; with ``search``, those in
+        whose title, description or extracted text the words of ``search``
+        follow one another, the last one as a word's beginning ("first go"
+        finds "first goals"; case-insensitive; a search without letters or
+        digits finds nothing). See ``docs/guides/documents.md`` for the cost."""
         member = checks.optional_identifier("member_id", member_id)
         organization = checks.optional_identifier("organization_id", organization_id)
         group = None if category is None else checks.choice("category", category, DocumentCategory)
         needle = checks.text("search", search, max_len=200)
+        words = search_words(needle) if needle else None
+
+        def find(tx: Tx, **filters: str | None) -> list[Document]:
+            if words is None:
+                return list(tx.uow.documents.list(**filters))
+            return list(tx.uow.documents.search(words, **filters))
 
         def run(tx: Tx) -> DocumentList:
             tx.actor.require("documents:read")
             if member is not None or organization is not None or tx.actor.sees_all:
-                rows = list(tx.uow.documents.list(member_id=member, organization_id=organization))
+                rows = find(tx, member_id=member, organization_id=organization)
             else:
                 me = tx.actor.user_id
-                mine = {d.id: d for d in tx.uow.documents.list(owner_id=me)}
-                mine.update({d.id: d for d in tx.uow.documents.list(member_id=me)})
+                mine = {d.id: d for d in find(tx, owner_id=me)}
+                mine.update({d.id: d for d in find(tx, member_id=me)})
                 rows = sorted(mine.values(), key=lambda d: (d.created_at, d.id))
             kept = []
             for document in rows:
                 if group is not None and document.category != group:
-                    continue
-                if needle and not _matches(document, needle):
                     continue
                 facts = _facts(tx, document.member_id, document.organization_id)
                 if policy.can_read(tx.actor, document, **facts):
@@ -224,14 +263,48 @@ class Documents(UseCases):
         def run(tx: Tx) -> Document:
             document = _find(tx, document_id)
             policy.check_change(tx.actor, document)
-            tx.uow.document_contents.delete(document.id)
+            drop_bytes(tx, document.id)
             tx.uow.documents.delete(document.id)
             audit.record(tx, "document.deleted", "document", document.id)
             return document
 
         return self._rt.write(self._actor, run, action="documents.delete")
 
+    def sweep_orphans(self, *, older_than: Any = timedelta(hours=1)) -> int:
+        """Delete blobs that no document names and that were written more than
+        ``older_than`` ago (uploads still in flight are younger); returns how
+        many. What a crash between a commit and the blob's deletion, or an
+        upload that never committed, leaves behind. Needs ``privacy:manage``
+        (admins, the system scope); hosts run it from cron, e.g. daily."""
+        if not isinstance(older_than, timedelta) or older_than < timedelta(0):
+            raise checks.fail("older_than", "must be a non-negative timedelta")
 
-def _matches(document: Document, needle: str) -> bool:
-    text = " ".join(filter(None, (document.title, document.description, document.extracted_text)))
-    return needle.casefold() in text.casefold()
+        def run(tx: Tx) -> set[str]:
+            tx.actor.require("privacy:manage")
+            return {c.key for c in tx.uow.document_contents.list()}
+
+        blobs = self._rt.store.blobs
+        before = datetime.now(UTC) - older_than  # blob times are the storage's wall clock
+        candidates = [k for k, at in blobs.listing(BLOB_PREFIX) if at <= before]
+        if not candidates:
+            return 0
+        named = self._rt.read(self._actor, run)
+        orphans = [k for k in candidates if k not in named]
+        for key in orphans:
+            blobs.delete(key)
+        return len(orphans)
+
+
+def drop_bytes(tx: Tx, document_id: str) -> None:
+    """Delete a document's content row; its blob goes after commit."""
+    stored = tx.uow.document_contents.get(document_id)
+    if stored is not None:
+        tx.uow.document_contents.delete(document_id)
+        tx.dropped_blobs.append(stored.key)
+
+
+def _forget(blobs: Any, key: str) -> None:
+    try:
+        blobs.delete(key)
+    except CoachCoreError:  # the sweep removes it later
+        return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -17,6 +18,8 @@ from coachcore.ports.clock import Clock
 from coachcore.ports.documents import TextExtractor
 from coachcore.ports.storage import Store, UnitOfWork
 from coachcore.services.runtime import denials, logs
+
+log = logging.getLogger("coachcore")
 
 T = TypeVar("T")
 SYSTEM_ID = SYSTEM.user_id
@@ -76,6 +79,9 @@ class Tx:
     reads: list[AuditEntry] = attrs.field(factory=list)
     lease_until: datetime | None = None
     fresh: list[Fresh] = attrs.Factory(list)
+    dropped_blobs: list[str] = attrs.Factory(list)
+    """Keys of blobs whose rows the use case deleted: removed from blob storage
+    after commit, never before (see :meth:`Runtime.drop_blobs`)."""
 
 
 def query_name(use_case: Callable[..., Any]) -> str:
@@ -221,7 +227,7 @@ class Runtime:
         """
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
-                result, failure, handover = self._write_once(actor_id, use_case, action)
+                result, failure, handover, dropped = self._write_once(actor_id, use_case, action)
                 break
             except Forbidden as denied:
                 logs.failed(action, actor_id, denied)
@@ -235,6 +241,7 @@ class Runtime:
             except CoachCoreError as error:
                 logs.failed(action, actor_id, error)
                 raise
+        self.drop_blobs(dropped)
         if self.store.dispatch_on_commit:
             outbox = self.outbox
             if outbox is not None and handover is not None:
@@ -251,9 +258,27 @@ class Runtime:
         logs.done(action, actor_id, result)
         return result  # type: ignore[no-any-return]
 
+    def drop_blobs(self, keys: list[str]) -> None:
+        """Delete the blobs of rows a committed unit of work deleted.
+
+        Only where the store's commit is final (``dispatch_on_commit``: not
+        inside a host's transaction, which may still roll back). A failure, a
+        crash before this runs, or a host's transaction leaves orphans, which
+        ``documents.sweep_orphans()`` removes; never is a blob deleted before
+        the rows that name it are gone."""
+        if not keys or not self.store.dispatch_on_commit:
+            return
+        for key in keys:
+            try:
+                self.store.blobs.delete(key)
+            except (CoachCoreError, OSError):
+                log.warning("could not delete blob %s after commit; the sweep will", key)
+
     def _write_once(
         self, actor_id: str, use_case: Callable[[Tx], T], action: str
-    ) -> tuple[Any, CoachCoreError | None, tuple[list[Fresh], list[OutboxMessage]] | None]:
+    ) -> tuple[
+        Any, CoachCoreError | None, tuple[list[Fresh], list[OutboxMessage]] | None, list[str]
+    ]:
         failure: CoachCoreError | None = None
         result: Any = None
         handover = None
@@ -274,7 +299,7 @@ class Runtime:
                 others = outbox.claim_others(uow, tx.now)
                 uow.commit()
                 handover = (tx.fresh, others)
-        return result, failure, handover
+        return result, failure, handover, tx.dropped_blobs
 
 
 class UseCases:

@@ -24,6 +24,7 @@ from coachcore.domain.relations import (
     MemberSessionSettings,
 )
 from coachcore.testing.conformance.contract import IDS, conflict, opened
+from coachcore.testing.conformance.search import check_document_search
 from coachcore.testing.conformance.side import T0, OpenCore
 
 
@@ -180,7 +181,7 @@ def check_organizations_hub_audit_and_documents(open_core: OpenCore) -> None:
                     updated_at=T0,
                 )
             )
-            uow.document_contents.add(DocumentContent(document_id="d1", data=b"\x00\xff\x01"))
+            uow.document_contents.add(CONTENT)
             uow.commit()
         with store.unit_of_work(write=True) as uow:
             stored = uow.organizations.get("org")
@@ -209,9 +210,7 @@ def check_organizations_hub_audit_and_documents(open_core: OpenCore) -> None:
             assert [
                 e.id for e in uow.audit.newest(since=T0 + timedelta(seconds=1), limit=2)
             ] == later[:2]
-            assert uow.document_contents.get("d1") == DocumentContent(
-                document_id="d1", data=b"\x00\xff\x01"
-            )
+            assert uow.document_contents.get("d1") == CONTENT
             assert uow.documents.get("d1").extracted_text == "é\n"  # type: ignore[union-attr]
             assert [d.id for d in uow.documents.list(organization_id="org")] == ["d1"]
             uow.document_contents.delete("d1")
@@ -249,9 +248,13 @@ def check_audit_about_many_entities_reads_every_batch_oldest_first(open_core: Op
         assert [(e.created_at, e.id) for e in found] == sorted((e.created_at, e.id) for e in found)
 
 
+CONTENT = DocumentContent(document_id="d1", key="documents/d1", size_bytes=3, sha256="0" * 64)
+
+
 #: The sister systems' checks, by name.
 SISTERS: dict[str, Callable[[OpenCore], Any]] = {
     "relationships_invitations_and_settings": check_relationships_invitations_and_settings,
     "organizations_hub_audit_and_documents": check_organizations_hub_audit_and_documents,
     "audit_about_batches": check_audit_about_many_entities_reads_every_batch_oldest_first,
+    "document_search": check_document_search,
 }
