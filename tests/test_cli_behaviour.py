@@ -318,9 +318,11 @@ def test_purge_tells_each_batch(world: World, monkeypatch: pytest.MonkeyPatch) -
     assert w.sys.privacy.purge(days=5, progress=told.append) == 0 and told[-1] == 0
 
 
-def test_dispatch_tells_what_each_batch_delivered(world: World) -> None:
+def test_dispatch_tells_what_each_batch_delivered(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     w = world
-    w.core.store.dispatch_on_commit = False
+    monkeypatch.setattr(w.core.store, "dispatch_on_commit", False)  # the store is shared
     coach = w.coach()
     w.window(coach, 2, "09:00", "17:00", max_sessions_per_slot=5)
     for _ in range(3):
