@@ -4,14 +4,15 @@ path, or the default for the database (see ``docs/guides/documents.md``)."""
 from __future__ import annotations
 
 import os
-from typing import Any
-
-from sqlalchemy.engine import URL
+from typing import TYPE_CHECKING, Any
 
 from coachcore.adapters.blobs.local import LocalBlobs, default_directory
 from coachcore.adapters.blobs.memory import MemoryBlobs, MissingBlobs
 from coachcore.errors import ValidationFailed
 from coachcore.ports.blobs import BlobStore
+
+if TYPE_CHECKING:  # the memory store uses this module: no SQLAlchemy at import
+    from sqlalchemy.engine import URL
 
 
 def chosen(given: Any, url: URL | None) -> BlobStore:
