@@ -19,6 +19,7 @@ import argparse
 import importlib
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -195,6 +196,8 @@ def main() -> int:
     parser.add_argument("--changed", metavar="BASE", help="mutate only files changed since BASE")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--match", help="only mutants whose key contains this")
+    parser.add_argument("--sample", type=int, help="a random sample of N mutants (an estimate)")
+    parser.add_argument("--seed", type=int, default=21, help="the sample's seed")
     parser.add_argument("--timeout-factor", type=float, default=4.0)
     parser.add_argument("--fail-under", type=float, default=90.0)
     parser.add_argument("--no-fail", action="store_true", help="report the score, exit 0")
@@ -211,6 +214,11 @@ def main() -> int:
         for mutant in list_mutants(str(file.relative_to(ROOT)), file.read_text())
         if args.match is None or args.match in mutant.key
     ]
+    if args.sample is not None and args.sample < len(mutants):
+        mutants = sorted(
+            random.Random(args.seed).sample(mutants, args.sample),
+            key=lambda mutant: (mutant.path, mutant.line),
+        )
     equivalent = tomllib.loads((HERE / "equivalent.toml").read_text())
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as work:
@@ -260,6 +268,11 @@ def report(outcomes: list[Outcome], equivalent: dict, seconds: float, args) -> i
     total = 100 * killed / max(counted, 1)
     print(f"score: {killed}/{counted} non-equivalent mutants killed ({total:.1f} %), "
           f"{same} equivalent, {len(outcomes)} mutants, {seconds:.0f} s")
+    if args.sample is not None:
+        share = killed / max(counted, 1)
+        margin = 196 * (share * (1 - share) / max(counted, 1)) ** 0.5
+        print(f"(a random sample, seed {args.seed}: the score is {total:.0f} ± {margin:.0f} %"
+              " at 95 % confidence)")
     if stale and args.match is None and args.changed is None and args.paths == CORE:
         print("equivalents no longer found (remove from equivalent.toml):", *sorted(stale))
     if args.json:
