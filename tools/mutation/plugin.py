@@ -79,6 +79,7 @@ if _KEY:
 _MAP_DIR = os.environ.get("COACHCORE_MUTATION_MAP")
 _coverage: Any = None
 _durations: dict[str, float] = {}
+_failed: set[str] = set()
 if _MAP_DIR:
     import coverage
 
@@ -102,9 +103,15 @@ def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
     _coverage.switch_context("")
 
 
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if _coverage is not None and report.failed:
+        _failed.add(report.nodeid)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _coverage is None:
         return
     _coverage.stop()
     _coverage.save()
     (Path(str(_MAP_DIR)) / "durations.json").write_text(json.dumps(_durations))
+    (Path(str(_MAP_DIR)) / "failed.json").write_text(json.dumps(sorted(_failed)))
