@@ -35,7 +35,9 @@ def block(day: date, start: str | None = None, end: str | None = None) -> DateOv
 
 
 @given(zones, st.none() | st.integers(1, 60 * 24 * 30))
-def test_a_slot_may_start_exactly_at_the_notice_not_before(zone: ZoneInfo, notice: int | None) -> None:
+def test_a_slot_may_start_exactly_at_the_notice_not_before(
+    zone: ZoneInfo, notice: int | None
+) -> None:
     cal = BookingCalendar(zone, rules(min_notice_minutes=notice), NOW)
     edge = NOW + timedelta(minutes=notice or 0)
     day = edge.astimezone(zone).date()
@@ -97,7 +99,9 @@ def test_a_whole_day_block_runs_from_local_midnight_to_local_midnight(zone: Zone
     day = date(2030, 3, 10)
     midnight = datetime.combine(day, time(), zone).astimezone(UTC)
     next_midnight = datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC)
-    cal = BookingCalendar(zone, rules(), NOW, overrides=[block(day)])
+    whole = block(day)
+    assert whole.whole_day and not block(day, "10:00", "11:00").whole_day
+    cal = BookingCalendar(zone, rules(), NOW, overrides=[whole])
     hour = timedelta(hours=1)
     assert cal.refusal(midnight, midnight + hour, day) == calendar.BLOCKED
     assert cal.refusal(next_midnight - hour, next_midnight, day) == calendar.BLOCKED

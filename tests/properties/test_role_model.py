@@ -26,7 +26,7 @@ from coachcore.policies.roles import (
     check_change_identity,
 )
 
-SOME = sorted(PERMISSIONS)[:12] + [SCOPE_ALL]
+SOME = [*sorted(PERMISSIONS)[:12], SCOPE_ALL]
 
 
 @st.composite

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent))
-from mutants import Mutant, mutate  # noqa: E402
+from mutants import Mutant, mutate
 
 settings.register_profile(
     "mutation",

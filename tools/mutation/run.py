@@ -109,9 +109,9 @@ def map_tests(work: Path, tests: list[str], files: list[Path]) -> tuple[dict, di
         capture_output=True, text=True,
     )
     print(f"test map: {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    failed = set(json.loads((work / "failed.json").read_text())) if run.returncode in (0, 1) else None
-    if failed is None:
+    if run.returncode not in (0, 1):
         sys.exit(f"the tests did not run:\n{run.stdout[-3000:]}")
+    failed = set(json.loads((work / "failed.json").read_text()))
     for test in sorted(failed):  # a test failing unmutated cannot tell a mutant apart
         print(f"left out, fails unmutated: {test}", file=sys.stderr)
     import coverage
@@ -139,7 +139,7 @@ def preload(tests: list[str]) -> None:
     for name in listing:
         try:
             importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - a module that will not import is not preloaded
+        except Exception:  # a module that will not import is not preloaded
             continue
 
 
@@ -231,14 +231,17 @@ def main() -> int:
     def reaching(mutant: Mutant) -> list[str]:
         by_line = lines.get(str((ROOT / mutant.path).resolve()), {})
         last = mutant.line + max(mutant.text.count("\n"), 0)
-        return sorted({test for line in range(mutant.line, last + 1) for test in by_line.get(line, ())})
+        spanned = range(mutant.line, last + 1)
+        return sorted({test for line in spanned for test in by_line.get(line, ())})
 
     preload(args.tests)
+    def one(mutant: Mutant) -> Outcome:
+        outcome = run_mutant(mutant, reaching(mutant), durations, args.timeout_factor)
+        print(f"{outcome.status:9} {outcome.seconds:5.1f} s  {mutant.key}", file=sys.stderr)
+        return outcome
+
     with ThreadPoolExecutor(args.jobs) as pool:
-        outcomes = list(pool.map(
-            lambda mutant: run_mutant(mutant, reaching(mutant), durations, args.timeout_factor),
-            mutants,
-        ))
+        outcomes = list(pool.map(one, mutants))
     return report(outcomes, equivalent, time.perf_counter() - started, args)
 
 
