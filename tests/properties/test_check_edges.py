@@ -3,7 +3,7 @@ accepted, one past it is refused, and only ValidationFailed escapes."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from enum import StrEnum
 
 import pytest
@@ -106,6 +106,18 @@ def test_instants_at_the_ends_of_the_accepted_range() -> None:
     for bad in (datetime(2030, 1, 1), date(2030, 1, 1), "2030-01-01T00:00Z"):
         with pytest.raises(ValidationFailed):
             checks.aware("f", bad)
+
+
+class NoOffset(tzinfo):
+    """A tzinfo that knows no offset: its datetimes are naive in all but name."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+
+def test_a_zone_without_an_offset_is_not_aware() -> None:
+    with pytest.raises(ValidationFailed, match="timezone-aware"):
+        checks.aware("f", datetime(2030, 1, 1, tzinfo=NoOffset()))
 
 
 def test_dates_at_the_ends_of_the_accepted_range() -> None:
