@@ -163,7 +163,7 @@ def run_mutant(
     if not tests:
         return Outcome(mutant, "uncovered", 0.0)
     ordered = sorted(tests, key=lambda test: durations.get(test, 0.0))
-    timeout = factor * sum(durations.get(test, 1.0) for test in ordered) + 20
+    timeout = factor * sum(durations.get(test, 1.0) for test in ordered) + 10
     started = time.perf_counter()
     child = os.fork()
     if child == 0:  # pragma: no cover - the mutant's process
@@ -206,6 +206,10 @@ def main() -> int:
     parser.add_argument("--fail-under", type=float, default=90.0)
     parser.add_argument("--no-fail", action="store_true", help="report the score, exit 0")
     parser.add_argument("--json", help="write every outcome to this file")
+    parser.add_argument(
+        "--rerun", metavar="JSON",
+        help="run again only the mutants a previous --json run left alive; report all",
+    )
     args = parser.parse_args()
 
     files = target_files(args.paths, args.changed)
@@ -218,6 +222,19 @@ def main() -> int:
         for mutant in list_mutants(str(file.relative_to(ROOT)), file.read_text())
         if args.match is None or args.match in mutant.key
     ]
+    earlier: dict[str, Outcome] = {}
+    listed = {mutant.key for mutant in mutants}
+    if args.rerun:
+        for row in json.loads(Path(args.rerun).read_text()):
+            path, scope, rest = row["key"].split("::")
+            operator, index = rest.rsplit("#", 1)
+            mutant = Mutant(path, scope, operator, int(index), row["line"], row["text"])
+            if mutant.key in listed:  # not code removed since
+                earlier[row["key"]] = Outcome(mutant, row["status"], row["seconds"])
+        mutants = [
+            mutant for mutant in mutants
+            if mutant.key not in earlier or earlier[mutant.key].status in ("survived", "uncovered")
+        ]
     if args.sample is not None and args.sample < len(mutants):
         mutants = sorted(
             random.Random(args.seed).sample(mutants, args.sample),
@@ -242,6 +259,9 @@ def main() -> int:
 
     with ThreadPoolExecutor(args.jobs) as pool:
         outcomes = list(pool.map(one, mutants))
+    if earlier:
+        again = {outcome.mutant.key for outcome in outcomes}
+        outcomes += [outcome for key, outcome in earlier.items() if key not in again]
     return report(outcomes, equivalent, time.perf_counter() - started, args)
 
 
