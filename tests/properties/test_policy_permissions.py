@@ -71,3 +71,15 @@ def test_an_upload_into_an_organization_needs_membership() -> None:
     documents.check_upload(writer, None, "o", coaches=False, in_organization=True)
     with pytest.raises(Forbidden):
         documents.check_upload(writer, None, "o", coaches=False, in_organization=False)
+
+
+def test_either_side_resumes_a_paused_relationship_only_the_other_accepts() -> None:
+    """Only accepting a *pending* request is for the side that did not make it."""
+    requester = Actor("c", "coach", frozenset({"relationships:write"}))
+    paused = CoachingRelationship(id="r", coach_id="c", member_id="m", requested_by="c",
+                                  status=RelationshipStatus.PAUSED, created_at=T, updated_at=T)
+    relations.check_move_relationship(requester, paused, RelationshipStatus.ACTIVE)
+    with pytest.raises(Forbidden):
+        relations.check_move_relationship(requester, PAIR, RelationshipStatus.ACTIVE)
+    other_side = Actor("m", "member", frozenset({"relationships:write"}))
+    relations.check_move_relationship(other_side, PAIR, RelationshipStatus.ACTIVE)

@@ -136,3 +136,10 @@ def test_a_string_inherits_names_one_parent() -> None:
     roles = RoleRegistry({"lead": {"inherits": "coach", "permissions": ["audit:read"]}})
     assert roles.parents("lead") == ("coach",)
     assert roles.permissions("lead") == BUILT_IN_ROLES["coach"] | {"audit:read"}
+
+
+@pytest.mark.parametrize("text", ["", "users:read"])
+def test_a_role_given_as_one_string_is_refused(text: str) -> None:
+    """A permission list, not a string (whose characters would read as names)."""
+    with pytest.raises(ValidationFailed, match="list of names"):
+        RoleRegistry({"a": text})
