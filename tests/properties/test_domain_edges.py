@@ -114,6 +114,7 @@ def test_plain_file_names_are_kept(name: str) -> None:
 def test_content_types_from_the_name_or_given() -> None:
     assert documents.content_type(None, "plan.PDF") == documents.PDF
     assert documents.content_type(None, "x.docx") == documents.DOCX
+    assert documents.content_type(None, ".pdf") == documents.PDF  # a name that is all extension
     for name in ("README", "photo.png", "pdf"):
         with pytest.raises(ValidationFailed):
             documents.content_type(None, name)
