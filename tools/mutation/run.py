@@ -110,7 +110,7 @@ def map_tests(work: Path, tests: list[str], files: list[Path]) -> tuple[dict, di
     )
     print(f"test map: {time.perf_counter() - started:.0f} s", file=sys.stderr)
     if run.returncode not in (0, 1):
-        sys.exit(f"the tests did not run:\n{run.stdout[-3000:]}")
+        sys.exit(f"the tests did not run (exit {run.returncode}):\n{run.stdout[-3000:]}")
     failed = set(json.loads((work / "failed.json").read_text()))
     for test in sorted(failed):  # a test failing unmutated cannot tell a mutant apart
         print(f"left out, fails unmutated: {test}", file=sys.stderr)
