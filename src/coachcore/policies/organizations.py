@@ -66,11 +66,3 @@ def check_answer(actor: Actor, invitation: OrganizationInvitation) -> None:
             "This invitation is for someone else", "organization_invitation", invitation.id
         )
 
-
-def check_view_invitation(
-    actor: Actor, invitation: OrganizationInvitation, membership: OrganizationMembership | None
-) -> None:
-    """The invited user, the organization's admins, platform admins."""
-    if actor.user_id == invitation.user_id:
-        return
-    check_manage(actor, membership)

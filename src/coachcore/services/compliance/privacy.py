@@ -24,6 +24,7 @@ from coachcore.domain.privacy import (
     erase_user,
     erased_email,
     holds_notes,
+    is_erased,
     purge_notes,
     replace_text,
 )
@@ -77,7 +78,7 @@ def erase_member(tx: Tx, member_id: str) -> User:
     """Erase a member (see :meth:`Privacy.erase`); a second call changes nothing."""
     user = records.user(tx.uow, member_id)
     profile = records.member(tx.uow, user.id)
-    if user.erased_at is not None:
+    if is_erased(user):
         return user
     uow = tx.uow
     # leave queues first, so seats freed below are never offered to the member
