@@ -55,6 +55,19 @@ def test_self_inheritance_is_a_cycle() -> None:
         roles.define("a", [], inherits=["b"])
 
 
+@pytest.mark.parametrize(
+    "cyclic",
+    [
+        {"lead": {"inherits": ["coach"]}, "coach": {"inherits": ["lead"]}},  # via a built-in
+        {"a": {"inherits": ["b"]}, "b": {"inherits": ["a"]}},
+        {"a": {"inherits": ["b"]}, "b": {"inherits": ["c"]}, "c": {"inherits": ["a"]}},
+    ],
+)
+def test_a_cycle_among_host_roles_is_refused_not_looped_on(cyclic: dict[str, Any]) -> None:
+    with pytest.raises(ValidationFailed, match="cycle|unknown parent"):
+        RoleRegistry(cyclic)
+
+
 def test_acting_users_get_inherited_permissions_and_cannot_climb(backend: Backend) -> None:
     core = backend.open(roles=HIERARCHY)
     with core:

@@ -225,9 +225,10 @@ class RoleRegistry:
                 for n, spec in waiting.items()
                 if all(p in self._roles and p not in waiting for p in spec.inherits)
             ]
-            if not ready:
+            if not ready:  # an unknown parent (define raises), or a cycle among them
                 name, spec = next(iter(waiting.items()))
-                self.define(name, spec.permissions, inherits=spec.inherits)  # raises
+                self.define(name, spec.permissions, inherits=spec.inherits)
+                raise ValidationFailed("role: inheritance cycle", details={"role": name})
             for name in ready:
                 spec = waiting.pop(name)
                 self.define(name, spec.permissions, inherits=spec.inherits)
