@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, cast
 
 import pendulum
 
@@ -85,6 +86,13 @@ def integer(field: str, value: Any, *, low: int, high: int) -> int:
     if not low <= value <= high:
         raise fail(field, f"must be between {low} and {high}")
     return value
+
+
+def callback(field: str, value: Any) -> Callable[[int], None] | None:
+    """None, or a function to call (e.g. a progress report)."""
+    if value is not None and not callable(value):
+        raise fail(field, "must be a function taking a count, or None")
+    return cast("Callable[[int], None] | None", value)
 
 
 def boolean(field: str, value: Any) -> bool:

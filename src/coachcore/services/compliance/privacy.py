@@ -270,6 +270,7 @@ class Privacy(UseCases):
         many sessions lost notes. Idempotent: a second run purges nothing.
         ``progress``, if given, is called with the count of each purged batch.
         Needs ``privacy:manage`` (admins, the system scope)."""
+        progress = checks.callback("progress", progress)
         if days is None:
             days = self._rt.retention_days
             if days is None:

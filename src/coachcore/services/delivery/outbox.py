@@ -241,8 +241,9 @@ class Outbox:
         """Deliver pending side effects now; returns how many were delivered.
         ``progress``, if given, is called with the count of each delivered batch
         (a command line's progress bar)."""
+        tell = checks.callback("progress", progress)
         self._rt.read(self._actor, lambda tx: tx.actor.require("outbox:manage"))
-        return self._dispatcher.dispatch(progress)
+        return self._dispatcher.dispatch(tell)
 
     def pending(self) -> list[OutboxMessage]:
         """Messages not yet delivered (including those waiting for a retry)."""
