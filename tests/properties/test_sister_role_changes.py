@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from datetime import timedelta
 from typing import Any
 
@@ -64,11 +66,9 @@ def _problems(w: World, people: list[Any]) -> list[str]:
             problems.append(f"scheduled session of a {role[session.coach_id]}")
     for user in people:  # nobody keeps a primary coach after leaving the member side
         if role[user.id] not in MEMBERS:
-            try:
+            with contextlib.suppress(NotFound):  # never a member: no profile
                 if sys.members.get(user.id).coach_id is not None:
                     problems.append(f"{user.name} left the member side still coached")
-            except NotFound:  # never a member: no profile
-                pass
     return problems
 
 
