@@ -64,7 +64,7 @@ def test_self_inheritance_is_a_cycle() -> None:
     ],
 )
 def test_a_cycle_among_host_roles_is_refused_not_looped_on(cyclic: dict[str, Any]) -> None:
-    with pytest.raises(ValidationFailed, match="cycle|unknown parent"):
+    with pytest.raises(ValidationFailed, match=r"cycle|unknown parent"):
         RoleRegistry(cyclic)
 
 
