@@ -104,8 +104,7 @@ class SqlStore:
         self._statements: dict[Hashable, Any] = {}
         if isinstance(bind, Engine) and self._sqlite:
             prepare_sqlite(bind)
-        ensure_current(bind, self.tables, auto_migrate=auto_migrate)
-        verify_keys(bind, self.tables, cipher)
+        self._check_schema_and_keys(auto_migrate, cipher)
         self.cipher = cipher
         self._sealer = Sealer(cipher)
         self.blobs = SealedBlobs(chosen(blobs, bind.engine.url), cipher)
@@ -148,6 +147,21 @@ class SqlStore:
             raise
         store._owns_engine = True
         return store
+
+    def _check_schema_and_keys(self, auto_migrate: bool, cipher: Cipher | None) -> None:
+        """Migrate an empty database and check the keys, waiting out a database
+        that is busy (other processes opening the same new file migrate it at
+        the same moment) as often as ``retries`` allows."""
+        for attempt in range(self.retries + 1):
+            try:
+                ensure_current(self._bind, self.tables, auto_migrate=auto_migrate)
+                verify_keys(self._bind, self.tables, cipher)
+                return
+            except StoreError as error:
+                busy = isinstance(error.details, dict) and error.details.get("retryable")
+                if not busy or attempt == self.retries:
+                    raise
+                time.sleep(0.05 * 2**attempt)
 
     @property
     def bind(self) -> Engine | Connection:
