@@ -27,6 +27,20 @@ _UNSET: Any = object()
 META = ("specialties", "experience", "philosophy", "industry", "size")
 
 
+def _viewed(tx: Tx, organization_id: Any) -> Organization:
+    """The organization, which the actor may see (its members, platform admins)."""
+    found = _organization(tx.uow, organization_id)
+    policy.check_view(tx.actor, _membership(tx, found.id))
+    return found
+
+
+def _managed(tx: Tx, organization_id: Any) -> Organization:
+    """The organization, which the actor may manage (its admins, platform admins)."""
+    found = _organization(tx.uow, organization_id)
+    policy.check_manage(tx.actor, _membership(tx, found.id))
+    return found
+
+
 def _organization(uow: UnitOfWork, organization_id: Any) -> Organization:
     key = checks.identifier("organization_id", organization_id)
     found = uow.organizations.get(key)
@@ -116,8 +130,7 @@ class Organizations(UseCases):
         """Platform admins and the organization's members."""
 
         def run(tx: Tx) -> Organization:
-            found = _organization(tx.uow, organization_id)
-            policy.check_view(tx.actor, _membership(tx, found.id))
+            found = _viewed(tx, organization_id)
             return found
 
         return self._rt.read(self._actor, run)
@@ -176,8 +189,7 @@ class Organizations(UseCases):
         )
 
         def run(tx: Tx) -> Organization:
-            found = _organization(tx.uow, organization_id)
-            policy.check_manage(tx.actor, _membership(tx, found.id))
+            found = _managed(tx, organization_id)
             updated = attrs.evolve(
                 found, updated_at=tx.now, **changes, **metadata(found.kind, meta)
             )
@@ -197,8 +209,7 @@ class Organizations(UseCases):
         """The organization's memberships, oldest first (its members and platform admins)."""
 
         def run(tx: Tx) -> MembershipList:
-            found = _organization(tx.uow, organization_id)
-            policy.check_view(tx.actor, _membership(tx, found.id))
+            found = _viewed(tx, organization_id)
             return list(tx.uow.organization_memberships.list(organization_id=found.id))
 
         return self._rt.read(self._actor, run)
@@ -228,8 +239,7 @@ class Organizations(UseCases):
         key = checks.identifier("user_id", user_id)
 
         def run(tx: Tx) -> OrganizationInvitation:
-            found = _organization(tx.uow, organization_id)
-            policy.check_manage(tx.actor, _membership(tx, found.id))
+            found = _managed(tx, organization_id)
             user = records.active_user(tx.uow, key, "user_id")
             self._check_not_member(tx, found.id, user.id)
             for other in tx.uow.organization_invitations.list(
@@ -275,8 +285,7 @@ class Organizations(UseCases):
             if org is None:
                 rows = tx.uow.organization_invitations.list(user_id=tx.actor.user_id)
             else:
-                found = _organization(tx.uow, org)
-                policy.check_manage(tx.actor, _membership(tx, found.id))
+                found = _managed(tx, org)
                 rows = tx.uow.organization_invitations.list(organization_id=found.id)
             return [i for i in rows if wanted is None or i.status == wanted]
 
@@ -326,8 +335,7 @@ class Organizations(UseCases):
         which = checks.choice("role", role, OrganizationRole)
 
         def run(tx: Tx) -> OrganizationMembership:
-            found = _organization(tx.uow, organization_id)
-            policy.check_manage(tx.actor, _membership(tx, found.id))
+            found = _managed(tx, organization_id)
             current = self._member(tx, found.id, user_id)
             if which == OrganizationRole.MEMBER:
                 self._keep_an_admin(tx, current)
