@@ -7,7 +7,11 @@ default BINARY), as Python compares ``str``.
 ``update`` is a compare-and-set on the row's ``version`` column: the unit of
 work remembers the version of every row it read (:attr:`Db.versions`), and
 the UPDATE names it (``WHERE key = :key AND version = :read``) and counts it
-up; no row changed means another transaction changed it meanwhile.
+up; no row changed means another transaction changed it meanwhile. The
+version remembered is the first one read: on PostgreSQL (READ COMMITTED) a
+second read may see another transaction's commit, and a use case that decided
+on the first read (say, "the booking is confirmed") must not write on the
+strength of the second.
 """
 
 from __future__ import annotations
@@ -147,9 +151,11 @@ class SqlRepository(Generic[E]):
         return columns
 
     def _load(self, row: Mapping[Any, Any]) -> E:
-        """The entity of a row (opened, if sealed), remembering its version."""
+        """The entity of a row (opened, if sealed), remembering the version first
+        read: a later read of a row changed meanwhile must not vouch for the
+        decisions taken on the earlier one (an update then is a Conflict)."""
         if "version" in row:
-            self._db.versions[(self._t.name, row[self.described.key])] = row["version"]
+            self._db.versions.setdefault((self._t.name, row[self.described.key]), row["version"])
         if self._sensitive:
             row = self._sealer.open(row, self._sealed)
         if self._binary:

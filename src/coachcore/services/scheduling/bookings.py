@@ -9,7 +9,7 @@ import attrs
 
 from coachcore.domain import checks
 from coachcore.domain.entities import Booking, User
-from coachcore.domain.enums import BookingStatus, NotificationKind
+from coachcore.domain.enums import BookingStatus, NotificationKind, SessionStatus
 from coachcore.domain.rules import SchedulingRules
 from coachcore.errors import SLOT_FULL_MESSAGE, BusinessRuleViolation, Conflict, Forbidden, SlotFull
 from coachcore.policies.roles import Actor
@@ -241,6 +241,8 @@ class Bookings(UseCases):
             if booking.status != BookingStatus.CONFIRMED or booking.session_id is None:
                 raise BusinessRuleViolation(f"A {booking.status} booking cannot be moved")
             session = records.session(tx.uow, booking.session_id)
+            if session.status != SessionStatus.SCHEDULED:  # decide on the row written
+                raise BusinessRuleViolation(f"A {session.status} session cannot be moved")
             placement.check_cutoff(tx, session)
             tx.uow.lock_coach(booking.coach_id)
             coach = records.active_user(tx.uow, booking.coach_id, "coach_id")
