@@ -29,7 +29,8 @@ def coachcore_store(url: str, cipher: Any, blobs: Any) -> Any:
         if they keep nothing at rest.
     :param blobs: ``coachcore.open(url, blobs=...)``: a
         ``coachcore.ports.blobs.BlobStore``, a directory's path, an
-        ``s3://bucket/prefix`` URL, or None (the store's default); where the store keeps document bytes (``store.blobs``).
+        ``s3://bucket/prefix`` URL, or None (the store's default); where the
+        store keeps document bytes (``store.blobs``).
     """
 
 

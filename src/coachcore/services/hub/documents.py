@@ -11,6 +11,7 @@ the crash) is an orphan that :meth:`Documents.sweep_orphans` removes.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -34,11 +35,11 @@ from coachcore.domain.documents import (
 )
 from coachcore.domain.documents import content_type as valid_content_type
 from coachcore.domain.documents import filename as valid_filename
-from coachcore.errors import CoachCoreError, NotFound, StoreError
+from coachcore.errors import CoachCoreError, Forbidden, NotFound, StoreError
 from coachcore.policies import documents as policy
 from coachcore.services.coaching.session_settings import coaches
 from coachcore.services.compliance import audit
-from coachcore.services.runtime import records
+from coachcore.services.runtime import logs, records
 from coachcore.services.runtime.transaction import Tx, UseCases, new_id
 
 _UNSET: Any = object()
@@ -132,7 +133,7 @@ class Documents(UseCases):
         member = checks.optional_identifier("member_id", member_id)
         organization = checks.optional_identifier("organization_id", organization_id)
         may = partial(_may_upload, member=member, organization=organization)
-        self._rt.read(self._actor, may, action="documents.upload")  # refusals before any work
+        self._may(may)
         extracted = self._text(data, kind)
         document_id = new_id()
         key = blob_key(document_id)
@@ -173,6 +174,17 @@ class Documents(UseCases):
             return self._rt.write(self._actor, run, action="documents.upload")
         except CoachCoreError:
             _forget(blobs, key)
+            raise
+
+    def _may(self, check: Callable[[Tx], None]) -> None:
+        """Run the upload's ``check`` before any work; a refusal is logged as
+        the upload's (a denial also noted in the audit log)."""
+        try:
+            self._rt.read(self._actor, check, action="documents.upload")
+        except Forbidden:
+            raise  # logged and noted by the read
+        except CoachCoreError as error:
+            logs.failed("documents.upload", self._actor, error)
             raise
 
     def _text(self, data: bytes, kind: str) -> ExtractedText:
