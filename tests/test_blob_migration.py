@@ -111,7 +111,7 @@ def test_sqlite_bytes_move_beside_the_file_and_back(tmp_path: Path) -> None:
                 k: (f"documents/{k}", len(v)) for k, v in FILES.items()
             }
             found = uow.documents.search(["title", "d3"])  # opened and scanned: keys
-            assert [d.id for d in found] == ["d3"]
+            assert [(d.id, d.text_truncated) for d in found] == [("d3", False)]  # 0011's default
         with core.store.bind.connect() as conn:  # the index covers old rows, not sealed ones
             indexed = conn.exec_driver_sql(
                 "SELECT document_id FROM coachcore_document_search WHERE "
