@@ -1,7 +1,8 @@
-"""Revision 0011 moves document bytes out of the table into blob storage (as
+"""Revision 0010 moves document bytes out of the table into blob storage (as
 stored: sealed bytes stay sealed), builds the full-text index over the stored
 documents, refuses to run where the bytes would have nowhere to go, and
-downgrades back (the bytes return to the table)."""
+downgrades back (the bytes return to the table); ``coachcore db upgrade
+--blobs`` says where they go."""
 
 from __future__ import annotations
 
@@ -13,14 +14,23 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from typer.testing import CliRunner
 
 import coachcore
 from backends import BackendPool, BackendUnavailable
 from coachcore.adapters.blobs import LocalBlobs, MemoryBlobs
 from coachcore.adapters.clock import FixedClock
 from coachcore.adapters.crypto import AesGcmCipher
-from coachcore.adapters.sqlalchemy import create_store_engine, current_revision, downgrade, migrate
+from coachcore.adapters.sqlalchemy import (
+    SqlStore,
+    create_store_engine,
+    current_revision,
+    downgrade,
+    migrate,
+)
 from coachcore.adapters.sqlalchemy.sealing import seal_value
+from coachcore.adapters.sqlalchemy.versioning import head_revision
+from coachcore.cli import app
 from coachcore.errors import StoreError
 
 T0 = datetime.fromisoformat("2030-01-01T08:00:00+00:00")
@@ -89,7 +99,7 @@ def _stored_0008(url: str, schema: str | None = None) -> None:
 def test_sqlite_bytes_move_beside_the_file_and_back(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
     _stored_0008(url)
-    assert migrate(url) == "0010"
+    assert migrate(url) == head_revision()
     beside = LocalBlobs(tmp_path / "old.db.blobs")
     assert beside.get("documents/d1") == FILES["d1"] and beside.get("documents/d2") == FILES["d2"]
     sealed = beside.get("documents/d3")
@@ -101,7 +111,7 @@ def test_sqlite_bytes_move_beside_the_file_and_back(tmp_path: Path) -> None:
                 k: (f"documents/{k}", len(v)) for k, v in FILES.items()
             }
             found = uow.documents.search(["title", "d3"])  # opened and scanned: keys
-            assert [d.id for d in found] == ["d3"]
+            assert [(d.id, d.text_truncated) for d in found] == [("d3", False)]  # 0011's default
         with core.store.bind.connect() as conn:  # the index covers old rows, not sealed ones
             indexed = conn.exec_driver_sql(
                 "SELECT document_id FROM coachcore_document_search WHERE "
@@ -149,7 +159,7 @@ def test_postgresql_needs_somewhere_to_put_the_bytes(pg_schema: tuple[str, str])
         migrate(url, schema=schema)
     assert current_revision(url, schema=schema) == "0009"  # nothing changed
     blobs = MemoryBlobs()
-    assert migrate(url, schema=schema, blobs=blobs) == "0010"
+    assert migrate(url, schema=schema, blobs=blobs) == head_revision()
     assert [k for k, _ in blobs.listing("")] == [f"documents/{k}" for k in FILES]
     assert blobs.get("documents/d2") == FILES["d2"]
     engine = create_store_engine(url)
@@ -171,3 +181,50 @@ def test_postgresql_needs_somewhere_to_put_the_bytes(pg_schema: tuple[str, str])
     assert "ix_coachcore_documents_search" in " ".join(str(r[0]) for r in plan)
     assert vectors == {"d1": True, "d2": True, "d3": False}  # sealed text stays out
     assert downgrade(url, schema=schema, revision="0009", blobs=blobs) == "0009"
+
+
+def _upgrade(*options: str) -> Any:
+    return CliRunner().invoke(app, ["db", "upgrade", *options])
+
+
+def test_the_cli_puts_sqlite_bytes_where_blobs_says_else_beside_the_file(tmp_path: Path) -> None:
+    chosen, beside = f"sqlite:///{tmp_path / 'chosen.db'}", f"sqlite:///{tmp_path / 'beside.db'}"
+    _stored_0008(chosen)
+    _stored_0008(beside)
+    files = tmp_path / "files"
+    done = _upgrade("--url", chosen, "--blobs", str(files))
+    assert done.exit_code == 0, done.output
+    assert current_revision(chosen) == head_revision()
+    assert [k for k, _ in LocalBlobs(files).listing("")] == [f"documents/{k}" for k in FILES]
+    assert LocalBlobs(files).get("documents/d2") == FILES["d2"]
+    assert not (tmp_path / "chosen.db.blobs").exists()
+    done = _upgrade("--url", beside)
+    assert done.exit_code == 0, done.output
+    assert LocalBlobs(tmp_path / "beside.db.blobs").get("documents/d1") == FILES["d1"]
+
+
+def test_the_cli_upgrade_of_postgresql_bytes_asks_for_blobs(
+    pg_schema: tuple[str, str], tmp_path: Path
+) -> None:
+    url, schema = pg_schema
+    _stored_0008(url, schema)
+    refused = _upgrade("--url", url, "--schema", schema)
+    assert refused.exit_code == 1
+    assert "--blobs DIRECTORY" in refused.stderr and "nothing was changed" in refused.stderr
+    assert "Traceback" not in refused.output
+    assert current_revision(url, schema=schema) == "0009"
+    files = tmp_path / "files"
+    done = _upgrade("--url", url, "--schema", schema, "--blobs", str(files))
+    assert done.exit_code == 0, done.output
+    assert f"schema revision: {head_revision()}" in done.stdout
+    assert [k for k, _ in LocalBlobs(files).listing("")] == [f"documents/{k}" for k in FILES]
+    sealed = LocalBlobs(files).get("documents/d3")
+    assert sealed.startswith(b"enc:v2:")  # moved as stored
+    cipher = AesGcmCipher([KEY])
+    store = SqlStore.from_url(url, schema=schema, cipher=cipher, blobs=str(files))
+    try:  # a store opened on the same storage reads every document back
+        with store.unit_of_work(write=False) as uow:
+            stored = {c.document_id: c.key for c in uow.document_contents.list()}
+        assert {k: store.blobs.get(key) for k, key in stored.items()} == FILES
+    finally:
+        store.close()

@@ -15,16 +15,20 @@ import boto3
 import pytest
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
+from typer.testing import CliRunner
 
 import coachcore
 from backends import T0, Backend, SqlBackend, _UseStore
 from coachcore.adapters.blobs import LocalBlobs, MemoryBlobs, S3Blobs
+from coachcore.adapters.blobs.choice import chosen
 from coachcore.adapters.clock import FixedClock
 from coachcore.adapters.crypto import AesGcmCipher
 from coachcore.adapters.sqlalchemy import SqlStore
-from coachcore.errors import NotFound, StoreError, ValidationFailed
+from coachcore.cli import app
+from coachcore.errors import Forbidden, NotFound, StoreError, ValidationFailed
 from coachcore.ports.blobs import BlobStore
 from coachcore.services.hub import documents as documents_service
+from test_blob_migration import FILES, _stored_0008
 from world import World
 
 KEY = AesGcmCipher.generate_key()
@@ -192,15 +196,33 @@ def test_a_rolled_back_delete_keeps_the_bytes(
     assert docs.content(doc.id) == b"run 5k"  # the rollback lost nothing
 
 
-def test_a_failed_upload_leaves_no_blob(backend: Backend, tmp_path: Path) -> None:
-    local = LocalBlobs(tmp_path / "blobs")
-    core = core_over(backend, local)
-    coach, _ = _people(core)
-    with pytest.raises(NotFound):
-        core.acting_as(coach.id).documents.upload(
-            title="x", filename="x.txt", content=b"x", member_id="no-such-member"
-        )
-    assert list(local.listing("")) == []
+def test_a_refused_upload_never_writes_to_blob_storage(backend: Backend, tmp_path: Path) -> None:
+    """Every refusal comes before the first write: the blob directory, made
+    on the first write, never appears (a write then a delete would leave it)."""
+    directory = tmp_path / "blobs"
+    core = core_over(backend, LocalBlobs(directory))
+    coach, member = _people(core)
+    world = World(core, FixedClock(T0))
+    stranger, other = world.coach(), world.member()
+    company = core.acting_as(other.id).organizations.create(name="Acme", kind="client_company")
+    ok = {"title": "t", "filename": "t.txt", "content": b"plan", "member_id": member.id}
+    refused: list[tuple[str, dict[str, Any], type[Exception]]] = [
+        (stranger.id, {}, Forbidden),  # not their coach
+        (other.id, {}, Forbidden),  # another member
+        (coach.id, {"member_id": "no-such-member"}, NotFound),
+        (coach.id, {"member_id": None, "organization_id": "no-such-org"}, NotFound),
+        (coach.id, {"member_id": None, "organization_id": company.id}, Forbidden),
+        (coach.id, {"content": b"x" * (10 * 1024 * 1024 + 1)}, ValidationFailed),
+        (coach.id, {"content_type": "image/png"}, ValidationFailed),
+        (coach.id, {"filename": "t.pdf"}, ValidationFailed),  # the bytes are no PDF
+        (coach.id, {"title": ""}, ValidationFailed),
+    ]
+    for actor, change, error in refused:
+        with pytest.raises(error):
+            core.acting_as(actor).documents.upload(**{**ok, **change})
+        assert not directory.exists(), (actor, change)
+    doc = core.acting_as(coach.id).documents.upload(**ok)
+    assert [k for k, _ in LocalBlobs(directory).listing("")] == [f"documents/{doc.id}"]
 
 
 def test_erasure_deletes_the_members_blobs(backend: Backend, s3: S3Blobs) -> None:
@@ -325,3 +347,32 @@ def test_inside_a_host_transaction_a_delete_leaves_the_blob_for_the_sweep(tmp_pa
     finally:
         engine.dispose()
     assert list(local.listing("")) == []
+
+
+def test_an_s3_url_names_a_bucket_and_a_prefix(
+    s3_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``s3://bucket/prefix``, wherever blobs are chosen (``open``, ``migrate``,
+    ``coachcore db upgrade --blobs``), with boto3 configured from the environment."""
+    client = s3_client(s3_endpoint)
+    bucket = f"b-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=bucket)
+    aws = {
+        "AWS_ENDPOINT_URL": s3_endpoint,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    for name, value in aws.items():
+        monkeypatch.setenv(name, value)
+    for bad in ("s3://", "s3:///prefix", "s3://b/p?region=x", "s3://key@b/p"):
+        with pytest.raises(ValidationFailed, match="s3://bucket"):
+            chosen(bad, None)
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    _stored_0008(url)
+    done = CliRunner().invoke(app, ["db", "upgrade", "--url", url, "--blobs", f"s3://{bucket}/up"])
+    assert done.exit_code == 0, done.output
+    listed = client.list_objects_v2(Bucket=bucket)["Contents"]
+    assert sorted(o["Key"] for o in listed) == [f"up/documents/{k}" for k in FILES]
+    assert not (tmp_path / "old.db.blobs").exists()
+    assert chosen(f"s3://{bucket}/up/", None).get("documents/d2") == FILES["d2"]

@@ -39,7 +39,7 @@ with open("/proc/self/clear_refs", "w") as clear:
 base = status("VmRSS")
 wall, cpu = time.monotonic(), time.thread_time()
 try:
-    outcome = "text:%d" % len(extract(data, {kind!r}))
+    outcome = "text:%d" % len(extract(data, {kind!r}).text)
 except ValidationFailed as error:
     outcome = "ValidationFailed: " + str(error)
 print(json.dumps({{

@@ -3,15 +3,25 @@ PDF), categories, search, and who may read or change them."""
 
 from __future__ import annotations
 
+import io
+import json
+import logging
+import re
+import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from backends import T0, Backend
+from coachcore import hookimpl
+from coachcore.adapters.clock import FixedClock
 from coachcore.adapters.documents import BoundedExtractor
-from coachcore.domain.documents import DOCX, PDF, ExtractionLimits
+from coachcore.domain.documents import DOCX, PDF, ExtractedText, ExtractionLimits
 from coachcore.errors import Forbidden, NotFound, ValidationFailed
-from document_files import docx, pdf, pdf_many_pages
+from document_files import docx, docx_expanding, pdf, pdf_many_pages
 from world import World
 
 CORPUS = Path(__file__).parent / "data" / "documents"
@@ -19,10 +29,11 @@ extract = BoundedExtractor().extract
 
 
 def test_text_extraction() -> None:
-    assert extract(b"\xef\xbb\xbfHello", "text/plain") == "Hello"
-    assert extract(docx("Goals", "Run 10k"), DOCX) == "Goals\nRun 10k"
-    assert extract(pdf("Assessment (v2)", "Score: 70"), PDF) == "Assessment (v2)\nScore: 70"
-    assert extract(pdf("Plain", compress=False), PDF) == "Plain"
+    whole = ExtractedText
+    assert extract(b"\xef\xbb\xbfHello", "text/plain") == whole("Hello")
+    assert extract(docx("Goals", "Run 10k"), DOCX) == whole("Goals\nRun 10k")
+    assert extract(pdf("Assessment (v2)", "Score: 70"), PDF) == whole("Assessment (v2)\nScore: 70")
+    assert extract(pdf("Plain", compress=False), PDF) == whole("Plain")
     for data, kind in (
         (b"\xff\xfe", "text/plain"),
         (b"not a zip", DOCX),
@@ -60,7 +71,9 @@ def test_text_extraction() -> None:
 )
 def test_real_documents_give_searchable_text(name: str, expected: list[str]) -> None:
     data = (CORPUS / name).read_bytes()
-    text = extract(data, DOCX if name.endswith(".docx") else PDF)
+    found = extract(data, DOCX if name.endswith(".docx") else PDF)
+    text = found.text
+    assert not found.truncated
     for phrase in expected:
         assert phrase in text
     assert not any(ord(c) < 32 and c not in "\t\n\r" for c in text)
@@ -77,12 +90,57 @@ def test_real_document_uploads_are_found_by_search(world: World) -> None:
     assert [d.title for d in docs.list(search="first goal")] == ["headers-tables.docx"]
 
 
-def test_limits_keep_the_text_found_so_far() -> None:
+def test_limits_keep_the_text_found_so_far_and_say_it_was_cut() -> None:
     few = BoundedExtractor(ExtractionLimits(pages=3, chars=10_000)).extract
-    assert few(pdf_many_pages(20), PDF).split() == ["page"] * 3
+    over, under = few(pdf_many_pages(4), PDF), few(pdf_many_pages(3), PDF)
+    assert over.text.split() == under.text.split() == ["page"] * 3
+    assert over.truncated and not under.truncated  # under: every page was read
     short = BoundedExtractor(ExtractionLimits(chars=5)).extract
-    assert short(docx("Sleeps 5 hours"), DOCX) == "Sleep"
-    assert BoundedExtractor(ExtractionLimits(seconds=0.0)).extract(pdf("late"), PDF) == ""
+    assert short(docx("Sleeps 5 hours"), DOCX) == ExtractedText("Sleep", truncated=True)
+    assert short(docx("Sleep"), DOCX) == ExtractedText("Sleep")
+    assert short(pdf("Sleeps 5 hours"), PDF) == ExtractedText("Sleep", truncated=True)
+    assert short(b"Sleeps", "text/plain") == ExtractedText("Sleep", truncated=True)
+    assert short(b"Sleep", "text/plain") == ExtractedText("Sleep")
+    late = BoundedExtractor(ExtractionLimits(seconds=0.0)).extract
+    assert late(pdf("late"), PDF) == ExtractedText("", truncated=True)
+    assert late(docx_expanding(20_000), DOCX).truncated  # stopped walking its paragraphs
+    assert late(b"plain text needs no time", "text/plain") == ExtractedText(
+        "plain text needs no time"
+    )
+
+
+class _Extractor:
+    """A plugin giving the core an extractor with small limits."""
+
+    def __init__(self, limits: ExtractionLimits) -> None:
+        self.limits = limits
+
+    @hookimpl
+    def coachcore_text_extractor(self) -> Any:
+        return BoundedExtractor(self.limits)
+
+
+def test_an_upload_cut_short_says_so_and_keeps_saying_it(backend: Backend) -> None:
+    clock = FixedClock(T0)
+    limits = ExtractionLimits(pages=3, chars=40)
+    with backend.open(clock, plugins=[_Extractor(limits)]) as core:
+        member = World(core, clock).member()
+        docs = core.acting_as(member.id).documents
+        over = {
+            "4 pages": docs.upload(title="a", filename="a.pdf", content=pdf_many_pages(4)),
+            "41 chars": docs.upload(title="b", filename="b.txt", content=b"w" * 41),
+        }
+        under = {
+            "3 pages": docs.upload(title="c", filename="c.pdf", content=pdf_many_pages(3)),
+            "40 chars": docs.upload(title="d", filename="d.txt", content=b"w" * 40),
+        }
+        assert [d.text_truncated for d in over.values()] == [True, True]
+        assert [d.text_truncated for d in under.values()] == [False, False]
+        assert over["4 pages"].extracted_text == under["3 pages"].extracted_text
+        assert over["41 chars"].extracted_text == under["40 chars"].extracted_text
+        stored = {d.id: d.text_truncated for d in docs.list()}  # read back from the store
+        assert stored == {d.id: d.text_truncated for d in [*over.values(), *under.values()]}
+        assert docs.get(over["4 pages"].id).text_truncated
 
 
 def test_upload_read_search_and_delete(world: World) -> None:
@@ -194,4 +252,57 @@ def test_without_the_documents_extra_pdf_and_docx_are_refused_text_is_not(
         extract(a_pdf, PDF)
     with pytest.raises(ValidationFailed, match=r"coachcore\[documents\]"):
         extract(a_docx, DOCX)
-    assert extract(b"notes", "text/plain") == "notes"
+    assert extract(b"notes", "text/plain").text == "notes"
+
+
+class _Heard(logging.Handler):
+    """Keeps the records that reach it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def _misplaced_xref() -> bytes:
+    """A PDF whose startxref points to the wrong place (pypdf warns, then reads it)."""
+    return re.sub(rb"startxref\n\d+", b"startxref\n9", pdf("x"))
+
+
+@pytest.mark.parametrize("level", [logging.NOTSET, logging.INFO, logging.CRITICAL])
+def test_pypdf_is_quiet_while_text_is_extracted_and_only_then(level: int) -> None:
+    import pypdf
+
+    pypdf_log, heard = logging.getLogger("pypdf"), _Heard()
+    before = pypdf_log.level
+    pypdf_log.setLevel(level)
+    pypdf_log.addHandler(heard)
+    try:
+        with ThreadPoolExecutor(4) as pool:  # extractions overlapping in threads
+            texts = list(pool.map(lambda _: extract(_misplaced_xref(), PDF).text, range(8)))
+        assert texts == ["x"] * 8 and heard.records == []
+        assert pypdf_log.level == level  # put back as it was
+        pypdf.PdfReader(io.BytesIO(_misplaced_xref()), strict=False).pages[0].extract_text()
+        loud = [r for r in heard.records if r.name.startswith("pypdf")]
+        assert bool(loud) == (level < logging.ERROR)  # outside extraction pypdf speaks as set
+    finally:
+        pypdf_log.removeHandler(heard)
+        pypdf_log.setLevel(before)
+
+
+def test_importing_the_pdf_adapter_leaves_pypdf_logging_alone() -> None:
+    script = (
+        "import json, logging, pypdf\n"
+        "log = logging.getLogger('pypdf')\n"
+        "before = (log.level, list(log.filters), log.disabled)\n"
+        "import coachcore, coachcore.adapters.documents, coachcore.adapters.documents.pdf\n"
+        "after = (log.level, list(log.filters), log.disabled)\n"
+        "print(json.dumps([repr(before), repr(after)]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    before, after = json.loads(done.stdout)
+    assert before == after == "(0, [], False)"

@@ -183,7 +183,8 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (root / "versions" / "0004_privacy.py").is_file()
     assert (root / "versions" / "0008_sealed_identity.py").is_file()
     assert (root / "versions" / "0010_blobs_and_search.py").is_file()
-    assert head_revision() == "0010"
+    assert (root / "versions" / "0011_document_text_truncated.py").is_file()
+    assert head_revision() == "0011"
 
 
 def test_a_database_downgraded_to_base_is_migrated_again_on_open(tmp_path: Path) -> None:

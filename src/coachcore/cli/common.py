@@ -52,6 +52,17 @@ SchemaOption = Annotated[
 PrefixOption = Annotated[
     str, typer.Option("--table-prefix", help="Prefix of coachcore's table names")
 ]
+BlobsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--blobs",
+        help=(
+            "Where document bytes are kept, as coachcore.open(blobs=...) takes it: a "
+            "directory, or s3://bucket/prefix (default: <file>.blobs beside a SQLite "
+            "file; PostgreSQL has none)"
+        ),
+    ),
+]
 ConfigOption = Annotated[
     Path | None,
     typer.Option(

@@ -59,6 +59,9 @@ class Document:
     size_bytes: int
     sha256: str
     extracted_text: str = ""
+    text_truncated: bool = False
+    """Extraction stopped at a limit (pages, characters, time): the text of
+    the rest of the file is missing from ``extracted_text`` and from search."""
     created_at: datetime = attrs.field(validator=_aware)
     updated_at: datetime = attrs.field(validator=_aware)
 
@@ -144,11 +147,11 @@ class ExtractionLimits:
 
     Past ``pages``, ``chars`` or ``seconds`` (CPU time of the uploading
     thread) the text found so far is kept: the document is stored, searchable
-    up to there. Past ``stream_bytes`` (one PDF stream inflated), ``tokens``
-    (objects in one PDF content stream), ``unpacked_bytes`` (all of a DOCX's
-    parts inflated), ``xml_bytes`` (its XML parts inflated) or ``parts``
-    (files in it) the upload is refused with ValidationFailed: such files are
-    made to exhaust a worker.
+    up to there, with ``text_truncated`` set. Past ``stream_bytes`` (one PDF
+    stream inflated), ``tokens`` (objects in one PDF content stream),
+    ``unpacked_bytes`` (all of a DOCX's parts inflated), ``xml_bytes`` (its
+    XML parts inflated) or ``parts`` (files in it) the upload is refused with
+    ValidationFailed: such files are made to exhaust a worker.
     """
 
     pages: int = 500
@@ -161,22 +164,44 @@ class ExtractionLimits:
     parts: int = 1_000
 
 
+@attrs.frozen
+class ExtractedText:
+    """The text found in a document, and whether a limit of
+    :class:`ExtractionLimits` (pages, characters, time) stopped the
+    extraction before the end of the file (``truncated``)."""
+
+    text: str
+    truncated: bool = False
+
+
+def as_extracted(found: str | ExtractedText) -> ExtractedText:
+    """What a :class:`~coachcore.ports.documents.TextExtractor` returned, as
+    an :class:`ExtractedText` (a plain string: not known to be truncated)."""
+    if isinstance(found, ExtractedText):
+        return found
+    return ExtractedText(found)
+
+
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
-def clean_text(text: str, limits: ExtractionLimits) -> str:
+def clean_text(text: str, limits: ExtractionLimits, *, stopped: bool = False) -> ExtractedText:
     """Extracted text fit to store and search: NFKC-normalised (a ligature
     such as "\ufb01" becomes "fi"), control characters and lone surrogates
-    dropped, at most ``limits.chars`` characters."""
+    dropped, at most ``limits.chars`` characters; truncated if ``stopped``
+    (the parser stopped at a limit) or if characters were cut."""
     kept = _CONTROL.sub("", text[: limits.chars * 2])
-    return unicodedata.normalize("NFKC", kept).strip()[: limits.chars]
+    normal = unicodedata.normalize("NFKC", kept).strip()
+    cut = len(text) > limits.chars * 2 or len(normal) > limits.chars
+    return ExtractedText(normal[: limits.chars], stopped or cut)
 
 
-def plain_text(data: bytes, limits: ExtractionLimits) -> str:
+def plain_text(data: bytes, limits: ExtractionLimits) -> ExtractedText:
     """The text of a text/* upload as written (NUL characters dropped, at most
     ``limits.chars``); raises ValidationFailed unless it is UTF-8."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise checks.fail("content", "must be UTF-8 text") from exc
-    return text.replace("\x00", "")[: limits.chars]
+    kept = text.replace("\x00", "")
+    return ExtractedText(kept[: limits.chars], len(kept) > limits.chars)

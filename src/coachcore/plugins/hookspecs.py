@@ -28,8 +28,9 @@ def coachcore_store(url: str, cipher: Any, blobs: Any) -> Any:
         expose it as ``store.cipher``; implementations may omit the parameter
         if they keep nothing at rest.
     :param blobs: ``coachcore.open(url, blobs=...)``: a
-        ``coachcore.ports.blobs.BlobStore``, a directory's path, or None (the
-        store's default); where the store keeps document bytes (``store.blobs``).
+        ``coachcore.ports.blobs.BlobStore``, a directory's path, an
+        ``s3://bucket/prefix`` URL, or None (the store's default); where the
+        store keeps document bytes (``store.blobs``).
     """
 
 

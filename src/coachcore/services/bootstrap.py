@@ -107,8 +107,9 @@ def open_core(
     See ``docs/guides/privacy.md``. ``roles`` adds host roles (a mapping, see
     ``docs/guides/roles.md``) or names a preset: ``"coaching_hub"`` (manager,
     team leader, agent). ``blobs`` is where document bytes are
-    kept: a directory's path or a :class:`~coachcore.ports.blobs.BlobStore`
-    (e.g. :class:`~coachcore.adapters.blobs.S3Blobs`); default ``<file>.blobs``
+    kept: a directory's path, ``s3://bucket/prefix`` (boto3 configured from
+    the environment) or a :class:`~coachcore.ports.blobs.BlobStore` (e.g.
+    :class:`~coachcore.adapters.blobs.S3Blobs`); default ``<file>.blobs``
     beside a SQLite file (``docs/guides/documents.md``).
     """
     url = options.url(url)

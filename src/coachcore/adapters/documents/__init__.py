@@ -10,18 +10,26 @@ from __future__ import annotations
 
 from coachcore.adapters.documents.deadline import Deadline
 from coachcore.domain import checks
-from coachcore.domain.documents import DOCX, PDF, TEXT_TYPES, ExtractionLimits, plain_text
+from coachcore.domain.documents import (
+    DOCX,
+    PDF,
+    TEXT_TYPES,
+    ExtractedText,
+    ExtractionLimits,
+    plain_text,
+)
 
 
 class BoundedExtractor:
     """A :class:`~coachcore.ports.documents.TextExtractor` that answers any
     file, crafted ones included, with text or ValidationFailed within
-    ``limits`` (about a second and tens of MiB by default)."""
+    ``limits`` (about a second and tens of MiB by default); the text says
+    whether a limit cut it short (``truncated``)."""
 
     def __init__(self, limits: ExtractionLimits | None = None) -> None:
         self.limits = limits or ExtractionLimits()
 
-    def extract(self, data: bytes, content_type: str) -> str:
+    def extract(self, data: bytes, content_type: str) -> ExtractedText:
         if content_type in TEXT_TYPES:
             return plain_text(data, self.limits)
         deadline = Deadline(self.limits.seconds)

@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import io
-import logging
 from typing import Any
 
 import pypdf
 from pypdf.errors import PyPdfError
 
 from coachcore.adapters.documents.deadline import Deadline
+from coachcore.adapters.documents.quiet import quiet_pypdf
 from coachcore.domain import checks
-from coachcore.domain.documents import ExtractionLimits, clean_text
-
-logging.getLogger("pypdf").setLevel(logging.ERROR)  # malformed files are the norm
+from coachcore.domain.documents import ExtractedText, ExtractionLimits, clean_text
 
 
 class _OutOfTime(Exception):
     """Raised from pypdf's operator visitor when the deadline passed."""
 
 
-def pdf_text(data: bytes, limits: ExtractionLimits, deadline: Deadline) -> str:
+def pdf_text(data: bytes, limits: ExtractionLimits, deadline: Deadline) -> ExtractedText:
     """The text of the PDF's first ``limits.pages`` pages, as far as the
-    deadline and ``limits.chars`` allow; ValidationFailed when the file is not
-    a PDF, is password-protected or reaches a parsing limit."""
+    deadline and ``limits.chars`` allow (truncated when one of them stopped
+    it before the last page); ValidationFailed when the file is not a PDF, is
+    password-protected or reaches a parsing limit. pypdf's warnings about
+    malformed files (the norm) are kept quiet meanwhile."""
     if not data.startswith(b"%PDF-"):
         raise checks.fail("content", "must be a PDF document")
     bounds = {
@@ -39,8 +39,12 @@ def pdf_text(data: bytes, limits: ExtractionLimits, deadline: Deadline) -> str:
         "xform_maximum_invocations_per_extraction": 500,
     }
     try:
-        with pypdf.apply_configuration(pypdf.get_configuration().with_overwrites(**bounds)):
-            return clean_text(_pages(data, limits, deadline), limits)
+        with (
+            quiet_pypdf(),
+            pypdf.apply_configuration(pypdf.get_configuration().with_overwrites(**bounds)),
+        ):
+            text, stopped = _pages(data, limits, deadline)
+            return clean_text(text, limits, stopped=stopped)
     except RecursionError as exc:
         raise checks.fail("content", "nests its objects too deeply") from exc
     except PyPdfError as exc:
@@ -50,7 +54,8 @@ def pdf_text(data: bytes, limits: ExtractionLimits, deadline: Deadline) -> str:
         raise checks.fail("content", "is not a readable PDF document") from exc
 
 
-def _pages(data: bytes, limits: ExtractionLimits, deadline: Deadline) -> str:
+def _pages(data: bytes, limits: ExtractionLimits, deadline: Deadline) -> tuple[str, bool]:
+    """The pages' text, and whether a limit stopped the reading before the end."""
     reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
     if reader.is_encrypted and not reader.decrypt(""):
         raise checks.fail("content", "must not be password-protected")
@@ -63,11 +68,11 @@ def _pages(data: bytes, limits: ExtractionLimits, deadline: Deadline) -> str:
     found = 0
     for number, page in enumerate(reader.pages):
         if number >= limits.pages or found >= limits.chars or deadline.passed():
-            break
+            return "\n".join(texts), True
         try:
             text = page.extract_text(visitor_operand_before=watch)
         except _OutOfTime:
-            break
+            return "\n".join(texts), True
         texts.append(text)
         found += len(text)
-    return "\n".join(texts)
+    return "\n".join(texts), False

@@ -12,7 +12,7 @@ from docx.opc.exceptions import PackageNotFoundError
 
 from coachcore.adapters.documents.deadline import Deadline
 from coachcore.domain import checks
-from coachcore.domain.documents import ExtractionLimits, clean_text
+from coachcore.domain.documents import ExtractedText, ExtractionLimits, clean_text
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _TEXT, _TAB, _BREAKS = f"{_W}t", f"{_W}tab", (f"{_W}br", f"{_W}cr")
@@ -25,8 +25,9 @@ class _OutOfTime(Exception):
     """The deadline passed while walking the document's elements."""
 
 
-def docx_text(data: bytes, limits: ExtractionLimits, deadline: Deadline) -> str:
-    """The text of the headers, body, notes and footers, in that order;
+def docx_text(data: bytes, limits: ExtractionLimits, deadline: Deadline) -> ExtractedText:
+    """The text of the headers, body, notes and footers, in that order (as
+    far as the deadline and ``limits.chars`` allow: else truncated);
     ValidationFailed when the bytes are not a Word document or unpack past
     the limits."""
     package = _unpacked(data, limits)
@@ -46,12 +47,13 @@ def docx_text(data: bytes, limits: ExtractionLimits, deadline: Deadline) -> str:
     ]
     parts.sort(key=lambda part: (_rank(str(part.partname)), str(part.partname)))
     out: list[str] = []
+    stopped = False
     try:
         for part in parts:
             _walk(part.element, out, deadline, [0])
     except _OutOfTime:
-        pass
-    return clean_text("".join(out), limits)
+        stopped = True
+    return clean_text("".join(out), limits, stopped=stopped)
 
 
 def _rank(name: str) -> int:

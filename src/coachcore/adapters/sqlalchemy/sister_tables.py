@@ -210,6 +210,7 @@ def sister_tables(
         sa.Column("size_bytes", sa.Integer(), nullable=False),
         sa.Column("sha256", ID, nullable=False),
         sa.Column("extracted_text", sa.Text(), nullable=False),
+        sa.Column("text_truncated", sa.Boolean(), nullable=False, server_default=sa.false()),
         when("created_at"),
         when("updated_at"),
         sa.Index(None, "member_id"),

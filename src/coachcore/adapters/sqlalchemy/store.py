@@ -64,8 +64,9 @@ class SqlStore:
         :class:`~coachcore.adapters.crypto.FernetCipher`): the sensitive fields
         are then stored encrypted (see :mod:`.sealing` and ``docs/guides/privacy.md``).
     :param blobs: where document bytes are kept: a
-        :class:`~coachcore.ports.blobs.BlobStore` or a directory's path; default
-        ``<file>.blobs`` beside a SQLite file (see ``docs/guides/documents.md``).
+        :class:`~coachcore.ports.blobs.BlobStore`, a directory's path or an
+        ``s3://bucket/prefix`` URL; default ``<file>.blobs`` beside a SQLite
+        file (see ``docs/guides/documents.md``).
     :raises coachcore.errors.SchemaOutdated: the tables are behind this version.
     :raises coachcore.errors.KeyMissing: the store holds encrypted fields and
         no cipher was given.

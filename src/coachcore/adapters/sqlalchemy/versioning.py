@@ -169,9 +169,10 @@ def migrate(
     ``revision``; returns the revision reached. Safe to run concurrently.
 
     ``progress``, if given, is called with each revision id as its step runs
-    (:func:`revisions_after` lists the steps to come). ``blobs`` (a BlobStore
-    or a directory's path; default ``<file>.blobs`` beside a SQLite file)
-    receives the document bytes migration 0010 moves out of the table."""
+    (:func:`revisions_after` lists the steps to come). ``blobs`` (a BlobStore,
+    a directory's path or an ``s3://bucket/prefix`` URL; default
+    ``<file>.blobs`` beside a SQLite file) receives the document bytes
+    migration 0010 moves out of the table."""
     return _run("upgrade", target, revision, schema, table_prefix, progress, blobs)
 
 

@@ -11,7 +11,9 @@ the crash) is an orphan that :meth:`Documents.sweep_orphans` removes.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import attrs
@@ -24,18 +26,20 @@ from coachcore.domain.documents import (
     Document,
     DocumentCategory,
     DocumentContent,
+    ExtractedText,
     ExtractionLimits,
+    as_extracted,
     blob_key,
     plain_text,
     search_words,
 )
 from coachcore.domain.documents import content_type as valid_content_type
 from coachcore.domain.documents import filename as valid_filename
-from coachcore.errors import CoachCoreError, NotFound, StoreError
+from coachcore.errors import CoachCoreError, Forbidden, NotFound, StoreError
 from coachcore.policies import documents as policy
 from coachcore.services.coaching.session_settings import coaches
 from coachcore.services.compliance import audit
-from coachcore.services.runtime import records
+from coachcore.services.runtime import logs, records
 from coachcore.services.runtime.transaction import Tx, UseCases, new_id
 
 _UNSET: Any = object()
@@ -53,6 +57,26 @@ def _facts(tx: Tx, member_id: str | None, organization_id: str | None) -> dict[s
         is not None
     )
     return {"coaches": coached, "in_organization": joined}
+
+
+def _may_upload(tx: Tx, member: str | None, organization: str | None) -> None:
+    """Refuse unless the member or organization exists and the actor may add
+    documents about it (NotFound, Forbidden)."""
+    if member is not None:
+        records.member(tx.uow, member)
+    if organization is not None and tx.uow.organizations.get(organization) is None:
+        raise NotFound("Organization not found", details={"organization_id": organization})
+    facts = _facts(tx, member, organization)
+    policy.check_upload(tx.actor, member, organization, **facts)
+
+
+def _bytes(content: Any) -> bytes:
+    if not isinstance(content, bytes | bytearray):
+        raise checks.fail("content", "must be bytes")
+    data = bytes(content)
+    if not data or len(data) > MAX_DOCUMENT_BYTES:
+        raise checks.fail("content", f"must hold 1 to {MAX_DOCUMENT_BYTES} bytes")
+    return data
 
 
 def _find(tx: Tx, document_id: Any) -> Document:
@@ -95,31 +119,28 @@ class Documents(UseCases):
         """Store a text, PDF or DOCX file of at most 10 MiB whose bytes match its
         type, with its text extracted inline, within bounded time and memory,
         before the transaction starts (see ``docs/guides/documents.md``).
-        ``content_type`` defaults from the file name's extension."""
+        ``content_type`` defaults from the file name's extension.
+
+        Everything that can refuse the upload (the arguments, the member or
+        organization and the actor's permission, the extraction) is checked
+        before a byte is written to blob storage."""
         name = valid_filename(filename)
         kind = valid_content_type(content_type, name)
-        if not isinstance(content, bytes | bytearray):
-            raise checks.fail("content", "must be bytes")
-        data = bytes(content)
-        if not data or len(data) > MAX_DOCUMENT_BYTES:
-            raise checks.fail("content", f"must hold 1 to {MAX_DOCUMENT_BYTES} bytes")
-        text = self._text(data, kind)
+        data = _bytes(content)
         heading = checks.required_text("title", title, max_len=500).strip()
         about = checks.text("description", description)
         group = checks.choice("category", category, DocumentCategory)
         member = checks.optional_identifier("member_id", member_id)
         organization = checks.optional_identifier("organization_id", organization_id)
+        may = partial(_may_upload, member=member, organization=organization)
+        self._may(may)
+        extracted = self._text(data, kind)
         document_id = new_id()
         key = blob_key(document_id)
         digest = hashlib.sha256(data).hexdigest()
 
         def run(tx: Tx) -> Document:
-            if member is not None:
-                records.member(tx.uow, member)
-            if organization is not None and tx.uow.organizations.get(organization) is None:
-                raise NotFound("Organization not found", details={"organization_id": organization})
-            facts = _facts(tx, member, organization)
-            policy.check_upload(tx.actor, member, organization, **facts)
+            may(tx)  # again: it may have changed meanwhile
             document = Document(
                 id=document_id,
                 owner_id=tx.actor.user_id,
@@ -132,7 +153,8 @@ class Documents(UseCases):
                 category=group,
                 size_bytes=len(data),
                 sha256=digest,
-                extracted_text=text,
+                extracted_text=extracted.text,
+                text_truncated=extracted.truncated,
                 created_at=tx.now,
                 updated_at=tx.now,
             )
@@ -154,10 +176,21 @@ class Documents(UseCases):
             _forget(blobs, key)
             raise
 
-    def _text(self, data: bytes, kind: str) -> str:
+    def _may(self, check: Callable[[Tx], None]) -> None:
+        """Run the upload's ``check`` before any work; a refusal is logged as
+        the upload's (a denial also noted in the audit log)."""
+        try:
+            self._rt.read(self._actor, check, action="documents.upload")
+        except Forbidden:
+            raise  # logged and noted by the read
+        except CoachCoreError as error:
+            logs.failed("documents.upload", self._actor, error)
+            raise
+
+    def _text(self, data: bytes, kind: str) -> ExtractedText:
         extractor = self._rt.extractor
         if extractor is not None:
-            return extractor.extract(data, kind)
+            return as_extracted(extractor.extract(data, kind))
         if kind in TEXT_TYPES:
             return plain_text(data, ExtractionLimits())
         raise checks.fail("content_type", "no text extractor for PDF or DOCX is configured")

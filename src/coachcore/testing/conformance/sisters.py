@@ -177,6 +177,7 @@ def check_organizations_hub_audit_and_documents(open_core: OpenCore) -> None:
                     size_bytes=3,
                     sha256="0" * 64,
                     extracted_text="é\n",
+                    text_truncated=True,
                     created_at=T0,
                     updated_at=T0,
                 )
@@ -211,7 +212,8 @@ def check_organizations_hub_audit_and_documents(open_core: OpenCore) -> None:
                 e.id for e in uow.audit.newest(since=T0 + timedelta(seconds=1), limit=2)
             ] == later[:2]
             assert uow.document_contents.get("d1") == CONTENT
-            assert uow.documents.get("d1").extracted_text == "é\n"  # type: ignore[union-attr]
+            kept = uow.documents.get("d1")
+            assert kept is not None and (kept.extracted_text, kept.text_truncated) == ("é\n", True)
             assert [d.id for d in uow.documents.list(organization_id="org")] == ["d1"]
             uow.document_contents.delete("d1")
             uow.documents.delete("d1")
