@@ -24,6 +24,7 @@ from coachcore.cli.common import (
 from coachcore.cli.progress import counting
 from coachcore.domain.entities import OutboxMessage
 from coachcore.errors import CoachCoreError
+from coachcore.services.delivery.outbox import purge_period
 
 app = typer.Typer(help="Side effects waiting for delivery.", no_args_is_help=True)
 ListOption = Annotated[bool, typer.Option("--list", help="Also list every message")]
@@ -102,6 +103,7 @@ def outbox_retry(
 @app.command("purge")
 def outbox_purge(url: UrlOption, days: DaysOption, dry_run: CountOnlyOption = False) -> None:
     """Delete messages delivered more than DAYS ago (pending and failed ones stay; for cron)."""
+    purge_period(days)  # a refused period is one line on stderr, with no progress bar
     with open_core(url) as core:
         if dry_run:
             console.print(f"would delete: {core.system.outbox.purgeable(days=days)}")

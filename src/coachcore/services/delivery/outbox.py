@@ -256,11 +256,13 @@ class Outbox:
 
     def purge(self, *, days: Any, progress: Callable[[int], None] | None = None) -> int:
         """Delete the messages delivered more than ``days`` ago, in short
-        transactions of up to ``PURGE_BATCH``; returns how many. Pending
-        messages (leased by a dispatcher or waiting for a retry) and failed
-        ones stay. ``days`` must cover what live listeners read back when they
-        catch up (:data:`~coachcore.domain.entities.CATCH_UP_SLACK`): at least
-        1. ``progress``, if given, is called with the count of each purged batch."""
+        transactions of up to ``PURGE_BATCH`` (500) each; returns how many.
+        Pending messages (leased by a dispatcher or waiting for a retry) and
+        failed ones stay. ``days`` is at least 1, so that it covers what live
+        listeners read back when they catch up
+        (:data:`~coachcore.domain.entities.CATCH_UP_SLACK`); a shorter period
+        is ``ValidationFailed``. ``progress``, if given, is called with the
+        count of each purged batch. Needs ``outbox:manage``."""
         tell = checks.callback("progress", progress)
         period = purge_period(days)
 

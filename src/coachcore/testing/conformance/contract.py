@@ -180,8 +180,7 @@ def _message(mid: str, days_ago: int, **fields: Any) -> OutboxMessage:
         channel=OutboxChannel.BROADCAST,
         payload={"type": "x"},
         created_at=created,
-        next_attempt_at=created,
-        **fields,
+        **{"next_attempt_at": created, **fields},
     )
 
 
