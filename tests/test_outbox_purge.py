@@ -42,7 +42,8 @@ def delivered(mid: str, days_ago: float, now: datetime = NOW) -> OutboxMessage:
 
 def old_pending(mid: str, now: datetime = NOW, **fields: Any) -> OutboxMessage:
     """Created 60 days ago; due now unless ``fields`` say otherwise."""
-    return attrs.evolve(message(mid, now - timedelta(days=60)), **{"next_attempt_at": now, **fields})
+    changes = {"next_attempt_at": now, **fields}
+    return attrs.evolve(message(mid, now - timedelta(days=60)), **changes)
 
 
 def keep(core: coachcore.Core, *messages: OutboxMessage) -> None:
