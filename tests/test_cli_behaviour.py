@@ -156,6 +156,7 @@ def test_usage_errors_are_status_2_on_stderr() -> None:
         ["db", "upgrade"],
         ["reminders", "run"],
         ["privacy", "purge", "--days", "1"],
+        ["outbox", "purge", "--days", "30"],
         ["keys", "rotate", "--keys", KEY_A],
     ],
 )
@@ -195,6 +196,8 @@ def test_the_help_states_the_url_rule() -> None:
         ["coaches", "list"],
         ["slots", "x", "--from", "2030-01-01", "--to", "2030-01-02"],
         ["privacy", "purge", "--days", "1"],
+        ["outbox", "purge", "--days", "30"],
+        ["outbox", "purge", "--days", "30", "--dry-run"],
         ["keys", "rotate", "--keys", KEY_A],
     ],
 )

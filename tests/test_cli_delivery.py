@@ -1,7 +1,8 @@
 """The CLI's delivery jobs on a SQLite file: they refuse to deliver into the
 in-memory recorders, ``--dry-run`` changes nothing, SMTP configured by
 environment or ``coachcore.toml`` delivers each message once, operators see
-the queue by kind and age, and the cron lines of the operations guide run."""
+the queue by kind and age and purge delivered messages, and the cron lines of
+the operations guide run."""
 
 from __future__ import annotations
 
@@ -236,6 +237,48 @@ def test_operators_see_the_queue_by_kind_and_age_and_retry_failed_ones(tmp_path:
     assert {m.id for m in pending(url)} >= {m.id for m in parked}
 
 
+def test_operators_purge_old_delivered_messages_and_can_count_them_first(tmp_path: Path) -> None:
+    url = with_pending(tmp_path, members=3)
+    now = datetime.now(UTC)  # the CLI's clock is real
+    with coachcore.open(url) as core:
+        messages = core.system.outbox.pending()
+        old, recent, parked = messages[:5], messages[5:7], messages[7]
+        with core.store.unit_of_work(write=True) as uow:
+            for m in old:
+                uow.outbox.update(_delivered(m, now - timedelta(days=31)))
+            for m in recent:
+                uow.outbox.update(_delivered(m, now - timedelta(days=29)))
+            uow.outbox.update(_failed(parked))
+            uow.commit()
+    stay = {m.id for m in messages} - {m.id for m in old}
+    runner = CliRunner()
+    counted = runner.invoke(app, ["outbox", "purge", "--url", url, "--days", "30", "--dry-run"])
+    assert counted.exit_code == 0, counted.output
+    assert "would delete: 5" in counted.stdout
+    assert _stored(url) == {m.id for m in messages}  # the dry run deleted nothing
+    purged = runner.invoke(app, ["outbox", "purge", "--url", url, "--days", "30"])
+    assert purged.exit_code == 0, purged.output
+    assert "5 done" in purged.stdout and "delivered messages purged: 5" in purged.stdout
+    assert _stored(url) == stay  # recent delivered, pending and failed ones
+    again = runner.invoke(app, ["outbox", "purge", "--url", url, "--days", "30"])
+    assert "delivered messages purged: 0" in again.stdout
+    too_short = runner.invoke(app, ["outbox", "purge", "--url", url, "--days", "0"])
+    assert too_short.exit_code == 1 and too_short.stdout == ""
+    assert too_short.stderr.startswith("Bad Request: days: must be at least 1: live listeners")
+    no_days = runner.invoke(app, ["outbox", "purge", "--url", url])
+    assert no_days.exit_code == 2 and "--days" in no_days.stderr
+    assert _stored(url) == stay
+
+
+def _stored(url: str) -> set[str]:
+    with coachcore.open(url) as core, core.store.unit_of_work(write=False) as uow:
+        return {m.id for m in uow.outbox.list()}
+
+
+def _delivered(message: Any, at: datetime) -> Any:
+    return attrs.evolve(message, status=OutboxStatus.DELIVERED, attempts=1, delivered_at=at)
+
+
 def _kind(message: Any) -> str:
     if message.channel == OutboxChannel.NOTIFICATION:
         return f"notification/{message.payload['kind']}"
@@ -273,6 +316,7 @@ def test_the_cron_lines_of_the_operations_guide_run(tmp_path: Path, smtp: SmtpSe
         ["waitlist", "run"],
         ["outbox", "dispatch"],
         ["outbox", "failed"],
+        ["outbox", "purge"],
     ]
     url = with_pending(tmp_path)
     expected = notification_ids(url)

@@ -425,6 +425,8 @@ ENTRY_POINTS: dict[str, Callable[[Ctx, Any], Any]] = {
     "conversations.list": lambda x, j: x.s.conversations.list(j),
     "conversations.get": lambda x, j: x.s.conversations.get(j),
     "outbox.retry": lambda x, j: x.s.outbox.retry(j),
+    "outbox.purge days": lambda x, j: x.s.outbox.purge(days=j),
+    "outbox.purgeable days": lambda x, j: x.s.outbox.purgeable(days=j),
 }
 
 

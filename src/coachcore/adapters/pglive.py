@@ -15,6 +15,10 @@ hub (e.g. the FastAPI example's ``SlotHub``) must see every event. Two parts:
   (less ``slack``, for transactions that committed late), skipping those it
   delivered already. The same catch-up runs every ``resync_every`` seconds, so
   an event whose ``NOTIFY`` never came (a relay failure) arrives late, not never.
+  Catch-ups read delivered events back, so the outbox's retention purge
+  (``core.system.outbox.purge(days=N)``) refuses a period shorter than the
+  default ``slack`` (:data:`~coachcore.domain.entities.CATCH_UP_SLACK`); a
+  listener away for longer than the period misses the events purged meanwhile.
 
 ``on_event`` gets the event as the hook does; feed the hub with it and do not
 also register the hub as a plugin of the core (that would show the dispatching
@@ -41,6 +45,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from sqlalchemy.engine import URL, Engine, make_url
 
 from coachcore.adapters.sqlalchemy.tables import DEFAULT_PREFIX
+from coachcore.domain.entities import CATCH_UP_SLACK
 from coachcore.domain.enums import OutboxChannel, OutboxStatus
 from coachcore.errors import ValidationFailed
 from coachcore.plugins.hookspecs import hookimpl
@@ -126,6 +131,9 @@ class LiveListener:
     :param resync_every: seconds between catch-ups while connected.
     :param slack: how far before the newest event seen a catch-up looks
         (a transaction's events are stamped when it starts, not when it commits).
+        The outbox's retention purge (``core.system.outbox.purge``) keeps at
+        least the default's worth of delivered events; keep its period longer
+        than any larger ``slack`` you give.
     :param retry_every: seconds between reconnection attempts.
     :param poll: longest wait for a notification, in seconds (how soon
         :meth:`stop` is noticed; events are handed on as they arrive).
@@ -140,7 +148,7 @@ class LiveListener:
         schema: str | None = None,
         table_prefix: str = DEFAULT_PREFIX,
         resync_every: float = 30.0,
-        slack: timedelta = timedelta(minutes=1),
+        slack: timedelta = CATCH_UP_SLACK,
         retry_every: float = 1.0,
         poll: float = 1.0,
     ) -> None:

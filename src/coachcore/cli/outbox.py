@@ -1,4 +1,5 @@
-"""``coachcore outbox``: deliver, watch and retry the side effects waiting to leave."""
+"""``coachcore outbox``: deliver, watch and retry the side effects waiting to
+leave, and purge the delivered ones."""
 
 from __future__ import annotations
 
@@ -23,9 +24,17 @@ from coachcore.cli.common import (
 from coachcore.cli.progress import counting
 from coachcore.domain.entities import OutboxMessage
 from coachcore.errors import CoachCoreError
+from coachcore.services.delivery.outbox import purge_period
 
 app = typer.Typer(help="Side effects waiting for delivery.", no_args_is_help=True)
 ListOption = Annotated[bool, typer.Option("--list", help="Also list every message")]
+DaysOption = Annotated[
+    int,
+    typer.Option("--days", help="Delete messages delivered more than DAYS days ago (at least 1)"),
+]
+CountOnlyOption = Annotated[
+    bool, typer.Option("--dry-run", help="Count what would be deleted; change nothing")
+]
 
 
 @app.command("dispatch")
@@ -89,6 +98,19 @@ def outbox_retry(
         errors.print(f"not retried: {line}", highlight=False, markup=False)
     if refused:
         raise typer.Exit(1)
+
+
+@app.command("purge")
+def outbox_purge(url: UrlOption, days: DaysOption, dry_run: CountOnlyOption = False) -> None:
+    """Delete messages delivered more than DAYS ago (pending and failed ones stay; for cron)."""
+    purge_period(days)  # a refused period is one line on stderr, with no progress bar
+    with open_core(url) as core:
+        if dry_run:
+            console.print(f"would delete: {core.system.outbox.purgeable(days=days)}")
+            return
+        with counting("delivered messages purged") as advance:
+            purged = core.system.outbox.purge(days=days, progress=advance)
+    console.print(f"delivered messages purged: {purged}")
 
 
 def kind_of(message: OutboxMessage) -> str:

@@ -284,3 +284,10 @@ class OutboxMessage:
     claimed_until: datetime | None = None
     delivered_at: datetime | None = None
     last_error: str | None = None
+
+
+CATCH_UP_SLACK = timedelta(minutes=1)
+"""How far before the newest event it had seen a live listener reads broadcast
+events back from the outbox when it catches up (the default ``slack`` of
+``coachcore.adapters.pglive.LiveListener``). The outbox's retention purge keeps
+at least this much of the delivered messages."""

@@ -204,6 +204,17 @@ class OutboxRepository(Repository[OutboxMessage], Protocol):
         call: a sealing store opens every sealed payload once)."""
         ...
 
+    def count_delivered(self, before: datetime) -> int:
+        """How many delivered messages were delivered before ``before`` (what
+        :meth:`purge_delivered` would delete)."""
+        ...
+
+    def purge_delivered(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` delivered messages delivered before ``before``,
+        oldest first; returns how many. Pending messages (leased or not) and
+        failed ones are never deleted."""
+        ...
+
 
 class DateOverrideRepository(Repository[DateOverride], Protocol):
     def for_coach(self, coach_id: str, first: date, last: date) -> Sequence[DateOverride]:

@@ -164,6 +164,19 @@ class Outbox(MemoryRepository[OutboxMessage]):
         rows = self._t.rows.values()
         return self._sorted(m for m in rows if any(mentions(m.payload, t) for t in texts))
 
+    def count_delivered(self, before: datetime) -> int:
+        return len(self._delivered_before(before))
+
+    def purge_delivered(self, before: datetime, limit: int) -> int:
+        gone = self._sorted(self._delivered_before(before))[:limit]
+        for message in gone:
+            self._t.delete(message.id)
+        return len(gone)
+
+    def _delivered_before(self, before: datetime) -> list[OutboxMessage]:
+        delivered = self._t.by("status", OutboxStatus.DELIVERED)
+        return [m for m in delivered if m.delivered_at is not None and m.delivered_at < before]
+
 
 class Overrides(MemoryRepository[DateOverride]):
     def for_coach(self, coach_id: str, first: date, last: date) -> Sequence[DateOverride]:

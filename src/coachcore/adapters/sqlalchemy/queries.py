@@ -266,6 +266,34 @@ class Outbox(SqlRepository[OutboxMessage]):
         found = self._load_all(rows)
         return [m for m in found if any(mentions(m.payload, text) for text in texts)]
 
+    def count_delivered(self, before: datetime) -> int:
+        def build() -> Any:
+            where = self._delivered_before()
+            return sa.select(sa.func.count()).select_from(self._t).where(*where)
+
+        return int(self._db.scalar(self._stmt("count_delivered", build), {"before": before}))
+
+    def purge_delivered(self, before: datetime, limit: int) -> int:
+        """One DELETE of the oldest ``limit`` (by creation: the outbox's
+        ``(status, created_at)`` index serves the walk; on PostgreSQL picked
+        once, in a materialized CTE, like the claim)."""
+
+        def build() -> Any:
+            c = self._t.c
+            oldest = sa.select(c.id).where(*self._delivered_before())
+            oldest = oldest.order_by(c.created_at).limit(_p("limit_"))
+            if self._db.postgresql:
+                chosen = oldest.cte("oldest").prefix_with("MATERIALIZED")
+                oldest = sa.select(chosen.c.id)
+            return sa.delete(self._t).where(c.id.in_(oldest))
+
+        params = {"before": before, "limit_": limit}
+        return int(self._db.execute(self._stmt("purge_delivered", build), params).rowcount)
+
+    def _delivered_before(self) -> list[Any]:
+        c = self._t.c
+        return [c.status == OutboxStatus.DELIVERED.value, c.delivered_at < _p("before")]
+
 
 class Overrides(SqlRepository[DateOverride]):
     def for_coach(self, coach_id: str, first: date, last: date) -> Sequence[DateOverride]:

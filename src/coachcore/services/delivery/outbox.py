@@ -28,15 +28,24 @@ from typing import Any
 import attrs
 
 from coachcore.domain import checks
-from coachcore.domain.entities import CalendarEvent, Conversation, Notification, OutboxMessage
+from coachcore.domain.entities import (
+    CATCH_UP_SLACK,
+    CalendarEvent,
+    Conversation,
+    Notification,
+    OutboxMessage,
+)
 from coachcore.domain.enums import OutboxChannel, OutboxStatus
-from coachcore.errors import BusinessRuleViolation, NotFound
+from coachcore.errors import BusinessRuleViolation, NotFound, ValidationFailed
 from coachcore.ports.delivery import CalendarPort, MessagingPort, NotifierPort
 from coachcore.ports.storage import Store, UnitOfWork
 from coachcore.serialization import from_dict
 from coachcore.services.runtime.transaction import Fresh, Runtime, Tx
 
 log = logging.getLogger("coachcore.outbox")
+
+PURGE_BATCH = 500
+"""Delivered messages deleted per transaction by ``purge``."""
 
 
 @attrs.define
@@ -245,6 +254,41 @@ class Outbox:
         self._rt.read(self._actor, lambda tx: tx.actor.require("outbox:manage"))
         return self._dispatcher.dispatch(tell)
 
+    def purge(self, *, days: Any, progress: Callable[[int], None] | None = None) -> int:
+        """Delete the messages delivered more than ``days`` ago, in short
+        transactions of up to ``PURGE_BATCH`` (500) each; returns how many.
+        Pending messages (leased by a dispatcher or waiting for a retry) and
+        failed ones stay. ``days`` is at least 1, so that it covers what live
+        listeners read back when they catch up
+        (:data:`~coachcore.domain.entities.CATCH_UP_SLACK`); a shorter period
+        is ``ValidationFailed``. ``progress``, if given, is called with the
+        count of each purged batch. Needs ``outbox:manage``."""
+        tell = checks.callback("progress", progress)
+        period = purge_period(days)
+
+        def run(tx: Tx) -> int:
+            tx.actor.require("outbox:manage")
+            return tx.uow.outbox.purge_delivered(tx.now - period, PURGE_BATCH)
+
+        total = 0
+        while True:  # one short transaction per batch
+            done = self._rt.write(self._actor, run, action="outbox.purge")
+            total += done
+            if tell is not None:
+                tell(done)
+            if done < PURGE_BATCH:
+                return total
+
+    def purgeable(self, *, days: Any) -> int:
+        """How many messages ``purge(days=...)`` would delete now; changes nothing."""
+        period = purge_period(days)
+
+        def run(tx: Tx) -> int:
+            tx.actor.require("outbox:manage")
+            return tx.uow.outbox.count_delivered(tx.now - period)
+
+        return self._rt.read(self._actor, run)
+
     def pending(self) -> list[OutboxMessage]:
         """Messages not yet delivered (including those waiting for a retry)."""
         return self._rt.read(self._actor, lambda tx: self._list(tx, OutboxStatus.PENDING))
@@ -286,6 +330,23 @@ class Outbox:
     def _list(tx: Tx, status: OutboxStatus) -> list[OutboxMessage]:
         tx.actor.require("outbox:manage")
         return list(tx.uow.outbox.list(status=status))
+
+
+def purge_period(days: Any) -> timedelta:
+    """The retention period of delivered messages, ``days`` long: a whole number
+    of days, never shorter than the live listeners' catch-up (a purge must not
+    delete an event a reconnecting listener still reads back)."""
+    period = timedelta(days=checks.integer("days", days, low=0, high=36_500))
+    if period < CATCH_UP_SLACK:
+        shortest = -(-CATCH_UP_SLACK // timedelta(days=1))
+        minutes = CATCH_UP_SLACK // timedelta(minutes=1)
+        raise ValidationFailed(
+            f"days: must be at least {shortest}: live listeners read the last {minutes} "
+            "minute(s) of events back from the outbox when they catch up after a "
+            "reconnect, so a purge must leave those",
+            details={"field": "days", "minimum": shortest},
+        )
+    return period
 
 
 def _still_ours(current: OutboxMessage | None, claimed: OutboxMessage) -> bool:

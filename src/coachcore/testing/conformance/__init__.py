@@ -31,8 +31,9 @@ What runs:
   by id, duplicates as ``Conflict`` with the unit of work still usable,
   rollback on leaving without commit and after an explicit rollback, aware
   datetimes, conversations by participant and direct pair, the outbox's
-  unique key, relationships, invitations, settings, organizations, the hub,
-  the audit log (``about`` over many ids) and documents;
+  unique key and its purge of delivered messages, relationships,
+  invitations, settings, organizations, the hub, the audit log (``about``
+  over many ids) and documents;
 - round trips through every repository the port describes
   (:mod:`.repositories`: add, get, find, list by each filter, update,
   delete) and free text drawn with hypothesis;

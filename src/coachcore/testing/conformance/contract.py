@@ -172,6 +172,56 @@ def check_outbox_unique_key(open_core: OpenCore) -> None:
             assert uow.outbox.get("m1") == message, "the payload changed on its way"
 
 
+def _message(mid: str, days_ago: int, **fields: Any) -> OutboxMessage:
+    created = T0 - timedelta(days=days_ago)
+    return OutboxMessage(
+        id=mid,
+        idempotency_key=f"k-{mid}",
+        channel=OutboxChannel.BROADCAST,
+        payload={"type": "x"},
+        created_at=created,
+        **{"next_attempt_at": created, **fields},
+    )
+
+
+def check_outbox_purge_delivered(open_core: OpenCore) -> None:
+    """``outbox.purge_delivered(before, limit)`` deletes only delivered messages
+    delivered before ``before`` (not at it), oldest first, at most ``limit``,
+    and returns how many; ``count_delivered(before)`` counts the same ones.
+    Pending (leased or not) and failed messages stay, however old."""
+    before, delivered = T0 - timedelta(days=1), OutboxStatus.DELIVERED
+    old = [
+        _message(f"d{i}", 30 - i, status=delivered, delivered_at=T0 - timedelta(days=9))
+        for i in range(3)
+    ]
+    kept = [
+        _message("edge", 40, status=delivered, delivered_at=before),
+        _message("recent", 2, status=delivered, delivered_at=T0),
+        _message("pending", 50, next_attempt_at=T0 + timedelta(minutes=5)),
+        _message("leased", 50, claimed_until=T0 + timedelta(minutes=5)),
+        _message("failed", 50, status=OutboxStatus.FAILED, attempts=8, last_error="boom"),
+    ]
+    with opened(open_core) as store:
+        with store.unit_of_work(write=True) as uow:
+            for message in [*kept, *reversed(old)]:
+                uow.outbox.add(message)
+            uow.commit()
+        with store.unit_of_work(write=True) as uow:
+            counted = uow.outbox.count_delivered(before)
+            assert counted == 3, f"outbox.count_delivered: {counted}, not 3"
+            first = uow.outbox.purge_delivered(before, 2)
+            assert first == 2, f"outbox.purge_delivered(limit=2) returned {first}"
+            gone = {"d0", "d1"} & {m.id for m in uow.outbox.list()}
+            assert not gone, f"the oldest were not purged first: {sorted(gone)} left"
+            rest = uow.outbox.purge_delivered(before, 2), uow.outbox.purge_delivered(before, 2)
+            assert rest == (1, 0), f"outbox.purge_delivered after the first batch: {rest}"
+            uow.commit()
+        with store.unit_of_work(write=False) as uow:
+            left = sorted(m.id for m in uow.outbox.list())
+            assert left == sorted(m.id for m in kept), f"outbox after the purge: {left}"
+            assert uow.outbox.count_delivered(before) == 0, "counted a purged message"
+
+
 #: Every contract check, by name (the sister systems' in :mod:`.sisters`).
 CONTRACT: dict[str, Callable[[OpenCore], Any]] = {
     "order_by_id_and_duplicates": check_order_by_id_and_duplicates,
@@ -181,4 +231,5 @@ CONTRACT: dict[str, Callable[[OpenCore], Any]] = {
         check_conversations_by_participant_and_direct_pair
     ),
     "outbox_unique_key": check_outbox_unique_key,
+    "outbox_purge_delivered": check_outbox_purge_delivered,
 }
