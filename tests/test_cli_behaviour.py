@@ -296,6 +296,9 @@ def test_privacy_purge_shows_a_count(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert "sessions purged of private notes: 3" in result.stdout
     configured = run("privacy", "purge", "--url", url, COACHCORE_RETENTION_DAYS="1")
     assert "sessions purged of private notes: 0" in configured.stdout
+    refused = run("privacy", "purge", "--url", url, "--days", "-1")
+    assert refused.exit_code == 1 and "days" in refused.stderr
+    assert refused.stdout == ""  # no progress bar before the error
 
 
 def test_purge_tells_each_batch(world: World, monkeypatch: pytest.MonkeyPatch) -> None:

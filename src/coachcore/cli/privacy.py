@@ -8,6 +8,7 @@ import typer
 
 from coachcore.cli.common import UrlOption, console, errors, open_core
 from coachcore.cli.progress import counting
+from coachcore.services.compliance.privacy import retention_days
 
 app = typer.Typer(help="Retention of personal data.", no_args_is_help=True)
 
@@ -31,6 +32,7 @@ def privacy_purge(
             highlight=False,
         )
         raise typer.Exit(2)
+    retention_days(days)  # a refused period is one line on stderr, with no progress bar
     with open_core(url) as core, counting("sessions purged") as advance:
         purged = core.system.privacy.purge(days=days, progress=advance)
     console.print(f"sessions purged of private notes: {purged}")

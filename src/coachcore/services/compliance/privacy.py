@@ -48,6 +48,11 @@ SHORTEST_WORDS = 3
 PURGE_BATCH = 200
 
 
+def retention_days(days: Any) -> int:
+    """A retention period of private notes, in whole days (0 to 100 years)."""
+    return checks.integer("days", days, low=0, high=36_500)
+
+
 def purge_batch(tx: Tx, days: int, limit: int) -> int:
     """Purge the private notes of up to ``limit`` sessions completed ``days`` ago or
     earlier (and the member notes of their bookings); returns how many."""
@@ -279,7 +284,7 @@ class Privacy(UseCases):
                     "(coachcore.open(url, retention_days=...))",
                     details={"field": "days"},
                 )
-        period = checks.integer("days", days, low=0, high=36_500)
+        period = retention_days(days)
 
         def run(tx: Tx) -> int:
             tx.actor.require("privacy:manage")
