@@ -6,6 +6,7 @@ downgrades back (the bytes return to the table); ``coachcore db upgrade
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Iterator
 from datetime import datetime
@@ -28,7 +29,7 @@ from coachcore.adapters.sqlalchemy import (
     downgrade,
     migrate,
 )
-from coachcore.adapters.sqlalchemy.sealing import seal_value
+from coachcore.adapters.sqlalchemy.sealing import UNBOUND_PREFIX
 from coachcore.adapters.sqlalchemy.versioning import head_revision
 from coachcore.cli import app
 from coachcore.errors import StoreError
@@ -63,6 +64,15 @@ def _insert(conn: sa.Connection, table: sa.Table, **given: Any) -> None:
     conn.execute(table.insert().values(**row, **given))
 
 
+def _sealed_before(cipher: AesGcmCipher, value: str | bytes) -> str | bytes:
+    """A value as earlier versions sealed it: ``enc:v2:`` + token, not bound
+    to its row and column (bytes as base64 text)."""
+    if isinstance(value, str):
+        return UNBOUND_PREFIX + cipher.encrypt(value)
+    token = cipher.encrypt(base64.b64encode(value).decode("ascii"))
+    return (UNBOUND_PREFIX + token).encode("ascii")
+
+
 def _stored_0008(url: str, schema: str | None = None) -> None:
     """Three documents with bytes in the table: two plain, one sealed."""
     assert migrate(url, revision="0009", schema=schema) == "0009"
@@ -83,14 +93,14 @@ def _stored_0008(url: str, schema: str | None = None) -> None:
                     docs,
                     id=key,
                     owner_id="u1",
-                    title=seal_value(cipher, f"Title {key}") if key == "d3" else f"Title {key}",
+                    title=_sealed_before(cipher, f"Title {key}") if key == "d3" else f"Title {key}",
                     extracted_text=data.decode("utf-8", "replace").replace("\x00", ""),
                     size_bytes=len(data),
                     sha256=hashlib.sha256(data).hexdigest(),
                     category="other",
                     content_type="text/plain",
                 )
-                stored = seal_value(cipher, data) if key == "d3" else data
+                stored = _sealed_before(cipher, data) if key == "d3" else data
                 _insert(conn, contents, document_id=key, data=stored)
     finally:
         engine.dispose()

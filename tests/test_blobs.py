@@ -162,7 +162,7 @@ def test_bytes_go_to_s3_sealed_when_the_store_has_keys(
     )
     raw = s3.get(stored.key)  # what the S3 server holds
     if keys:
-        assert raw.startswith(b"enc:v2:") and b"ferritin" not in raw
+        assert raw.startswith(b"enc:v3:") and b"ferritin" not in raw
     else:
         assert raw == SECRET
     assert docs.content(doc.id) == SECRET

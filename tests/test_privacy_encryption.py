@@ -200,7 +200,7 @@ def test_cli_rotates_keys_and_every_command_reads_coachcore_keys(
     result = runner.invoke(app, ["keys", "rotate", "--url", url, "--keys", f"{KEY_B},{KEY_A}"])
     assert result.exit_code == 0, result.output
     assert "re-sealed under the newest key: " in result.output
-    assert "moved from Fernet: 0" in result.output
+    assert "moved from earlier formats: 0" in result.output
     monkeypatch.setenv("COACHCORE_KEYS", KEY_B)
     result = runner.invoke(app, ["outbox", "pending", "--url", url])
     assert result.exit_code == 0, result.output
@@ -342,20 +342,24 @@ def test_no_code_path_writes_a_sensitive_field_in_plain_text(
     assert SECRET not in raw_text(sql)
 
 
-def test_without_a_cipher_a_value_that_looks_like_ciphertext_is_refused() -> None:
-    from coachcore.adapters.sqlalchemy.sealing import SealedColumns, Sealer
+def test_without_a_cipher_text_that_looks_like_ciphertext_is_escaped() -> None:
+    from coachcore.adapters.sqlalchemy.sealing import ESCAPE, SealedColumns, Sealer
 
-    goals = SealedColumns(("goals",))
-
-    with pytest.raises(ValidationFailed, match="marks ciphertext"):
-        Sealer().seal({"goals": PREFIX + "x"}, goals)
-    sealed = Sealer(AesGcmCipher(KEY_A)).seal({"goals": PREFIX + "x"}, goals)
-    assert Sealer(AesGcmCipher(KEY_A)).open(sealed, goals) == {"goals": PREFIX + "x"}
+    goals = SealedColumns(("goals",), table="member_profiles")
+    keyed = Sealer(AesGcmCipher(KEY_A))
+    for text in (PREFIX + "x", ESCAPE + "y", "enc:", "plain"):
+        stored = Sealer().seal({"id": "p1", "goals": text}, goals)
+        assert stored["goals"] == (ESCAPE + text if text.startswith("enc:") else text)
+        assert not is_sealed(stored["goals"])
+        assert Sealer().open(stored, goals)["goals"] == text
+        assert keyed.open(stored, goals)["goals"] == text  # keys turned on later
+    sealed = keyed.seal({"id": "p1", "goals": PREFIX + "x"}, goals)
+    assert keyed.open(sealed, goals) == {"id": "p1", "goals": PREFIX + "x"}
     with pytest.raises(KeyMissing):
         Sealer().open(sealed, goals)
-    tampered = {"goals": sealed["goals"][:-4] + "AAAA"}
+    tampered = {"id": "p1", "goals": sealed["goals"][:-4] + "AAAA"}
     with pytest.raises(KeyMismatch):
-        Sealer(AesGcmCipher(KEY_A)).open(tampered, goals)
+        keyed.open(tampered, goals)
 
 
 def _to_fernet_format(sql: SqlBackend) -> int:
@@ -380,7 +384,7 @@ def _to_fernet_format(sql: SqlBackend) -> int:
                     value = bytes(value) if isinstance(value, memoryview) else value
                     if not is_sealed(value):
                         continue
-                    plain = open_value(new, value)
+                    plain = open_value(new, value, sealed.place(name, row._mapping))
                     if isinstance(plain, bytes):
                         token = old.encrypt(base64.b64encode(plain).decode())
                         values[name] = (LEGACY_PREFIX + token).encode("ascii")
@@ -390,7 +394,7 @@ def _to_fernet_format(sql: SqlBackend) -> int:
                     moved += len(values)
                     conn.execute(sa.update(table).where(pk == row[0]).values(values))
         settings_table = sql.store.tables.settings
-        check = LEGACY_PREFIX + old.encrypt("coachcore encryption key check")
+        check = LEGACY_PREFIX + old.encrypt("coachcore encryption key check")  # not bound
         conn.execute(
             sa.update(settings_table)
             .where(settings_table.c.name == "encryption_key_check")

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 import coachcore
 from backends import Backend, SqlBackend
 from coachcore.adapters.crypto import AesGcmCipher
+from coachcore.adapters.sealed_values import place
 from coachcore.adapters.sqlalchemy import SqlStore, engines
 from coachcore.adapters.sqlalchemy.sealing import is_sealed, open_value
 from coachcore.adapters.sqlalchemy.tables import build_tables
@@ -151,15 +152,20 @@ def _opened_text(core: coachcore.Core) -> bytes:
     cipher = AesGcmCipher([KEY_A])
     store = core.store
     bind = store.bind
-    tables = build_tables(prefix=store.tables.prefix)
+    prefix = store.tables.prefix
+    tables = build_tables(prefix=prefix)
     parts: list[bytes] = []
     with bind.connect() as conn:
         for table in tables.all():
-            for row in conn.execute(sa.select(table)):
-                for value in row:
+            name = table.name.removeprefix(prefix)
+            key = next(iter(table.primary_key.columns)).name
+            for row in conn.execute(sa.select(table)).mappings():
+                for column, value in row.items():
                     if is_sealed(value):
                         value = open_value(
-                            cipher, value if isinstance(value, str) else bytes(value)
+                            cipher,
+                            value if isinstance(value, str) else bytes(value),
+                            place(name, column, row[key]),
                         )
                     parts.append(value if isinstance(value, bytes) else str(value).encode())
     return b"\n".join(parts)

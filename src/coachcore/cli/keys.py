@@ -34,10 +34,10 @@ def keys_generate() -> None:
 def keys_rotate(url: UrlOption, keys: KeysOption = None, batch: int = 500) -> None:
     """Re-seal every sensitive field with the newest key (the first one), as AES-256-GCM.
 
-    Also moves Fernet values of earlier versions to the new format, seals
-    values stored in plain text before keys were turned on, and recomputes the
-    blind indexes of e-mail addresses. Runs in short batches while the
-    application keeps working.
+    Also moves values of earlier formats (Fernet, or not bound to their row
+    and column) to the newest one, seals values stored in plain text before
+    keys were turned on, and recomputes the blind indexes of e-mail addresses.
+    Runs in short batches while the application keeps working.
     """
     from coachcore.adapters.crypto import AesGcmCipher
     from coachcore.adapters.sqlalchemy import SqlStore
@@ -52,7 +52,7 @@ def keys_rotate(url: UrlOption, keys: KeysOption = None, batch: int = 500) -> No
     finally:
         store.close()
     console.print(
-        f"re-sealed under the newest key: {report.rotated}, moved from Fernet: "
+        f"re-sealed under the newest key: {report.rotated}, moved from earlier formats: "
         f"{report.upgraded}, newly sealed: {report.encrypted}, blind indexes: "
         f"{report.reindexed}, rows rewritten: {report.rows}"
     )

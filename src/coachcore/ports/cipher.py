@@ -2,10 +2,15 @@
 
 A cipher turns text into an opaque ASCII token and back. It holds one or more
 keys: the first (newest) encrypts, every key is tried to decrypt, so old
-tokens stay readable while keys rotate. The key material always comes from
-the host (``coachcore.open(url, keys=...)``, the ``COACHCORE_KEYS``
-environment variable of the command line, or a cipher object of its own);
-coachcore never generates or stores a key by itself.
+tokens stay readable while keys rotate. The text may hold any character, NUL
+included: the stores encrypt ``<place>\\x00<value>`` (the table, column and
+row a value belongs to, then the value), so a token copied elsewhere in the
+database does not open there; the cipher needs to know nothing about it.
+
+The key material always comes from the host (``coachcore.open(url,
+keys=...)``, the ``COACHCORE_KEYS`` environment variable of the command
+line, or a cipher object of its own); coachcore never generates or stores a
+key by itself.
 
 A cipher also computes blind indexes: a keyed hash (HMAC-SHA256) of a
 normalised value, so that a sealed column (an e-mail address) can still be

@@ -57,7 +57,7 @@ class SqlRepository(Generic[E]):
         self._db = db
         self._sealer = sealer
         self._statements = statements
-        self._sealed = SealedColumns.of(self._t, described.entity)
+        self._sealed = SealedColumns.of(self._t, described.entity, described.table)
         self._sensitive = self._sealed.fields
         self._unique = {frozenset(names): names for names in described.unique}
         binary = statements.get((self._t.name, "binary"))

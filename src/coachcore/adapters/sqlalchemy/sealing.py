@@ -1,12 +1,17 @@
 """Sealing at rest of the personal columns (``domain.privacy.SENSITIVE_FIELDS``).
 
 A sealed value is a prefix + the cipher's token, so a reader can always tell
-ciphertext from plain text: ``enc:v2:`` for values sealed by this version
-(AES-256-GCM by default, the key id inside the token), ``enc:v1:`` for the
-Fernet values of earlier versions, which still open. A binary value (a
+ciphertext from plain text: ``enc:v3:`` for values sealed by this version
+(AES-256-GCM by default, the key id inside the token), bound to their place:
+the token seals ``<place>\\x00<value>``, the place being the table (without
+the host's prefix), the column and the row's primary key (a settings row: its
+name; a blob: its key). A value copied into another row or column does not
+open there (:class:`~coachcore.errors.KeyMismatch`). ``enc:v2:``
+(AES-256-GCM, not bound) and ``enc:v1:`` (Fernet) values of earlier versions
+still open, and ``coachcore keys rotate`` upgrades them. A binary value (a
 document's bytes) is the same text as ASCII bytes, its token made from the
-bytes in base64; a structured value (JSON: an outbox payload) is sealed whole,
-as the token of its JSON text. The rules:
+bytes in base64; a structured value (JSON: an outbox payload) is sealed
+whole, as the token of its JSON text. The rules:
 
 - With a cipher, every sensitive value is written sealed; values read back
   are opened (legacy plain values, written before keys were turned on, read
@@ -17,7 +22,9 @@ as the token of its JSON text. The rules:
   blind-index key's index and the plain value (rows from before the keys).
 - Without a cipher, plain text is written only while the store holds no
   sealed value: opening a store whose key check row exists raises
-  :class:`~coachcore.errors.KeyMissing`, and reading a prefixed value does too.
+  :class:`~coachcore.errors.KeyMissing`, and reading a sealed value does too.
+  Plain text that starts with ``enc:`` is stored escaped (``enc:plain:`` +
+  the text) and read back as it was; its blind index is that of the text.
 - A wrong key fails when the store is opened (the key check row does not
   decrypt: :class:`~coachcore.errors.KeyMismatch`), never with garbage later.
 """
@@ -40,23 +47,35 @@ from coachcore.adapters.sealed_values import (
     BINARY_PREFIXES as BINARY_PREFIXES,
 )
 from coachcore.adapters.sealed_values import (
+    ESCAPE as ESCAPE,
+)
+from coachcore.adapters.sealed_values import (
     LEGACY_PREFIX as LEGACY_PREFIX,
 )
 from coachcore.adapters.sealed_values import (
     MISSING_KEY,
-    PREFIX,
     _token,
+    escaped,
+    is_escaped,
     is_legacy,
+    is_marked,
     is_sealed,
     open_value,
-    reseal_value,
+    place,
     seal_value,
+    unescaped,
+)
+from coachcore.adapters.sealed_values import (
+    PREFIX as PREFIX,
+)
+from coachcore.adapters.sealed_values import (
+    UNBOUND_PREFIX as UNBOUND_PREFIX,
 )
 from coachcore.adapters.sqlalchemy.db import Db, insert_ignoring_duplicates, translate
 from coachcore.adapters.sqlalchemy.engines import BEGIN_OPTION
 from coachcore.adapters.sqlalchemy.tables import Tables
 from coachcore.domain.privacy import BLIND_INDEXED, SENSITIVE_FIELDS
-from coachcore.errors import KeyMismatch, KeyMissing, ValidationFailed
+from coachcore.errors import KeyMismatch, KeyMissing
 from coachcore.ports.cipher import Cipher
 from coachcore.ports.storage import repositories
 
@@ -70,17 +89,28 @@ INDEX_CHECK = "blind_index_check"
 @attrs.frozen
 class SealedColumns:
     """What a table seals: its sealed fields, which of them hold JSON, and
-    which have a blind index (column ``<field>_index``)."""
+    which have a blind index (column ``<field>_index``); ``table`` (its name
+    without the host's prefix) and ``key`` (its primary key column) name the
+    place each value is sealed for."""
 
     fields: tuple[str, ...] = ()
     structured: frozenset[str] = frozenset()
     indexed: tuple[str, ...] = ()
+    table: str = ""
+    key: str = "id"
 
     @classmethod
-    def of(cls, table: sa.Table, entity: type) -> SealedColumns:
+    def of(cls, table: sa.Table, entity: type, name: str) -> SealedColumns:
+        """The sealed columns of ``table``, the table of ``entity`` called
+        ``name`` without the host's prefix."""
         fields = SENSITIVE_FIELDS.get(entity, ())
         structured = frozenset(f for f in fields if isinstance(table.c[f].type, sa.JSON))
-        return cls(fields, structured, BLIND_INDEXED.get(entity, ()))
+        key = next(iter(table.primary_key.columns)).name
+        return cls(fields, structured, BLIND_INDEXED.get(entity, ()), name, key)
+
+    def place(self, column: str, row: Mapping[Any, Any]) -> str:
+        """Where the value of ``column`` in ``row`` is sealed for."""
+        return place(self.table, column, row[self.key])
 
 
 def index_column(field: str) -> str:
@@ -93,7 +123,7 @@ def sensitive_columns(tables: Tables) -> list[tuple[sa.Table, SealedColumns]]:
     for described, _ in repositories().values():
         if described.entity in SENSITIVE_FIELDS:
             table: sa.Table = getattr(tables, described.table)
-            found.append((table, SealedColumns.of(table, described.entity)))
+            found.append((table, SealedColumns.of(table, described.entity, described.table)))
     return found
 
 
@@ -108,8 +138,9 @@ class Sealer:
     cipher: Cipher | None = None
 
     def seal(self, row: dict[str, Any], sealed: SealedColumns) -> dict[str, Any]:
-        """The row with its sensitive values sealed (plain without a cipher) and
-        its blind indexes set."""
+        """The row with its sensitive values sealed for their place (plain
+        without a cipher, escaped where they start with ``enc:``) and its
+        blind indexes set. The row carries its primary key."""
         cipher = self.cipher
         for name in sealed.indexed:
             value = row.get(name)
@@ -119,14 +150,11 @@ class Sealer:
             value = row.get(name)
             if value is None:
                 continue
-            if cipher is not None:
+            if cipher is None:
+                row[name] = escaped(value)
+            else:
                 text = _dump(value) if name in sealed.structured else value
-                row[name] = seal_value(cipher, text)
-            elif is_sealed(value):
-                raise ValidationFailed(
-                    f"{name}: a value may not start with {PREFIX[:4]!r} (it marks ciphertext)",
-                    details={"field": name},
-                )
+                row[name] = seal_value(cipher, text, sealed.place(name, row))
         return row
 
     def lookup(self, field: str, value: Any) -> list[str]:
@@ -138,23 +166,30 @@ class Sealer:
         return [*self.cipher.blind_indexes(value), value]
 
     def open(self, row: Mapping[str, Any], sealed: SealedColumns) -> Mapping[str, Any]:
-        """The row with its sealed values opened.
+        """The row with its sealed values opened and escaped ones unescaped
+        (the row carries its primary key).
 
         :raises KeyMissing: a value is sealed and the store has no cipher.
-        :raises KeyMismatch: no key of the cipher opens a value.
+        :raises KeyMismatch: no key of the cipher opens a value, or a value
+            was sealed for another row or column.
         """
         opened: dict[str, Any] | None = None
         for name in sealed.fields:
             value = row[name]
-            if not is_sealed(value):
-                continue
-            if self.cipher is None:
-                raise KeyMissing(MISSING_KEY)
+            if not is_marked(value):
+                continue  # plain text, the common case
             if opened is None:
                 opened = dict(row)
-            plain = open_value(self.cipher, value)
-            opened[name] = json.loads(plain) if name in sealed.structured else plain
+            opened[name] = self._plain(value, name, row, sealed)
         return row if opened is None else opened
+
+    def _plain(self, value: Any, name: str, row: Mapping[str, Any], sealed: SealedColumns) -> Any:
+        if is_escaped(value) or not is_sealed(value):
+            return unescaped(value)
+        if self.cipher is None:
+            raise KeyMissing(MISSING_KEY)
+        plain = open_value(self.cipher, value, sealed.place(name, row))
+        return json.loads(plain) if name in sealed.structured else plain
 
 
 @contextmanager
@@ -178,10 +213,14 @@ def _setting(conn: Connection, tables: Tables, name: str) -> str | None:
     return None if stored is None else str(stored)
 
 
+KEY_CHECK_PLACE = place("settings", "value", KEY_CHECK)
+"""Where the key check is sealed for (a settings row's key is its name)."""
+
+
 def _checks(cipher: Cipher) -> dict[str, str]:
     """The settings rows that let a later opening verify the keys."""
     return {
-        KEY_CHECK: PREFIX + cipher.encrypt(KEY_CHECK_TEXT),
+        KEY_CHECK: str(seal_value(cipher, KEY_CHECK_TEXT, KEY_CHECK_PLACE)),
         INDEX_CHECK: cipher.blind_index(KEY_CHECK_TEXT),
     }
 
@@ -212,7 +251,7 @@ def verify_keys(bind: Engine | Connection, tables: Tables, cipher: Cipher | None
     if cipher is None:
         raise KeyMissing(MISSING_KEY)
     try:
-        text = cipher.decrypt(_token(stored)) if is_sealed(stored) else None
+        text = open_value(cipher, stored, KEY_CHECK_PLACE) if is_sealed(stored) else None
     except KeyMismatch:
         text = None
     if text != KEY_CHECK_TEXT:
@@ -235,7 +274,8 @@ class RotationReport:
     rotated: int = 0
     """Sealed values re-sealed under the newest key."""
     upgraded: int = 0
-    """Fernet values of earlier versions moved to the new format (AES-256-GCM)."""
+    """Values of earlier formats moved to the newest one, bound to their place
+    (``enc:v1:`` Fernet, ``enc:v2:`` AES-256-GCM not bound)."""
     encrypted: int = 0
     """Plain (legacy) values sealed for the first time."""
     reindexed: int = 0
@@ -253,24 +293,30 @@ class RotationReport:
 def _resealed(
     cipher: Cipher, row: Mapping[Any, Any], sealed: SealedColumns
 ) -> tuple[dict[str, Any], RotationReport]:
-    """The changed columns of one row, and what changed."""
+    """The changed columns of one row, and what changed. Every value ends up
+    sealed for its place under the newest key: plain ones (escaped or not)
+    sealed as the text they stand for, those of earlier formats upgraded.
+
+    :raises KeyMismatch: a value does not open here (tampered, or misplaced).
+    """
     values: dict[str, Any] = {}
     rotated = upgraded = encrypted = reindexed = 0
+    opened = Sealer(cipher).open(row, sealed)
     for name in sealed.fields:
         value = row[name]
         if value is None:
             continue
         if not is_sealed(value):
-            text = _dump(value) if name in sealed.structured else value
-            values[name] = seal_value(cipher, text)
             encrypted += 1
         elif is_legacy(value):
-            values[name] = reseal_value(cipher, value)
             upgraded += 1
         elif not cipher.is_current(_token(value)):
-            values[name] = reseal_value(cipher, value)
             rotated += 1
-    opened = Sealer(cipher).open(row, sealed)
+        else:
+            continue
+        plain = opened[name]
+        text = _dump(plain) if name in sealed.structured else plain
+        values[name] = seal_value(cipher, text, sealed.place(name, row))
     for name in sealed.indexed:
         column = index_column(name)
         if opened[name] is None:
@@ -293,12 +339,12 @@ def rotate_batch(
     """Re-seal one batch of rows with keys after ``after`` (in the caller's
     write transaction, rows locked on PostgreSQL); returns the counts and the
     last key seen (None: the table is done). Rows already current are left."""
-    pk = next(iter(table.primary_key.columns))
+    pk = table.c[sealed.key]
     key: Any = pk.collate("C") if db.postgresql else pk  # byte-wise, like Python
     columns = [*sealed.fields, *(index_column(n) for n in sealed.indexed)]
     any_value = sa.or_(*(table.c[name].is_not(None) for name in sealed.fields))
     stmt = (
-        sa.select(pk.label("key_"), *(table.c[name] for name in columns))
+        sa.select(pk, *(table.c[name] for name in columns))
         .where(key > sa.bindparam("after"), any_value)
         .order_by(key)
         .limit(batch)
@@ -316,8 +362,8 @@ def rotate_batch(
                 .where(pk == sa.bindparam("key_"))
                 .values({name: sa.bindparam(f"new_{name}") for name in values})
             )
-            db.execute(update, {"key_": row["key_"], **{f"new_{n}": v for n, v in values.items()}})
-    last = str(rows[-1]["key_"]) if len(rows) == batch else None
+            db.execute(update, {"key_": row[pk.name], **{f"new_{n}": v for n, v in values.items()}})
+    last = str(rows[-1][pk.name]) if len(rows) == batch else None
     return total, last
 
 

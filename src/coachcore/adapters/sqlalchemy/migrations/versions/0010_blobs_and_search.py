@@ -7,7 +7,8 @@ Create Date: 2026-12-07
 ``document_contents`` no longer holds the bytes: each row names the blob
 (``key``, ``documents/<document id>``) and keeps the size and SHA-256 digest
 of the plain bytes. The stored bytes are moved, as they are (sealed ones stay
-sealed), to the blob storage given to ``migrate(url, blobs=...)``; the default
+sealed; plain ones that start with ``enc:`` are escaped, as blobs store
+them), to the blob storage given to ``migrate(url, blobs=...)``; the default
 is ``<file>.blobs`` beside a SQLite file. A database that holds document bytes
 and has no blob storage (PostgreSQL without ``blobs=``) is refused, unchanged.
 
@@ -29,6 +30,7 @@ from alembic import context, op
 
 from coachcore.adapters.blobs.choice import chosen
 from coachcore.adapters.blobs.memory import MissingBlobs
+from coachcore.adapters.sealed_values import escaped, is_sealed, unescaped
 from coachcore.errors import StoreError
 
 revision = "0010"
@@ -120,7 +122,8 @@ def _move_out(schema: str | None, p: str) -> None:
     for document_id, size, digest in bind.execute(pending).all():
         key = f"documents/{document_id}"
         stored = bind.execute(data, {"id_": document_id}).scalar_one()  # one file in memory
-        blobs.put(key, bytes(stored))  # as stored: sealed bytes stay sealed
+        raw = bytes(stored)  # as stored: sealed bytes stay sealed (and open, not bound)
+        blobs.put(key, raw if is_sealed(raw) else escaped(raw))
         bind.execute(
             contents.update()
             .where(contents.c.document_id == document_id)
@@ -194,6 +197,7 @@ def _move_in(schema: str | None, p: str) -> None:
     blobs = _blobs(True)
     for document_id, key in rows:
         data = blobs.get(key)
+        data = data if is_sealed(data) else unescaped(data)
         bind.execute(
             contents.update().where(contents.c.document_id == document_id).values(data=data)
         )
