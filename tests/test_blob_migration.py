@@ -19,7 +19,13 @@ from backends import BackendPool, BackendUnavailable
 from coachcore.adapters.blobs import LocalBlobs, MemoryBlobs
 from coachcore.adapters.clock import FixedClock
 from coachcore.adapters.crypto import AesGcmCipher
-from coachcore.adapters.sqlalchemy import create_store_engine, current_revision, downgrade, migrate
+from coachcore.adapters.sqlalchemy import (
+    create_store_engine,
+    current_revision,
+    downgrade,
+    head_revision,
+    migrate,
+)
 from coachcore.adapters.sqlalchemy.sealing import seal_value
 from coachcore.errors import StoreError
 
@@ -89,7 +95,7 @@ def _stored_0008(url: str, schema: str | None = None) -> None:
 def test_sqlite_bytes_move_beside_the_file_and_back(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
     _stored_0008(url)
-    assert migrate(url) == "0010"
+    assert migrate(url) == head_revision()
     beside = LocalBlobs(tmp_path / "old.db.blobs")
     assert beside.get("documents/d1") == FILES["d1"] and beside.get("documents/d2") == FILES["d2"]
     sealed = beside.get("documents/d3")
@@ -149,7 +155,7 @@ def test_postgresql_needs_somewhere_to_put_the_bytes(pg_schema: tuple[str, str])
         migrate(url, schema=schema)
     assert current_revision(url, schema=schema) == "0009"  # nothing changed
     blobs = MemoryBlobs()
-    assert migrate(url, schema=schema, blobs=blobs) == "0010"
+    assert migrate(url, schema=schema, blobs=blobs) == head_revision()
     assert [k for k, _ in blobs.listing("")] == [f"documents/{k}" for k in FILES]
     assert blobs.get("documents/d2") == FILES["d2"]
     engine = create_store_engine(url)
