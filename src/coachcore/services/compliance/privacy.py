@@ -186,7 +186,7 @@ def _readers(tx: Tx, user: User) -> set[str]:
     (told of a decline with its reason), those the member invited to an
     organization (the coaches of their sessions are added as they are read)."""
     profile = records.member(tx.uow, user.id)
-    readers = set() if profile.coach_id is None else {profile.coach_id}
+    readers: set[str] = set() if profile.coach_id is None else {profile.coach_id}
     for relationship in _relationships_of(tx, user):
         readers |= {relationship.coach_id, relationship.requested_by}
     return (readers | _invitees_of(tx, user)) - {user.id}
