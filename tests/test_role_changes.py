@@ -184,7 +184,7 @@ def test_a_member_who_leaves_the_member_role_leaves_the_waitlists(world: World) 
     held for them is offered to the next member waiting (who is told)."""
     nine = datetime(2030, 1, 7, 9, tzinfo=UTC)
     coach = world.coach()
-    world.window(coach, 1, "09:00", "11:00", max_sessions_per_slot=1)
+    world.window(coach, 1, "09:00", "11:00", max_sessions_per_slot=1, buffer_minutes=0)
     world.core.acting_as(coach.id).scheduling.set_rules(waitlist_hold_minutes=30)
     first, leaver, next_one = world.member(coach), world.member(coach), world.member(coach)
     taken = [world.book(first, coach, nine + timedelta(hours=h)) for h in (0, 1)]
