@@ -184,8 +184,8 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (root / "versions" / "0004_privacy.py").is_file()
     assert (root / "versions" / "0008_sealed_identity.py").is_file()
     assert (root / "versions" / "0010_blobs_and_search.py").is_file()
-    assert (root / "versions" / "0011_organization_invitation_expiry.py").is_file()
-    assert head_revision() == "0011"
+    assert (root / "versions" / "0012_organization_invitation_expiry.py").is_file()
+    assert head_revision() == "0012"
 
 
 def test_a_database_downgraded_to_base_is_migrated_again_on_open(tmp_path: Path) -> None:
@@ -244,11 +244,11 @@ def test_0005_numbers_stored_waitlist_entries_in_their_order(empty_db: dict[str,
     assert got == {"c": 1, "a": 2, "b": 3, "d": 1}
 
 
-def test_0011_gives_stored_organization_invitations_seven_days(
+def test_0012_gives_stored_organization_invitations_seven_days(
     empty_db: dict[str, Any],
 ) -> None:
     """Invitations made before ``expires_at`` existed expire seven days after
-    they were made (the column dropped and added again by 0011)."""
+    they were made (the column dropped and added again by 0012)."""
     url, schema, prefix = empty_db["url"], empty_db["schema"], empty_db["prefix"]
     made = datetime(2030, 1, 1, 8, 30, tzinfo=UTC)
     store = SqlStore.from_url(url, schema=schema, table_prefix=prefix)
@@ -260,7 +260,7 @@ def test_0011_gives_stored_organization_invitations_seven_days(
             asked = core.acting_as(owner.id).organizations.invite(org.id, user.id)
     finally:
         store.close()
-    assert downgrade(url, revision="0010", schema=schema, table_prefix=prefix) == "0010"
+    assert downgrade(url, revision="0011", schema=schema, table_prefix=prefix) == "0011"
     assert migrate(url, schema=schema, table_prefix=prefix) == head_revision()
     engine = create_store_engine(url)
     try:

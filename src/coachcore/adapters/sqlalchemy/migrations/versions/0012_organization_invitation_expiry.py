@@ -1,7 +1,7 @@
 """Organization invitations expire.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07
 
 ``organization_invitations.expires_at`` is when a pending invitation stops
@@ -17,8 +17,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 from alembic import context, op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
