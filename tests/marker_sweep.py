@@ -304,6 +304,12 @@ class Sweep:
     def marker(self) -> str:
         return f"zq{next(self.counter):04d}qz"
 
+    def mark(self, where: str) -> str:
+        """A fresh marker, recorded as written at ``where``."""
+        marker = self.marker()
+        self.written[marker] = where
+        return marker
+
     def accepted(self) -> set[str]:
         """The "method(parameter)" names that took a marker."""
         return {where.split(": ", 1)[1] for where in self.written.values()}
@@ -336,6 +342,35 @@ def sweep(
                 into.written[marker] = where
             else:
                 into.refused[marker] = f"{where}: {why}"
+
+
+def about_member(core: coachcore.Core, fixtures: Fixtures, into: Sweep) -> None:
+    """Markers through what others write about the member, called directly:
+    the reasons of declined coaching requests (a coach declining the member's,
+    the member declining a coach's) and a coach's override reasons placing and
+    moving a session of the member outside the slot rules."""
+    other = core.system.users.create(name="Otto", email="otto@example.com", role=Role.COACH)
+    as_other, as_member = core.acting_as(other.id), core.acting_as(fixtures.member.id)
+    asked = as_member.relationships.request(coach_id=other.id)
+    declined = into.mark("coach: relationships.decline(reason)")
+    as_other.relationships.decline(asked.id, reason=declined)
+    offered = as_other.relationships.request(coach_id=other.id, member_id=fixtures.member.id)
+    declined = into.mark("member: relationships.decline(reason)")
+    as_member.relationships.decline(offered.id, reason=declined)
+    as_coach = core.acting_as(fixtures.coach.id)
+    placed = as_coach.sessions.create(
+        member_id=fixtures.member.id,
+        coach_id=fixtures.coach.id,
+        scheduled_at=fixtures._next_hour(),
+        override=True,
+        override_reason=into.mark("coach: sessions.create(override_reason)"),
+    )
+    as_coach.sessions.update(
+        placed.id,
+        scheduled_at=fixtures._next_hour(),
+        override=True,
+        override_reason=into.mark("coach: sessions.update(override_reason)"),
+    )
 
 
 def _method(scope: Any, name: str) -> Callable[..., Any]:

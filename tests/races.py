@@ -159,6 +159,11 @@ def _call(core: Any, job: tuple[str, str, str]) -> Any:
         return scope.invitations.revoke(item)
     if kind == "cancel_booking":
         return scope.bookings.cancel(item)
+    if kind == "book":  # item: "member id|coach id|start (ISO)"
+        member_id, coach_id, start = item.split("|")
+        return scope.bookings.create(
+            member_id=member_id, coach_id=coach_id, start=datetime.fromisoformat(start)
+        )
     raise LookupError(kind)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import coachcore
-from backends import BackendPool, BackendUnavailable
+from backends import BackendPool, BackendUnavailable, _UseStore
+from coachcore.adapters.clock import FixedClock
 from coachcore.adapters.sqlalchemy import (
     SqlStore,
     build_tables,
@@ -184,7 +185,8 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (root / "versions" / "0008_sealed_identity.py").is_file()
     assert (root / "versions" / "0010_blobs_and_search.py").is_file()
     assert (root / "versions" / "0011_document_text_truncated.py").is_file()
-    assert head_revision() == "0011"
+    assert (root / "versions" / "0012_organization_invitation_expiry.py").is_file()
+    assert head_revision() == "0012"
 
 
 def test_a_database_downgraded_to_base_is_migrated_again_on_open(tmp_path: Path) -> None:
@@ -241,3 +243,31 @@ def test_0005_numbers_stored_waitlist_entries_in_their_order(empty_db: dict[str,
     finally:
         engine.dispose()
     assert got == {"c": 1, "a": 2, "b": 3, "d": 1}
+
+
+def test_0012_gives_stored_organization_invitations_seven_days(
+    empty_db: dict[str, Any],
+) -> None:
+    """Invitations made before ``expires_at`` existed expire seven days after
+    they were made (the column dropped and added again by 0012)."""
+    url, schema, prefix = empty_db["url"], empty_db["schema"], empty_db["prefix"]
+    made = datetime(2030, 1, 1, 8, 30, tzinfo=UTC)
+    store = SqlStore.from_url(url, schema=schema, table_prefix=prefix)
+    try:
+        with coachcore.open(url, clock=FixedClock(made), plugins=[_UseStore(store)]) as core:
+            owner = core.system.users.create(name="O", email="o@example.com", role="coach")
+            user = core.system.users.create(name="U", email="u@example.com", role="member")
+            org = core.acting_as(owner.id).organizations.create(name="Acme", kind="client_company")
+            asked = core.acting_as(owner.id).organizations.invite(org.id, user.id)
+    finally:
+        store.close()
+    assert downgrade(url, revision="0011", schema=schema, table_prefix=prefix) == "0011"
+    assert migrate(url, schema=schema, table_prefix=prefix) == head_revision()
+    engine = create_store_engine(url)
+    try:
+        with engine.connect() as conn:
+            table = build_tables(schema=schema, prefix=prefix).organization_invitations
+            got = conn.execute(sa.select(table.c.id, table.c.expires_at)).all()
+    finally:
+        engine.dispose()
+    assert got == [(asked.id, made + timedelta(days=7))]

@@ -4,6 +4,8 @@ admins manage all."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from backends import T0, Backend
@@ -186,3 +188,58 @@ def test_who_creates_organizations_is_role_data(backend: Backend) -> None:
             core.acting_as(viewer.id).organizations.create(name="V Ltd", kind="client_company")
     finally:
         core.close()
+
+
+def test_an_organization_invitation_tells_the_invitee_and_expires(world: World) -> None:
+    owner, invitee, late = world.coach(), world.member(), world.member()
+    orgs = world.core.acting_as(owner.id).organizations
+    firm = orgs.create(name="Acme", kind="client_company")
+    asked = orgs.invite(firm.id, invitee.id)
+    short = orgs.invite(firm.id, late.id, expires_in=timedelta(hours=1))
+    now = world.clock.now()
+    assert asked.expires_at == now + timedelta(days=7)
+    assert short.expires_at == now + timedelta(hours=1)
+    with pytest.raises(ValidationFailed):  # the bounds of coaching invitations
+        orgs.invite(firm.id, world.member().id, expires_in=timedelta(minutes=1))
+    world.sys.outbox.dispatch()
+    told = world.sys.notifications.list(invitee.id)
+    (note,) = [n for n in told if n.kind == "organization_invitation"]
+    assert note.title == f"{owner.name} invites you to join Acme"
+    assert asked.expires_at.isoformat() in note.body
+    delivered = world.core.notifier.kinds_for(invitee.id)  # type: ignore[attr-defined]
+    assert delivered.count("organization_invitation") == 1
+
+    world.advance(hours=1)
+    assert [i.id for i in orgs.invitations(organization_id=firm.id, status="expired")] == [short.id]
+    theirs = world.core.acting_as(late.id).organizations
+    for answer in (theirs.accept_invitation, theirs.decline_invitation, orgs.revoke_invitation):
+        with pytest.raises(BusinessRuleViolation) as caught:
+            answer(short.id)
+        assert (caught.value.message, caught.value.details["reason"]) == (
+            "This invitation has expired",
+            "expired",
+        )
+    assert late.id not in {m.user_id for m in orgs.members(firm.id)}
+    again = orgs.invite(firm.id, late.id)  # an expired invitation does not block a new one
+    assert theirs.accept_invitation(again.id).user_id == late.id
+    world.advance(days=6, minutes=59)  # within its seven days
+    joined = world.core.acting_as(invitee.id).organizations.accept_invitation(asked.id)
+    assert joined.role == "member"
+
+
+def test_expired_organization_and_coaching_invitations_fail_alike(world: World) -> None:
+    owner, invitee = world.coach(), world.member()
+    firm = world.core.acting_as(owner.id).organizations.create(name="Acme", kind="client_company")
+    joining = world.core.acting_as(owner.id).organizations.invite(firm.id, invitee.id)
+    coaching = world.core.acting_as(owner.id).invitations.create(email=invitee.email)
+    world.advance(days=7)
+    errors = []
+    for answer in (
+        lambda: world.core.acting_as(invitee.id).organizations.accept_invitation(joining.id),
+        lambda: world.core.acting_as(invitee.id).invitations.accept(coaching.token),
+    ):
+        with pytest.raises(BusinessRuleViolation) as caught:
+            answer()
+        errors.append((type(caught.value), caught.value.status_code, caught.value.message))
+        assert caught.value.details["reason"] == "expired"
+    assert errors[0] == errors[1]

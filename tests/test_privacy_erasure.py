@@ -227,3 +227,60 @@ def test_erasure_reaches_the_sister_systems_records(backend: Backend) -> None:
     if isinstance(backend, SqlBackend):
         assert "Zebra" not in raw_text(backend)
         assert member.email not in raw_text(backend)
+
+
+def test_erasure_blanks_decline_and_override_reasons_and_their_copies(world: World) -> None:
+    w = world
+    coach, other = w.coach(), w.coach()
+    member = w.member(coach)
+    as_member, as_other = w.core.acting_as(member.id), w.core.acting_as(other.id)
+    as_coach = w.core.acting_as(coach.id)
+    asked = as_member.relationships.request(coach_id=other.id)
+    as_other.relationships.decline(asked.id, reason="Zebra is full")
+    offered = as_other.relationships.request(coach_id=other.id, member_id=member.id)
+    as_member.relationships.decline(offered.id, reason="Zebra moves away")
+    placed = as_coach.sessions.create(
+        member_id=member.id,
+        coach_id=coach.id,
+        scheduled_at=NINE,
+        override=True,
+        override_reason="Zebra asked for it",
+    )
+    as_coach.sessions.update(
+        placed.id, scheduled_at=NINE + timedelta(hours=1), override=True, override_reason="Zebra"
+    )
+
+    def reasons() -> list[str]:
+        entries = w.sys.audit.list(entity_type="session", entity_id=placed.id)
+        return sorted(str(e.details["override_reason"]) for e in entries if "override" in e.details)
+
+    told = json.dumps(coachcore.to_dict(w.sys.notifications.list(other.id)))
+    assert "Reason: Zebra moves away" in told  # the coach was told why
+    assert reasons() == ["Zebra", "Zebra asked for it"]
+
+    w.sys.privacy.erase(member.id)
+
+    assert [r.decline_reason for r in w.sys.relationships.list(member_id=member.id)] == [None] * 2
+    assert reasons() == ["[erased]", "[erased]"]
+    for reader in (coach.id, other.id):
+        assert "Zebra" not in json.dumps(coachcore.to_dict(w.sys.notifications.list(reader)))
+    with w.core.store.unit_of_work(write=False) as uow:
+        assert uow.outbox.mentioning("Zebra") == []
+
+
+def test_erasure_unnames_the_members_organization_in_invitations_they_sent(
+    world: World,
+) -> None:
+    member, invitee = world.member(), world.member()
+    as_member = world.core.acting_as(member.id)
+    firm = as_member.organizations.create(name="Zebra Partners", kind="client_company")
+    as_member.organizations.invite(firm.id, invitee.id)
+    inbox = world.sys.notifications.list(invitee.id)
+    assert [n.title for n in inbox] == [f"{member.name} invites you to join Zebra Partners"]
+
+    world.sys.privacy.erase(member.id)
+
+    text = json.dumps(coachcore.to_dict(world.sys.notifications.list(invitee.id)))
+    assert "Zebra" not in text and member.name not in text
+    with world.core.store.unit_of_work(write=False) as uow:
+        assert uow.outbox.mentioning("Zebra Partners") == []

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from coachcore.domain.rules import WaitlistStatus
 from coachcore.errors import BusinessRuleViolation, Forbidden, NotFound, ValidationFailed
 from world import World
 
@@ -176,3 +177,39 @@ def test_not_even_an_admin_books_or_schedules_with_a_former_coach(world: World) 
     with pytest.raises(BusinessRuleViolation, match="does not coach"):
         as_admin.bookings.create(member_id=member.id, coach_id=coach.id, start=start, duration=60)
     assert world.sys.sessions.list(coach_id=coach.id) == []
+
+
+def test_a_member_who_leaves_the_member_role_leaves_the_waitlists(world: World) -> None:
+    """Open entries end as when the member leaves the queue: left, and a seat
+    held for them is offered to the next member waiting (who is told)."""
+    nine = datetime(2030, 1, 7, 9, tzinfo=UTC)
+    coach = world.coach()
+    world.window(coach, 1, "09:00", "11:00", max_sessions_per_slot=1, buffer_minutes=0)
+    world.core.acting_as(coach.id).scheduling.set_rules(waitlist_hold_minutes=30)
+    first, leaver, next_one = world.member(coach), world.member(coach), world.member(coach)
+    taken = [world.book(first, coach, nine + timedelta(hours=h)) for h in (0, 1)]
+    queues = {}
+    for who, start in ((leaver, nine), (next_one, nine), (leaver, nine + timedelta(hours=1))):
+        world.advance(seconds=1)
+        entry = world.core.acting_as(who.id).waitlist.join(coach_id=coach.id, start=start)
+        queues[who.id, start] = entry.id
+    world.core.acting_as(first.id).bookings.cancel(taken[0].id)  # the seat is held for leaver
+
+    def statuses() -> dict[str, WaitlistStatus]:
+        return {e.id: e.status for e in world.sys.waitlist.list()}
+
+    assert statuses()[queues[leaver.id, nine]] == WaitlistStatus.OFFERED
+    world.sys.users.change_role(leaver.id, "admin")
+    world.sys.outbox.dispatch()
+
+    now = statuses()
+    mine = [queues[leaver.id, nine], queues[leaver.id, nine + timedelta(hours=1)]]
+    assert [now[i] for i in mine] == [WaitlistStatus.LEFT, WaitlistStatus.LEFT]
+    assert now[queues[next_one.id, nine]] == WaitlistStatus.OFFERED  # the seat passed on
+    offered = world.core.notifier.kinds_for(next_one.id)  # type: ignore[attr-defined]
+    assert offered.count("waitlist_offer") == 1
+    entries = world.sys.audit.list(entity_type="user", entity_id=leaver.id)
+    (changed,) = [e for e in entries if e.action == "user.role_changed"]
+    assert sorted(changed.details["waitlist_left"]) == sorted(mine)
+    with pytest.raises(BusinessRuleViolation):  # as after leaving the queue
+        world.core.acting_as(coach.id).waitlist.leave(mine[0])

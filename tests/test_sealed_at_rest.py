@@ -25,7 +25,16 @@ from coachcore.adapters.sealed_values import place
 from coachcore.adapters.sqlalchemy import SqlStore, engines
 from coachcore.adapters.sqlalchemy.sealing import is_sealed, open_value
 from coachcore.adapters.sqlalchemy.tables import build_tables
-from marker_sweep import Fixtures, Sweep, clock, markers_in, scan_postgresql, scan_sqlite, sweep
+from marker_sweep import (
+    Fixtures,
+    Sweep,
+    about_member,
+    clock,
+    markers_in,
+    scan_postgresql,
+    scan_sqlite,
+    sweep,
+)
 from privacy_kit import KEY_A, open_with_keys, reopen
 
 Scan = Callable[[], bytes]
@@ -139,6 +148,11 @@ def test_erasure_leaves_none_of_the_members_words(at_rest: Any, keys: bool) -> N
     done = Sweep()
     sweep(core, fixtures, fixtures.member.id, "member", done)
     assert len(done.written) >= 15
+    swept = set(done.written)
+    about_member(core, fixtures, done)  # decline and override reasons
+    core.system.outbox.dispatch()
+    reasons = set(done.written) - swept
+    assert len(reasons) == 4 and reasons <= markers_in(_opened_text(core))  # stored, found
     core.system.privacy.erase(fixtures.member.id)
     core.system.outbox.dispatch()
     opened = _opened_text(core) if keys else b""

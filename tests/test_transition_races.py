@@ -31,7 +31,8 @@ from backends import T0, Backend, BackendPool, BackendUnavailable, SqlBackend
 from coachcore import NotificationKind
 from coachcore.adapters.clock import FixedClock
 from coachcore.domain.relations import InvitationStatus
-from coachcore.errors import NotFound
+from coachcore.errors import Conflict, NotFound, SlotFull
+from coachcore.services.scheduling.booking_rights import ONE_SEAT
 from races import (
     TWO_WINNERS,
     Checker,
@@ -50,6 +51,9 @@ ROUNDS = 20
 MONDAY = datetime(2030, 1, 7, tzinfo=UTC)  # T0 is Tuesday 2030-01-01 08:00 UTC
 TODAY_9 = datetime(2030, 1, 1, 9, tzinfo=UTC)  # within a 24 h cut-off of T0
 CANCELLED = NotificationKind.SESSION_CANCELLED
+CONFIRMED = NotificationKind.BOOKING_CONFIRMED
+BOOKING_ROUNDS = 4
+"""Rounds of the one-seat booking pairs (a few: each books through the whole path)."""
 NAIVE_DELAY = 0.02
 """Seconds the negative control's naive transition waits between read and write."""
 
@@ -89,6 +93,18 @@ class Bench:
         if got != (want, want):
             return [f"{kind} to {who.name}: {got[0]} stored, {got[1]} sent, expected {want}"]
         return []
+
+    def queued(self, kind: str, session_id: str) -> int:
+        """Outbox notification messages of ``kind`` about the session, delivered or not."""
+        with self.core.store.unit_of_work(write=False) as uow:
+            rows = uow.outbox.list()
+        return sum(
+            1
+            for m in rows
+            if m.channel == "notification"
+            and m.payload.get("kind") == kind
+            and m.payload.get("session_id") == session_id
+        )
 
     def audit(self, entity_type: str, entity_id: str) -> list[Any]:
         return self.core.system.audit.list(entity_type=entity_type, entity_id=entity_id)
@@ -731,10 +747,12 @@ PAIRS: dict[str, Callable[[Bench, dict[str, Any], int], Race]] = {
 }
 
 
-def play(bench: Bench, make: Callable[[Bench, dict[str, Any], int], Race]) -> list[Round]:
-    """Set up ``ROUNDS`` fresh items, race each, drain the outbox, judge."""
+def play(
+    bench: Bench, make: Callable[[Bench, dict[str, Any], int], Race], rounds: int = ROUNDS
+) -> list[Round]:
+    """Set up ``rounds`` fresh items, race each, drain the outbox, judge."""
     ctx: dict[str, Any] = {}
-    races = [make(bench, ctx, i) for i in range(ROUNDS)]
+    races = [make(bench, ctx, i) for i in range(rounds)]
     rounds = run_races(races)
     bench.core.system.outbox.dispatch()
     return judge(rounds)
@@ -743,6 +761,90 @@ def play(bench: Bench, make: Callable[[Bench, dict[str, Any], int], Race]) -> li
 @pytest.mark.parametrize("pair", list(PAIRS))
 def test_one_transition_wins(world: World, backend: Backend, pair: str) -> None:
     rounds = play(Bench(world), PAIRS[pair])
+    assert not any(r.problems for r in rounds), report(f"{backend.name} {pair}", rounds)
+
+
+# -- one seat per member in a slot ------------------------------------------------
+
+
+def _two_seat_slots(bench: Bench, ctx: dict[str, Any]) -> tuple[Any, Any]:
+    """The pairs' coach, with Monday's 2-seat slots (only the one-seat rule keeps
+    a member from taking both seats), and a member of theirs."""
+    if "coach" not in ctx:
+        coach = ctx["coach"] = bench.world.coach()
+        ctx["member"] = bench.world.member(coach)
+        bench.world.window(coach, 1, "00:00", "20:00", max_sessions_per_slot=2, buffer_minutes=0)
+    return ctx["coach"], ctx["member"]
+
+
+def _one_seat(bench: Bench, member: Any, start: datetime) -> Checker:
+    """Whoever won: the member holds one seat at ``start``: one confirmed booking,
+    one scheduled session, one booking_confirmed notification (stored, sent, and
+    in the outbox), and no rejection."""
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        problems: list[str] = []
+        booked = [b for b in bench.scope(member).bookings.list() if b.start == start]
+        _expect(problems, "bookings", [str(b.status) for b in booked], ["confirmed"])
+        held = bench.core.system.sessions.list(member_id=member.id)
+        held = [s for s in held if s.scheduled_at == start]
+        _expect(problems, "sessions", [str(s.status) for s in held], ["scheduled"])
+        for session in held:
+            problems += bench.told(member, CONFIRMED, session.id, 1)
+            _expect(problems, "booking_confirmed queued", bench.queued(CONFIRMED, session.id), 1)
+        _expect(problems, "rejections", bench.stored(member.id, "booking_rejected"), 0)
+        return problems
+
+    return check
+
+
+def book_twice(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """The member books the same slot twice at once (two tabs, a double click)."""
+    coach, member = _two_seat_slots(bench, ctx)
+    start = MONDAY + timedelta(hours=i)
+
+    def book() -> Any:
+        return bench.scope(member).bookings.create(coach_id=coach.id, start=start)
+
+    return Race(a=book, b=book, check=_one_seat(bench, member, start))
+
+
+def book_with_the_coach(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """The member books a slot while their coach books the same slot for them."""
+    coach, member = _two_seat_slots(bench, ctx)
+    start = MONDAY + timedelta(hours=i)
+    return Race(
+        a=lambda: bench.scope(member).bookings.create(coach_id=coach.id, start=start),
+        b=lambda: bench.scope(coach).bookings.create(
+            member_id=member.id, coach_id=coach.id, start=start
+        ),
+        check=_one_seat(bench, member, start),
+    )
+
+
+BOOKING_PAIRS: dict[str, Callable[[Bench, dict[str, Any], int], Race]] = {
+    "bookings.create vs bookings.create (the member twice)": book_twice,
+    "bookings.create by the member vs by their coach": book_with_the_coach,
+}
+
+
+def one_seat_losers(rounds: list[Round]) -> list[Round]:
+    """Add a problem to each round whose loser did not get the one-seat Conflict."""
+    for r in rounds:
+        for o in r.outcomes:
+            error = o.error
+            if error is None:
+                continue
+            if not isinstance(error, Conflict) or isinstance(error, SlotFull):
+                r.problems.append(f"the loser got {o}, expected Conflict")
+            elif getattr(error, "message", "") != ONE_SEAT:
+                r.problems.append(f"the loser got {o}, expected {ONE_SEAT!r}")
+    return rounds
+
+
+@pytest.mark.parametrize("pair", list(BOOKING_PAIRS))
+def test_a_member_gets_one_seat_in_a_slot(world: World, backend: Backend, pair: str) -> None:
+    rounds = one_seat_losers(play(Bench(world), BOOKING_PAIRS[pair], BOOKING_ROUNDS))
     assert not any(r.problems for r in rounds), report(f"{backend.name} {pair}", rounds)
 
 
@@ -863,4 +965,23 @@ def test_cancel_vs_cancel_across_processes(sql_backend: SqlBackend) -> None:
     rounds = judge_processes(outcomes, checkers)
     assert not any(r.problems for r in rounds), report(
         f"{sql_backend.name} bookings.cancel vs bookings.cancel, two processes", rounds
+    )
+
+
+def test_one_seat_bookings_across_processes(sql_backend: SqlBackend) -> None:
+    """Both booking pairs, each for a few rounds: the member twice, then the
+    member against their coach."""
+    core = sql_backend.open(FixedClock(T0))
+    bench = Bench(World(core, FixedClock(T0)), delivered_here=False)
+    coach, member = _two_seat_slots(bench, {})
+    starts = [MONDAY + timedelta(hours=i) for i in range(2 * BOOKING_ROUNDS)]
+    jobs = [f"{member.id}|{coach.id}|{start.isoformat()}" for start in starts]
+    by_member = [("book", member.id, job) for job in jobs]
+    twice, with_coach = by_member[:BOOKING_ROUNDS], by_member[BOOKING_ROUNDS:]
+    rivals = twice + [("book", coach.id, job) for job in jobs[BOOKING_ROUNDS:]]
+    outcomes = race_in_processes(sql_backend.url(), twice + with_coach, rivals)
+    checkers = [_one_seat(bench, member, start) for start in starts]
+    rounds = one_seat_losers(judge_processes(outcomes, checkers))
+    assert not any(r.problems for r in rounds), report(
+        f"{sql_backend.name} one seat per member, two processes", rounds
     )

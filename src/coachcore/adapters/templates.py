@@ -69,6 +69,10 @@ KIND_TEXT: dict[NotificationKind, tuple[str, str]] = {
         "A coaching request was withdrawn",
         "A coaching request made to you was withdrawn.",
     ),
+    NotificationKind.ORGANIZATION_INVITATION: (
+        "You are invited to an organization",
+        "An organization's admin has invited you to join it.",
+    ),
 }
 
 

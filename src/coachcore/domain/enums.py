@@ -68,6 +68,7 @@ class NotificationKind(StrEnum):
     COACHING_INVITATION = "coaching_invitation"
     RELATIONSHIP_DECLINED = "relationship_declined"
     RELATIONSHIP_WITHDRAWN = "relationship_withdrawn"
+    ORGANIZATION_INVITATION = "organization_invitation"
 
 
 class ReminderStatus(StrEnum):

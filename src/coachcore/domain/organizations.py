@@ -82,16 +82,21 @@ class OrganizationMembership:
 
 
 class OrganizationInvitationStatus(StrEnum):
+    """Stored statuses, plus ``expired``: a pending invitation past ``expires_at``
+    (derived, never stored)."""
+
     PENDING = "pending"
     ACCEPTED = "accepted"
     DECLINED = "declined"
     REVOKED = "revoked"
+    EXPIRED = "expired"
 
 
 @attrs.frozen(kw_only=True)
 class OrganizationInvitation:
     """An organization's admin asks a user to join with ``role``; the user
-    joins only by accepting it (consent), or the host adds them directly."""
+    joins only by accepting it (consent), or the host adds them directly.
+    It can be answered until ``expires_at``."""
 
     id: str
     organization_id: str
@@ -99,17 +104,35 @@ class OrganizationInvitation:
     role: OrganizationRole = OrganizationRole.MEMBER
     invited_by: str
     status: OrganizationInvitationStatus = OrganizationInvitationStatus.PENDING
+    expires_at: datetime = attrs.field(validator=_aware)
     responded_at: datetime | None = None
     created_at: datetime = attrs.field(validator=_aware)
     updated_at: datetime = attrs.field(validator=_aware)
 
-    def answer(self, status: OrganizationInvitationStatus, now: datetime) -> OrganizationInvitation:
-        """Accepted, declined or revoked, once, while pending (else a 422)."""
-        if self.status != OrganizationInvitationStatus.PENDING:
+    def status_at(self, now: datetime) -> OrganizationInvitationStatus:
+        """The status, with a pending invitation past its expiry as ``expired``."""
+        if self.status == OrganizationInvitationStatus.PENDING and now >= self.expires_at:
+            return OrganizationInvitationStatus.EXPIRED
+        return self.status
+
+    def check_usable(self, now: datetime) -> None:
+        """Raise BusinessRuleViolation (422, ``details["reason"]``) unless the
+        invitation is pending and not expired."""
+        status = self.status_at(now)
+        if status == OrganizationInvitationStatus.EXPIRED:
             raise BusinessRuleViolation(
-                f"This invitation is already {self.status}",
-                details={"reason": str(self.status), "invitation_id": self.id},
+                "This invitation has expired",
+                details={"reason": str(status), "invitation_id": self.id},
             )
+        if status != OrganizationInvitationStatus.PENDING:
+            raise BusinessRuleViolation(
+                f"This invitation is already {status}",
+                details={"reason": str(status), "invitation_id": self.id},
+            )
+
+    def answer(self, status: OrganizationInvitationStatus, now: datetime) -> OrganizationInvitation:
+        """Accepted, declined or revoked, once, while pending and not expired (else a 422)."""
+        self.check_usable(now)
         return attrs.evolve(self, status=status, responded_at=now, updated_at=now)
 
 

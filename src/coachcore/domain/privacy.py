@@ -195,6 +195,20 @@ def erase_invitation(invitation: Invitation, user_id: str, now: datetime) -> Inv
     )
 
 
+def erase_decline_reason(relationship: CoachingRelationship, now: datetime) -> CoachingRelationship:
+    """The relationship without what the declining side said."""
+    return attrs.evolve(relationship, decline_reason=None, updated_at=now)
+
+
+OVERRIDE_REASON = "override_reason"
+"""The audit detail keeping why a coach placed a session outside the slot rules."""
+
+
+def erase_override_reason(entry: AuditEntry, placeholder: str) -> AuditEntry:
+    """The audit entry with its override reason replaced by ``placeholder``."""
+    return attrs.evolve(entry, details={**entry.details, OVERRIDE_REASON: placeholder})
+
+
 def erase_rating(rating: Rating) -> Rating:
     """The rating keeps its stars (the coach's average) and loses its words."""
     return attrs.evolve(rating, feedback=None)

@@ -54,6 +54,8 @@ RELATIONSHIP_MOVES: Mapping[RelationshipStatus, frozenset[RelationshipStatus]] =
 ENDED_REQUEST = frozenset({RelationshipStatus.DECLINED, RelationshipStatus.WITHDRAWN})
 """Statuses of a request that ended before it became a relationship."""
 MAX_DECLINE_REASON = 1000
+ENDED_BY_ROLE_CHANGE = "The other side's role changed"
+"""The decline reason of a request ended because a party's role changed."""
 
 OPEN_RELATIONSHIP = frozenset(
     {RelationshipStatus.PENDING, RelationshipStatus.ACTIVE, RelationshipStatus.PAUSED}

@@ -120,6 +120,7 @@ def sister_tables(
         sa.Column("role", WORD, nullable=False),
         sa.Column("invited_by", ID, nullable=False),
         sa.Column("status", WORD, nullable=False),
+        when("expires_at"),
         when("responded_at", nullable=True),
         when("created_at"),
         when("updated_at"),

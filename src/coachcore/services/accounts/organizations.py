@@ -7,6 +7,8 @@ from typing import Any
 import attrs
 
 from coachcore.domain import checks
+from coachcore.domain.entities import User
+from coachcore.domain.enums import NotificationKind
 from coachcore.domain.organizations import (
     Organization,
     OrganizationInvitation,
@@ -19,7 +21,9 @@ from coachcore.domain.organizations import (
 from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
 from coachcore.policies import organizations as policy
 from coachcore.ports.storage import UnitOfWork
+from coachcore.services.coaching.invitations import invitation_ttl
 from coachcore.services.compliance import audit
+from coachcore.services.delivery import outgoing
 from coachcore.services.runtime import records
 from coachcore.services.runtime.transaction import SYSTEM_ID, Tx, UseCases, new_id
 
@@ -62,6 +66,22 @@ def _admins(uow: UnitOfWork, organization_id: str) -> list[OrganizationMembershi
 
 def _given(**fields: Any) -> dict[str, Any]:
     return {name: value for name, value in fields.items() if value is not _UNSET}
+
+
+def _tell_invitee(
+    tx: Tx, organization: Organization, invitation: OrganizationInvitation, invitee: User
+) -> None:
+    """The invitee's notification (stored, and delivered through the outbox)."""
+    inviter = tx.uow.users.get(tx.actor.user_id)
+    who = "An administrator" if inviter is None else inviter.name
+    outgoing.notify(
+        tx,
+        invitee.id,
+        NotificationKind.ORGANIZATION_INVITATION,
+        f"{who} invites you to join {organization.name}",
+        f"{who} invites you to join {organization.name} as {invitation.role}.\n"
+        f"It is valid until {invitation.expires_at.isoformat()}.",
+    )
 
 
 MembershipList = list[OrganizationMembership]
@@ -231,12 +251,20 @@ class Organizations(UseCases):
         return self._rt.write(self._actor, run, action="organizations.add_member")
 
     def invite(
-        self, organization_id: Any, user_id: Any, *, role: Any = OrganizationRole.MEMBER
+        self,
+        organization_id: Any,
+        user_id: Any,
+        *,
+        role: Any = OrganizationRole.MEMBER,
+        expires_in: Any = None,
     ) -> OrganizationInvitation:
         """Ask an active user to join as ``role`` (the organization's admins or
-        platform admins); 409 if they belong already or have a pending invitation."""
+        platform admins); 409 if they belong already or have a pending invitation.
+        The invitation expires after ``expires_in`` (a timedelta, default 7 days),
+        and the user is notified."""
         which = checks.choice("role", role, OrganizationRole)
         key = checks.identifier("user_id", user_id)
+        ttl = invitation_ttl(expires_in)
 
         def run(tx: Tx) -> OrganizationInvitation:
             found = _managed(tx, organization_id)
@@ -245,7 +273,7 @@ class Organizations(UseCases):
             for other in tx.uow.organization_invitations.list(
                 organization_id=found.id, user_id=user.id
             ):
-                if other.status == OrganizationInvitationStatus.PENDING:
+                if other.status_at(tx.now) == OrganizationInvitationStatus.PENDING:
                     raise Conflict(
                         "This user already has a pending invitation to the organization",
                         details={"invitation_id": other.id},
@@ -256,6 +284,7 @@ class Organizations(UseCases):
                 user_id=user.id,
                 role=which,
                 invited_by=tx.actor.user_id,
+                expires_at=tx.now + ttl,
                 created_at=tx.now,
                 updated_at=tx.now,
             )
@@ -268,14 +297,17 @@ class Organizations(UseCases):
                 user_id=user.id,
                 role=which,
                 invitation_id=invitation.id,
+                expires_at=invitation.expires_at,
             )
+            _tell_invitee(tx, found, invitation, user)
             return invitation
 
         return self._rt.write(self._actor, run, action="organizations.invite")
 
     def invitations(self, *, organization_id: Any = None, status: Any = None) -> InvitationList:
         """Invitations, oldest first: the actor's own, or (``organization_id``)
-        that organization's, for its admins and platform admins."""
+        that organization's, for its admins and platform admins; ``status``
+        may be ``"expired"`` (pending past their expiry)."""
         org = checks.optional_identifier("organization_id", organization_id)
         wanted = None
         if status is not None:
@@ -287,13 +319,14 @@ class Organizations(UseCases):
             else:
                 found = _managed(tx, org)
                 rows = tx.uow.organization_invitations.list(organization_id=found.id)
-            return [i for i in rows if wanted is None or i.status == wanted]
+            return [i for i in rows if wanted is None or i.status_at(tx.now) == wanted]
 
         return self._rt.read(self._actor, run)
 
     def accept_invitation(self, invitation_id: Any) -> OrganizationMembership:
         """The invited user joins with the invited role (platform admins and
-        the host may accept for them); 422 unless the invitation is pending."""
+        the host may accept for them); 422 unless the invitation is pending
+        (``details["reason"]`` is ``"expired"`` past its expiry)."""
 
         def run(tx: Tx) -> OrganizationMembership:
             invitation = self._invitation(tx, invitation_id)
@@ -305,7 +338,7 @@ class Organizations(UseCases):
         return self._rt.write(self._actor, run, action="organizations.accept_invitation")
 
     def decline_invitation(self, invitation_id: Any) -> OrganizationInvitation:
-        """The invited user says no; 422 unless the invitation is pending."""
+        """The invited user says no; 422 unless the invitation is pending and not expired."""
 
         def run(tx: Tx) -> OrganizationInvitation:
             invitation = self._invitation(tx, invitation_id)

@@ -7,7 +7,9 @@ assigned to them, active or paused relationships as coach, scheduled
 sessions as coach. Leaving the member side releases the user from being
 coached: the primary coach is unassigned (that coach's private notes become
 their quick note, as on any reassignment), active and paused relationships
-are completed; it is refused while they have scheduled sessions as member.
+are completed, open waitlist entries are left (a seat held for one goes to
+the next member, as when a member leaves the queue); it is refused while they
+have scheduled sessions as member.
 Either way, pending requests on the side left end (withdrawn if the user
 made them, else declined), and a former coach stops accepting members.
 Profiles are kept (history, and a later change back finds them).
@@ -21,15 +23,19 @@ import attrs
 
 from coachcore.domain.entities import User
 from coachcore.domain.enums import SessionStatus
-from coachcore.domain.relations import CoachingRelationship, RelationshipStatus
+from coachcore.domain.relations import (
+    ENDED_BY_ROLE_CHANGE,
+    CoachingRelationship,
+    RelationshipStatus,
+)
+from coachcore.domain.rules import OPEN_WAITLIST, WaitlistEntry
 from coachcore.errors import BusinessRuleViolation
 from coachcore.services.accounts.members import release_coach
 from coachcore.services.accounts.profiles import add_implied_profiles, is_coach, is_member
 from coachcore.services.coaching import relationships
 from coachcore.services.compliance import audit
 from coachcore.services.runtime.transaction import Tx
-
-ENDED_BY_ROLE_CHANGE = "The other side's role changed"
+from coachcore.services.scheduling import waitlist
 
 
 def _scheduled(tx: Tx, **party: str) -> list[str]:
@@ -79,11 +85,17 @@ def _stop_coaching(tx: Tx, user: User) -> dict[str, Any]:
     return {"requests_ended": ended}
 
 
+def _open_entries(tx: Tx, user: User) -> list[WaitlistEntry]:
+    return [e for e in tx.uow.waitlist.list(member_id=user.id) if e.status in OPEN_WAITLIST]
+
+
 def _lock_coaches_of(tx: Tx, user: User) -> None:
-    """Lock the member's coaches (in one order): none of them schedules a
-    session with the member or links up anew until this unit of work ends."""
+    """Lock the member's coaches and those whose slots they wait for (in one
+    order): none of them schedules a session with the member, links up anew
+    or offers them a seat until this unit of work ends."""
     profile = tx.uow.members.get(user.id)
     coaches = {r.coach_id for r in tx.uow.relationships.list(member_id=user.id) if r.is_open}
+    coaches.update(e.coach_id for e in _open_entries(tx, user))
     if profile is not None and profile.coach_id is not None:
         coaches.add(profile.coach_id)
     for coach_id in sorted(coaches):
@@ -111,10 +123,12 @@ def _stop_being_coached(tx: Tx, user: User) -> dict[str, Any]:
         release_coach(tx, profile)
     elif profile is not None:  # compare-and-set it all the same: an assignment
         tx.uow.members.update(profile)  # racing this change cannot also commit
+    left = [waitlist.leave_entry(tx, entry).id for entry in _open_entries(tx, user)]
     return {
         "requests_ended": _end_requests(tx, user, rows),
         "relationships_completed": completed,
         "coach_released": released,
+        "waitlist_left": left,
     }
 
 

@@ -54,7 +54,9 @@ class AcceptedInvitation:
     relationship: CoachingRelationship
 
 
-def _ttl(value: Any) -> timedelta:
+def invitation_ttl(value: Any) -> timedelta:
+    """How long an invitation stays valid: ``expires_in`` (a timedelta between
+    5 minutes and 365 days), default 7 days."""
     if value is None:
         return DEFAULT_INVITATION_TTL
     if not isinstance(value, timedelta):
@@ -171,7 +173,7 @@ class Invitations(UseCases):
         coach = checks.optional_identifier("coach_id", coach_id)
         who = checks.text("name", name, max_len=checks.MAX_NAME)
         note = checks.text("message", message, max_len=2000)
-        ttl = _ttl(expires_in)
+        ttl = invitation_ttl(expires_in)
 
         def run(tx: Tx) -> IssuedInvitation:
             inviter = coach or tx.actor.user_id

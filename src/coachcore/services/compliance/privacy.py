@@ -13,11 +13,15 @@ from coachcore.domain.documents import Document
 from coachcore.domain.entities import User
 from coachcore.domain.enums import OutboxChannel, SessionStatus
 from coachcore.domain.hub import ActionItem
+from coachcore.domain.organizations import Organization
 from coachcore.domain.privacy import (
     ERASED_NAME,
+    OVERRIDE_REASON,
     erase_booking,
+    erase_decline_reason,
     erase_interest,
     erase_invitation,
+    erase_override_reason,
     erase_profile,
     erase_rating,
     erase_session,
@@ -28,7 +32,8 @@ from coachcore.domain.privacy import (
     purge_notes,
     replace_text,
 )
-from coachcore.domain.rules import OPEN_WAITLIST, WaitlistStatus
+from coachcore.domain.relations import ENDED_BY_ROLE_CHANGE, CoachingRelationship
+from coachcore.domain.rules import OPEN_WAITLIST
 from coachcore.errors import Forbidden, ValidationFailed
 from coachcore.serialization import to_dict
 from coachcore.services.compliance.data_export import member_export
@@ -89,22 +94,16 @@ def erase_member(tx: Tx, member_id: str) -> User:
     # leave queues first, so seats freed below are never offered to the member
     for entry in uow.waitlist.list(member_id=user.id):
         if entry.status in OPEN_WAITLIST:
-            uow.lock_coach(entry.coach_id)
-            left = attrs.evolve(
-                entry, status=WaitlistStatus.LEFT, hold_until=None, updated_at=tx.now
-            )
-            uow.waitlist.update(left)
-            if entry.status == WaitlistStatus.OFFERED:
-                waitlist.offer_freed(tx, entry.coach_id, entry.start, entry.duration)
+            waitlist.leave_entry(tx, entry)
     for session in uow.sessions.list(member_id=user.id):
         if session.status == SessionStatus.SCHEDULED:
             uow.lock_coach(session.coach_id)
             cancel_session(tx, session, ERASURE_REASON, notify_member=False)
-    coaches: set[str] = set() if profile.coach_id is None else {profile.coach_id}
+    readers = _readers(tx, user)
     words = _words_of(tx, user)
     event_ids: list[str] = []
     for session in uow.sessions.list(member_id=user.id):
-        coaches.add(session.coach_id)
+        readers.add(session.coach_id)
         uow.sessions.update(erase_session(session, tx.now))
         rating = uow.ratings.find(session_id=session.id)
         if rating is not None and rating.feedback is not None:
@@ -117,8 +116,8 @@ def erase_member(tx: Tx, member_id: str) -> User:
     for booking in uow.bookings.list(member_id=user.id):
         if booking.member_notes is not None:
             uow.bookings.update(erase_booking(booking, tx.now))
-    for coach_id in sorted(coaches):  # "<name> is now your member", reasons quoted
-        for note in uow.notifications.list(recipient_id=coach_id):
+    for reader in sorted(readers):  # "<name> is now your member", reasons quoted
+        for note in uow.notifications.list(recipient_id=reader):
             body, title = _unsay(note.body, user, words), _unsay(note.title, user, words)
             if (body, title) != (note.body, note.title):
                 uow.notifications.update(attrs.evolve(note, body=body, title=title))
@@ -158,6 +157,8 @@ def _words_of(tx: Tx, user: User) -> list[str]:
         found |= {session.cancellation_reason, session.member_notes, session.rating_feedback}
     for booking in uow.bookings.list(member_id=user.id):
         found |= {booking.member_notes}
+    for relationship in _relationships_of(tx, user):
+        found |= {relationship.decline_reason}
     profile = records.member(uow, user.id)
     found |= {profile.goals, profile.health_info}
     for interest in uow.interests.list(member_id=user.id):
@@ -169,8 +170,9 @@ def _words_of(tx: Tx, user: User) -> list[str]:
         found |= {item.title, item.description}
     for document in _documents_of(tx, user):
         found |= {document.title, document.description}
+    found |= {o.name for o in _organizations_created(tx, user)}
     texts = {t for t in found if t is not None and len(t.strip()) >= SHORTEST_WORDS}
-    texts -= {ERASURE_REASON, ERASED_NAME, ERASED_TEXT}
+    texts -= {ERASURE_REASON, ENDED_BY_ROLE_CHANGE, ERASED_NAME, ERASED_TEXT}
     return sorted(texts, key=lambda t: (-len(t), t))
 
 
@@ -181,6 +183,61 @@ def _unsay(text: str, user: User, words: list[str]) -> str:
     for word in words:
         text = text.replace(word, ERASED_TEXT)
     return text
+
+
+def _readers(tx: Tx, user: User) -> set[str]:
+    """Others whose notifications may name the member or quote their words:
+    the primary coach, the other parties of the member's coaching requests
+    (told of a decline with its reason), those the member invited to an
+    organization (the coaches of their sessions are added as they are read)."""
+    profile = records.member(tx.uow, user.id)
+    readers: set[str] = set() if profile.coach_id is None else {profile.coach_id}
+    for relationship in _relationships_of(tx, user):
+        readers |= {relationship.coach_id, relationship.requested_by}
+    return (readers | _invitees_of(tx, user)) - {user.id}
+
+
+def _organizations_created(tx: Tx, user: User) -> list[Organization]:
+    return [o for o in tx.uow.organizations.list() if o.created_by == user.id]
+
+
+def _invitees_of(tx: Tx, user: User) -> set[str]:
+    """Users the member invited to an organization, or invited to one the
+    member created: their invitations' notifications name both."""
+    uow = tx.uow
+    created = {o.id for o in _organizations_created(tx, user)}
+    joined = {m.organization_id for m in uow.organization_memberships.list(user_id=user.id)}
+    invitees: set[str] = set()
+    for organization_id in created | joined:
+        for invitation in uow.organization_invitations.list(organization_id=organization_id):
+            if invitation.invited_by == user.id or organization_id in created:
+                invitees.add(invitation.user_id)
+    return invitees - {user.id}
+
+
+def _relationships_of(tx: Tx, user: User) -> list[CoachingRelationship]:
+    """The coaching relationships and requests the member is a party to."""
+    uow = tx.uow
+    found = {r.id: r for r in uow.relationships.list(member_id=user.id)}
+    found.update((r.id, r) for r in uow.relationships.list(coach_id=user.id))
+    return list(found.values())
+
+
+def _erase_reasons(tx: Tx, user: User) -> None:
+    """What others wrote about the member's requests and sessions: decline
+    reasons of the member's relationships, and coaches' override reasons (the
+    audit log) for the member's sessions."""
+    uow = tx.uow
+    for relationship in _relationships_of(tx, user):
+        if relationship.decline_reason is not None:
+            uow.relationships.update(erase_decline_reason(relationship, tx.now))
+    session_ids = [s.id for s in uow.sessions.list(member_id=user.id)]
+    for entry in uow.audit.about(session_ids):
+        if entry.entity_type == "session" and entry.details.get(OVERRIDE_REASON) not in (
+            None,
+            ERASED_TEXT,
+        ):
+            uow.audit.update(erase_override_reason(entry, ERASED_TEXT))
 
 
 def _items_touched(tx: Tx, user: User) -> list[ActionItem]:
@@ -206,15 +263,17 @@ def _documents_of(tx: Tx, user: User) -> list[Document]:
 def _erase_records_about(tx: Tx, user: User) -> None:
     """The sister systems' personal data about the member: documents about them
     or uploaded by them and coaches' quick notes go; organizations they
-    created lose their name and descriptions; interest submissions,
+    created lose their name and descriptions; decline and override reasons
+    about them are blanked; interest submissions,
     shared context, action plans and items about them or edited by them lose
     their text; invitations their address."""
     uow, now = tx.uow, tx.now
+    _erase_reasons(tx, user)
     for document in _documents_of(tx, user):
         drop_bytes(tx, document.id)
         uow.documents.delete(document.id)
-    for organization in uow.organizations.list():  # what the member wrote about theirs
-        if organization.created_by == user.id and organization.name != ERASED_TEXT:
+    for organization in _organizations_created(tx, user):  # what the member wrote
+        if organization.name != ERASED_TEXT:
             unnamed = attrs.evolve(
                 organization,
                 name=ERASED_TEXT,
@@ -326,7 +385,9 @@ class Privacy(UseCases):
         In one transaction: scheduled sessions are cancelled with the usual
         side effects; open waitlist entries are left; every session, booking
         and rating of the member loses its free text (ratings keep their
-        stars, so the coach's average and counts stay right); the profile
+        stars, so the coach's average and counts stay right); decline reasons
+        of the member's coaching requests go, and coaches' override reasons
+        for the member's sessions become ``[erased]`` in the audit log; the profile
         loses goals, health information and notes, and its coach; the user
         becomes "Erased member" with a unique placeholder address, inactive,
         with ``erased_at`` set; the member's name leaves calendar event titles

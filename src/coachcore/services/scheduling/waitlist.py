@@ -85,6 +85,17 @@ def mark_booked(tx: Tx, booking: Booking, entries: Sequence[WaitlistEntry] | Non
             )
 
 
+def leave_entry(tx: Tx, entry: WaitlistEntry) -> WaitlistEntry:
+    """End an open entry as left, under the coach's lock; a seat held for it
+    is offered to the next member (and they are notified)."""
+    tx.uow.lock_coach(entry.coach_id)
+    left = attrs.evolve(entry, status=WaitlistStatus.LEFT, hold_until=None, updated_at=tx.now)
+    tx.uow.waitlist.update(left)
+    if entry.status == WaitlistStatus.OFFERED:
+        offer_freed(tx, entry.coach_id, entry.start, entry.duration)
+    return left
+
+
 def release_expired(tx: Tx) -> int:
     """End holds that ran out and offer their seats on; returns how many ended."""
     ended, batch = 0, BATCH
@@ -177,14 +188,7 @@ class Waitlist(UseCases):
             _check_entry(tx, entry)
             if entry.status not in OPEN_WAITLIST:
                 raise BusinessRuleViolation(f"A {entry.status} waitlist entry cannot be left")
-            tx.uow.lock_coach(entry.coach_id)
-            left = attrs.evolve(
-                entry, status=WaitlistStatus.LEFT, hold_until=None, updated_at=tx.now
-            )
-            tx.uow.waitlist.update(left)
-            if entry.status == WaitlistStatus.OFFERED:
-                offer_freed(tx, entry.coach_id, entry.start, entry.duration)
-            return left
+            return leave_entry(tx, entry)
 
         return self._rt.write(self._actor, run, action="waitlist.leave")
 
