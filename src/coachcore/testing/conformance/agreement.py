@@ -53,7 +53,8 @@ class StoreAgreement(Machinery):
     # -- operations: bookings and sessions -------------------------------------------------
 
     def book_listed(self, data: Any) -> None:
-        """What a member does in the UI: list their coach's slots, take one."""
+        """What a member does in the UI: list their coach's slots, take one
+        where they have no seat yet."""
         member = data.draw(st.sampled_from(self.members), label="member")
         coach = self.coach_of(member)
         if coach is None:
@@ -69,9 +70,12 @@ class StoreAgreement(Machinery):
                 duration=duration,
             ),
         )
-        if isinstance(listed, CoachCoreError) or not listed:
+        if isinstance(listed, CoachCoreError):
             return
-        start = data.draw(st.sampled_from(listed), label="slot").start
+        offered = [s for s in listed if not s.you_have_a_seat]  # the page offers no second seat
+        if not offered:
+            return
+        start = data.draw(st.sampled_from(offered), label="slot").start
         self.apply(
             "bookings.create(listed)",
             lambda side: side.as_(member).bookings.create(
