@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
+import coachcore
 from coachcore import BookingStatus, NotificationKind, SessionStatus
-from coachcore.errors import SLOT_FULL_MESSAGE, BusinessRuleViolation, Forbidden, SlotFull
+from coachcore.errors import (
+    SLOT_FULL_MESSAGE,
+    BusinessRuleViolation,
+    Conflict,
+    Forbidden,
+    SlotFull,
+)
 from world import World
 
 MONDAY = date(2030, 1, 7)
@@ -59,6 +66,39 @@ def test_group_seats_fill_then_slot_disappears(world: World) -> None:
         assert slots[0].available_capacity == 3 - i
         world.book(member, coach, start)
     assert world.slots(members[0], coach, MONDAY) == []
+
+
+def test_a_members_listing_marks_the_slots_where_they_have_a_seat(world: World) -> None:
+    coach = world.coach()
+    member, other = world.member(coach), world.member(coach)
+    world.window(coach, 1, "09:00", "12:00", max_sessions_per_slot=2, buffer_minutes=0)
+    nine, ten, _ = (s.start for s in world.slots(member, coach, MONDAY))
+    booking = world.book(member, coach, nine)
+    as_coach = world.core.acting_as(coach.id)
+    as_coach.sessions.create(member_id=member.id, coach_id=coach.id, scheduled_at=ten)
+
+    def marked(viewer: coachcore.User) -> list[tuple[datetime, int]]:
+        listed = world.slots(viewer, coach, MONDAY)
+        return [(s.start, s.available_capacity) for s in listed if s.you_have_a_seat]
+
+    assert marked(member) == [(nine, 1), (ten, 1)]  # booked, and placed by the coach
+    yours = world.slots(member, coach, MONDAY)[0]
+    data = coachcore.to_dict(yours)
+    assert data["you_have_a_seat"] is True
+    assert coachcore.from_dict(data, coachcore.AvailableSlot) == yours
+    assert marked(other) == [] and marked(coach) == []
+    listed_by_the_host = world.sys.availability.available_slots(
+        coach.id, start_date=MONDAY, end_date=MONDAY, duration=60
+    )
+    assert [s.available_capacity for s in listed_by_the_host] == [1, 1, 2]
+    assert not any(s.you_have_a_seat for s in listed_by_the_host)
+    with pytest.raises(Conflict, match="already has a seat"):
+        world.book(member, coach, nine)
+    world.book(other, coach, ten)  # the last seat: the slot leaves everyone's listing
+    assert marked(member) == [(nine, 1)]
+    world.core.acting_as(member.id).bookings.cancel(booking.id)
+    assert marked(member) == []  # a cancelled session is no seat
+    assert world.slots(member, coach, MONDAY)[0].start == nine  # bookable for them again
 
 
 def test_buffer_blocks_neighbouring_slot(world: World) -> None:

@@ -155,13 +155,15 @@ def test_page_books_and_disables_a_slot_another_client_fills(
             expect(page.locator("#status")).to_have_text("Booked Mon 2030-01-07 09:00: confirmed")
             expect(page.locator("#bookings li")).to_have_count(1)
             expect(page.locator("#bookings li")).to_contain_text("2030-01-07 09:00 (60 min)")
-            expect(_slot(page, NINE)).to_contain_text("1 of 2 seats free")
+            expect(_slot(page, NINE)).to_contain_text("1 of 2 seats free, you have a seat")
+            expect(_slot(page, NINE).get_by_role("button")).to_be_disabled()  # no second seat
 
             # another client takes the last seat of 11:00: the page disables it, no reload
             assert _book(server, ids["ben"], ids["coach"], ELEVEN).status_code == 201
             expect(_slot(page, ELEVEN).get_by_role("button")).to_be_disabled()
             expect(_slot(page, ELEVEN)).to_contain_text("Full")
-            expect(_slot(page, NINE).get_by_role("button")).to_be_enabled()
+            expect(_slot(page, TEN).get_by_role("button")).to_be_enabled()
+            expect(_slot(page, NINE)).to_contain_text("you have a seat")  # live lists keep it
 
             # a seat frees up: enabled again
             cy_booking = next(

@@ -108,6 +108,11 @@ def test_members_book_until_the_slot_is_full_and_see_it_on_their_dashboards(host
     booking = {"coach_id": host.coach.id, "start": first["start"], "duration": 60}
     made = ada.post("/api/bookings", booking, content_type="application/json")
     assert made.status_code == 201 and made.json()["status"] == "confirmed"
+    assert first["you_have_a_seat"] is False
+    for client, yours in ((ada, True), (ben, False)):  # one seat left: listed for both
+        again = client.get(f"/api/coaches/{host.coach.id}/slots?start_date={MONDAY}")
+        same = next(s for s in again.json()["slots"] if s["start"] == first["start"])
+        assert (same["available_capacity"], same["you_have_a_seat"]) == (1, yours)
     assert ben.post("/api/bookings", booking, content_type="application/json").status_code == 201
     full = _error(cy.post("/api/bookings", booking, content_type="application/json"), 409)
     assert full["message"] == SLOT_FULL_MESSAGE

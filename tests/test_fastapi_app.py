@@ -80,14 +80,22 @@ class Site:
         assert response.status_code == status, response.text
         return response.json()
 
-    def slots(self, user: str, day: str = "2030-01-07") -> dict[str, int]:
-        listing = self.ok(
+    def listing(self, user: str, day: str = "2030-01-07") -> list[dict[str, Any]]:
+        found = self.ok(
             user,
             "GET",
             f"/api/coaches/{self.coach}/slots",
             params={"start_date": day, "end_date": day},
         )
-        return {s["start"]: s["available_capacity"] for s in listing["slots"]}
+        slots: list[dict[str, Any]] = found["slots"]
+        return slots
+
+    def slots(self, user: str, day: str = "2030-01-07") -> dict[str, int]:
+        return {s["start"]: s["available_capacity"] for s in self.listing(user, day)}
+
+    def seats(self, user: str, day: str = "2030-01-07") -> list[str]:
+        """The listed starts where ``user`` already has a seat."""
+        return [s["start"] for s in self.listing(user, day) if s["you_have_a_seat"]]
 
     def book(self, user: str, start: str, status: int = 201) -> Any:
         body = {"coach_id": self.coach, "start": start, "duration": 60}
@@ -114,9 +122,12 @@ def test_member_books_sees_the_session_and_cancels_through_rest(site: Site) -> N
         MONDAY_10_BERLIN: 2,
         "2030-01-07T10:00:00+00:00": 2,
     }
+    assert site.seats(ada) == []
     booking = site.book(ada, MONDAY_9_BERLIN)
     assert booking["status"] == "confirmed" and booking["member_id"] == ada
     assert site.slots(ada)[MONDAY_9_BERLIN] == 1
+    assert site.seats(ada) == [MONDAY_9_BERLIN]  # still listed: one seat left, not for Ada
+    assert site.seats(site.members[1]) == []
 
     sessions = site.ok(ada, "GET", "/api/sessions")
     assert [(s["id"], s["status"]) for s in sessions] == [(booking["session_id"], "scheduled")]
@@ -125,6 +136,7 @@ def test_member_books_sees_the_session_and_cancels_through_rest(site: Site) -> N
     cancelled = site.ok(ada, "DELETE", f"/api/bookings/{booking['id']}")
     assert cancelled["status"] == "cancelled"
     assert site.slots(ada)[MONDAY_9_BERLIN] == 2
+    assert site.seats(ada) == []
     session = site.ok(ada, "GET", f"/api/sessions/{booking['session_id']}")
     assert session["status"] == "cancelled"
 

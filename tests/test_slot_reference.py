@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -98,6 +98,32 @@ def reference(
         day += timedelta(days=1)
     out.sort(key=lambda row: row[0])
     return out
+
+
+def reference_available(
+    rows: Sequence[tuple[Any, ...]],
+    windows: Sequence[AvailabilityWindow],
+    mine: Collection[datetime],
+) -> list[tuple[Any, ...]]:
+    """The bookable ``reference`` rows: ``(start, end, local wall time, free,
+    capacity, whether one of ``mine``, the member's seats, starts there)``."""
+    capacity = {w.id: w.max_sessions_per_slot for w in windows}
+    return [
+        (row[0], row[1], row[2], row[7], capacity[row[4]], row[0] in mine)
+        for row in rows
+        if row[7] > 0
+    ]
+
+
+def _available_row(slot: Any) -> tuple[Any, ...]:
+    return (
+        slot.start,
+        slot.end,
+        slot.local_start.replace(tzinfo=None),
+        slot.available_capacity,
+        slot.max_capacity,
+        slot.you_have_a_seat,
+    )
 
 
 def _engine_row(state: Any) -> tuple[Any, ...]:
@@ -214,6 +240,9 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         occupied.sort()
     else:
         occupied = draw(st.permutations(occupied))
+    # the member's own seats: starts of some occupied intervals, or any grid start
+    seats = sorted({start for start, _ in occupied} | set(grid_starts[::7]))
+    mine = draw(st.lists(st.sampled_from(seats), max_size=4), label="mine") if seats else []
     return {
         "windows": windows,
         "tz": tz,
@@ -223,6 +252,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         "interval": interval,
         "now": now,
         "occupied": occupied,
+        "mine": mine,
     }
 
 
@@ -248,16 +278,12 @@ def test_engine_equals_the_reference(sc: dict[str, Any]) -> None:
     assert [_engine_row(s) for s in states] == want
 
     viewer = ZoneInfo("Asia/Kathmandu")
-    free = available_slots(*args, interval=sc["interval"], viewer=viewer)
-    assert [
-        (s.start, s.end, s.local_start.replace(tzinfo=None), s.available_capacity, s.max_capacity)
-        for s in free
-    ] == [
-        (row[0], row[1], row[2], row[7], window_capacity(sc["windows"], row[4]))
-        for row in want
-        if row[7] > 0
-    ]
+    free = available_slots(*args, interval=sc["interval"], viewer=viewer, own_seats=sc["mine"])
+    assert [_available_row(s) for s in free] == reference_available(want, sc["windows"], sc["mine"])
     assert all(s.viewer_local_start == s.start.astimezone(viewer) for s in free)
+    unmarked = available_slots(*args, interval=sc["interval"])
+    assert [s.start for s in unmarked] == [s.start for s in free]
+    assert not any(s.you_have_a_seat for s in unmarked)
 
     index = OccupancyIndex(occupied)
     for state in states:
@@ -282,10 +308,7 @@ def test_engine_equals_the_reference(sc: dict[str, Any]) -> None:
     event(f"slots: {'none' if not want else 'some'}")
     event(f"seats taken somewhere: {any(row[5] for row in want)}")
     event(f"blocked somewhere: {any(row[6] for row in want)}")
-
-
-def window_capacity(windows: Sequence[AvailabilityWindow], window_id: str) -> int:
-    return next(w.max_sessions_per_slot for w in windows if w.id == window_id)
+    event(f"own seat listed: {any(s.you_have_a_seat for s in free)}")
 
 
 def _changes(sc: dict[str, Any]) -> bool:

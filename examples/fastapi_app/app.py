@@ -201,7 +201,8 @@ def _rest_routes(app: FastAPI, core: coachcore.Core) -> None:
         end_date: date | None = None,
         duration: Annotated[int, Query(ge=5, le=1440)] = 60,
     ) -> Any:
-        """Bookable slots; the dates default to the next 14 days on the core's clock."""
+        """Bookable slots; the dates default to the next 14 days on the core's clock.
+        ``you_have_a_seat`` marks those where the caller already has a seat."""
         first = start_date or core.clock.now().date()
         last = end_date or first + timedelta(days=13)
         found = actor.availability.available_slots(

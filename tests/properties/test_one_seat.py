@@ -23,6 +23,14 @@ def _seats(w: World, member: Any, start: Any) -> int:
     )
 
 
+def _marked(w: World, viewer: Any, coach: Any) -> list[Any]:
+    """The starts the viewer's listing marks as theirs."""
+    listed = w.as_(viewer).availability.available_slots(
+        coach.id, start_date=FIRST, end_date=LAST, duration=60
+    )
+    return [s.start for s in listed if s.you_have_a_seat]
+
+
 @given(data=st.data(), booker=BOOKERS, capacity=st.integers(2, 4))
 def test_a_member_never_holds_two_seats_in_one_slot(
     backend: Any, data: Any, booker: str, capacity: int
@@ -41,6 +49,8 @@ def test_a_member_never_holds_two_seats_in_one_slot(
         slots = w.slots(coach, FIRST, LAST)
         slot = data.draw(st.sampled_from(slots), label="slot")
         w.book(member, coach, slot.start)
+        assert _marked(w, member, coach) == [slot.start]  # the listing says so beforehand
+        assert _marked(w, other, coach) == []
         by = {"member": member, "coach": coach, "admin": w.admin()}[booker]
         again = w.as_(by).bookings.create
         error = raises(Conflict, again, coach_id=coach.id, start=slot.start, member_id=member.id)

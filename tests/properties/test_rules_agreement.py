@@ -3,8 +3,9 @@
 For random zones (DST and half-hour offsets), weekly windows, rules (slot
 interval, minimum notice, horizon, daily limit), overrides (whole and partial
 blocks, extra hours) and existing bookings, every candidate start on a
-15-minute grid is listed exactly when booking it would be accepted; then a
-listed slot really books and an unlisted one really fails.
+15-minute grid is listed exactly when booking it would be accepted; the
+listing marks the slots where the member has a seat (a second one is a 409);
+then a listed slot really books and an unlisted one really fails.
 """
 
 from __future__ import annotations
@@ -123,7 +124,9 @@ def test_listing_and_booking_accept_the_same_starts(
     # bookings made through the public API at listed slots, before the rules apply
     held: set[datetime] = set()  # the member's seats: listed, but a second one is a 409
     for pick in setup["bookings"]:
-        free = [s for s in listed(core, coach, member, duration) if s.start not in held]
+        slots = listed(core, coach, member, duration)
+        assert {s.start for s in slots if s.you_have_a_seat} == held & {s.start for s in slots}
+        free = [s for s in slots if not s.you_have_a_seat]
         if free:
             start = free[pick % len(free)].start
             core.acting_as(member.id).bookings.create(
@@ -132,6 +135,7 @@ def test_listing_and_booking_accept_the_same_starts(
             held.add(start)
     core.acting_as(coach.id).scheduling.set_rules(**setup["rules"])
     shown = {s.start: s for s in listed(core, coach, member, duration)}
+    assert {start for start, s in shown.items() if s.you_have_a_seat} == held & shown.keys()
     user = core.system.users.get(coach.id)
     now = setup["now"]
     with core.store.unit_of_work(write=False) as uow:

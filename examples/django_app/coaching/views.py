@@ -69,7 +69,8 @@ def me(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def slots(request: HttpRequest, coach_id: str) -> JsonResponse:
-    """Bookable slots; the dates default to the next 14 days on the core's clock."""
+    """Bookable slots; the dates default to the next 14 days on the core's clock.
+    ``you_have_a_seat`` marks those where the caller already has a seat."""
     actor = scope(request)
     first = _date(request, "start_date") or get_core().clock.now().date()
     last = _date(request, "end_date") or first + timedelta(days=13)

@@ -12,7 +12,7 @@ const duration = Number(params.get("duration") || 60);
 let coachId = params.get("coach");
 let range = { from: params.get("from"), to: params.get("to") };
 
-const slots = new Map(); // epoch ms of the slot start -> {start, localStart, available, max, li}
+const slots = new Map(); // epoch ms of the slot start -> {start, localStart, available, max, yours, li}
 const $ = (id) => document.getElementById(id);
 
 class ApiError extends Error {
@@ -56,15 +56,18 @@ function render(slot) {
   const { li } = slot;
   const full = slot.available <= 0;
   li.classList.toggle("full", full);
+  li.classList.toggle("yours", slot.yours);
   li.dataset.available = String(Math.max(0, slot.available));
-  li.querySelector(".seats").textContent = full
-    ? "Full"
-    : `${slot.available} of ${slot.max} seats free`;
-  li.querySelector("button").disabled = full;
+  const seats = full ? "Full" : `${slot.available} of ${slot.max} seats free`;
+  // a second seat would be refused (409): the member's own slot offers no Book
+  li.querySelector(".seats").textContent = slot.yours ? `${seats}, you have a seat` : seats;
+  li.querySelector("button").disabled = full || slot.yours;
 }
 
-function upsert(data) {
-  // data: {start, local_start, available_capacity, max_capacity}; creates or updates
+function upsert(data, own = false) {
+  // data: {start, local_start, available_capacity, max_capacity, you_have_a_seat};
+  // creates or updates. Only our own listing (own) knows where we have a seat:
+  // the live messages' day lists are the host's view, without that mark.
   const key = keyOf(data.start);
   let slot = slots.get(key);
   if (!slot) {
@@ -75,13 +78,14 @@ function upsert(data) {
     li.innerHTML = '<span class="when"></span><span class="seats"></span><button type="button">Book</button>';
     li.querySelector(".when").textContent = label(data.local_start);
     li.querySelector("button").addEventListener("click", () => book(key));
-    slot = { start: data.start, localStart: data.local_start, available: 0, max: 0, li };
+    slot = { start: data.start, localStart: data.local_start, available: 0, max: 0, yours: false, li };
     slots.set(key, slot);
     const after = [...slots.keys()].filter((k) => k > key).sort((a, b) => a - b)[0];
     $("slots").insertBefore(li, after === undefined ? null : slots.get(after).li);
   }
   slot.available = data.available_capacity;
   if (data.max_capacity != null) slot.max = data.max_capacity;
+  if (own) slot.yours = Boolean(data.you_have_a_seat);
   render(slot);
   $("no-slots").hidden = slots.size > 0;
 }
@@ -101,7 +105,7 @@ function mergeDay(localDate, fresh) {
   for (const [key, slot] of slots) {
     if (slot.localStart.slice(0, 10) === localDate && !seen.has(key)) markFull(key);
   }
-  fresh.forEach(upsert);
+  fresh.forEach((data) => upsert(data));
 }
 
 async function loadSlots() {
@@ -113,7 +117,7 @@ async function loadSlots() {
   $("range").textContent = `${range.from} to ${range.to}`;
   const fresh = new Set(listing.slots.map((s) => keyOf(s.start)));
   for (const key of slots.keys()) if (!fresh.has(key)) markFull(key);
-  listing.slots.forEach(upsert);
+  listing.slots.forEach((data) => upsert(data, true));
   $("no-slots").hidden = slots.size > 0;
 }
 
@@ -128,10 +132,14 @@ async function book(key) {
       start: slot.start,
       duration,
     });
+    slot.yours = true;
     say(`Booked ${label(slot.localStart)}: ${booking.status}`, "ok");
     await loadBookings();
   } catch (error) {
-    if (error.status === 409) markFull(key); // lost the race: "This slot is now full, please choose another"
+    if (error.status === 409) {
+      markFull(key); // lost the race: "This slot is now full, please choose another"
+      await loadSlots().catch(() => {}); // ... or we have a seat there already: the listing says
+    }
     say(error.message, "error");
   } finally {
     render(slot);
@@ -160,6 +168,7 @@ async function cancel(bookingId) {
     await api("DELETE", `/api/bookings/${encodeURIComponent(bookingId)}`);
     say("Booking cancelled", "ok");
     await loadBookings();
+    await loadSlots(); // the seat is no longer ours
   } catch (error) {
     say(error.message, "error");
   }

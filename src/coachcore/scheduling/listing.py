@@ -8,13 +8,13 @@ moves forward; a slot must start after ``now``.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime, timedelta, tzinfo
 
 from coachcore.domain.entities import AvailabilityWindow
 from coachcore.scheduling.grid import Run, dated_runs
 from coachcore.scheduling.occupancy import NEVER, OccupancyIndex, Occupied
-from coachcore.scheduling.slots import AvailableSlot, SlotState
+from coachcore.scheduling.slots import AvailableSlot, SlotState, mark_own_seats
 from coachcore.scheduling.wallclock import US_PER_MINUTE, micros
 
 
@@ -181,11 +181,11 @@ def available_slots_indexed(
     index: OccupancyIndex,
     interval: int | None = None,
     viewer: tzinfo | None = None,
+    own_seats: Collection[datetime] = (),
 ) -> list[AvailableSlot]:
     """:func:`available_slots` over a ready :class:`OccupancyIndex`."""
-    return _available(
-        _Sweep(windows, zone, start_date, end_date, duration, now, index, interval), viewer
-    )
+    sweep = _Sweep(windows, zone, start_date, end_date, duration, now, index, interval)
+    return mark_own_seats(_available(sweep, viewer), own_seats)
 
 
 def slot_states(
@@ -214,8 +214,11 @@ def available_slots(
     occupied: Iterable[Occupied],
     interval: int | None = None,
     viewer: tzinfo | None = None,
+    own_seats: Collection[datetime] = (),
 ) -> list[AvailableSlot]:
-    """The slots a member may book: future, inside windows, with a free seat."""
+    """The slots a member may book: future, inside windows, with a free seat;
+    those starting at one of ``own_seats`` (the member's sessions) are marked
+    ``you_have_a_seat``."""
     return available_slots_indexed(
         windows,
         zone,
@@ -226,4 +229,5 @@ def available_slots(
         OccupancyIndex(occupied),
         interval,
         viewer,
+        own_seats,
     )

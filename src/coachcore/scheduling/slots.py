@@ -8,8 +8,10 @@ docs/architecture.md, "The slot rules".
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections.abc import Collection, Sequence
 from datetime import datetime, tzinfo
+from operator import attrgetter
 from typing import NamedTuple
 
 import attrs
@@ -19,7 +21,12 @@ from coachcore.domain.entities import AvailabilityWindow
 
 @attrs.frozen
 class AvailableSlot:
-    """A bookable slot: UTC ``start``/``end`` and the coach-local start."""
+    """A bookable slot: UTC ``start``/``end`` and the coach-local start.
+
+    ``you_have_a_seat`` is true when the member the listing is made for
+    already has a session starting in this slot: booking it again is refused
+    (409, one seat per member per slot), though other members still can.
+    """
 
     start: datetime
     end: datetime
@@ -27,6 +34,7 @@ class AvailableSlot:
     available_capacity: int
     max_capacity: int
     viewer_local_start: datetime | None = None
+    you_have_a_seat: bool = False
 
 
 class _SlotFields(NamedTuple):
@@ -71,6 +79,34 @@ class SlotState(_SlotFields):
             window.max_sessions_per_slot,
             start.astimezone(viewer),
         )
+
+
+_START = attrgetter("start")
+
+
+def mark_own_seats(
+    slots: list[AvailableSlot], own_seats: Collection[datetime]
+) -> list[AvailableSlot]:
+    """``slots`` (sorted by start) with those starting at one of ``own_seats``
+    (the starts of the member's sessions) marked ``you_have_a_seat``."""
+    if not own_seats or not slots:
+        return slots
+    marked = list(slots)
+    for start in own_seats:
+        at = bisect_left(marked, start, key=_START)
+        while at < len(marked) and marked[at].start == start:
+            slot = marked[at]  # built anew: attrs.evolve costs twice as much
+            marked[at] = AvailableSlot(
+                slot.start,
+                slot.end,
+                slot.local_start,
+                slot.available_capacity,
+                slot.max_capacity,
+                slot.viewer_local_start,
+                True,
+            )
+            at += 1
+    return marked
 
 
 def find_slot(states: Sequence[SlotState], start: datetime) -> SlotState | None:

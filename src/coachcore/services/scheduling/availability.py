@@ -15,7 +15,7 @@ from coachcore.scheduling.slots import AvailableSlot
 from coachcore.scheduling.wallclock import window_holds, zone_of
 from coachcore.services.delivery import outgoing
 from coachcore.services.runtime import records
-from coachcore.services.runtime.transaction import Tx, UseCases, new_id
+from coachcore.services.runtime.transaction import SYSTEM_ID, Tx, UseCases, new_id
 from coachcore.services.scheduling.placement import duration_of
 from coachcore.services.scheduling.slots import coach_available_slots
 
@@ -191,7 +191,10 @@ class Availability(UseCases):
         interval: Any = None,
         viewer_timezone: Any = None,
     ) -> SlotList:
-        """Bookable slots between two coach-local dates (inclusive), sorted by start."""
+        """Bookable slots between two coach-local dates (inclusive), sorted by start.
+
+        Listed for the acting user: the slots where they have a session are
+        marked ``you_have_a_seat`` (never through the system scope)."""
         owner = checks.identifier("coach_id", coach_id)
         first = checks.calendar_date("start_date", start_date)
         last = checks.calendar_date("end_date", end_date)
@@ -209,8 +212,9 @@ class Availability(UseCases):
             tx.actor.require("availability:read")
             coach = records.active_user(tx.uow, owner, "coach_id")
             records.coach(tx.uow, coach.id)
+            member = None if tx.actor.user_id == SYSTEM_ID else tx.actor.user_id
             return coach_available_slots(
-                tx.uow, coach, first, last, minutes, tx.now, step, viewer, tx.actor.user_id
+                tx.uow, coach, first, last, minutes, tx.now, step, viewer, member
             )
 
         return self._rt.read(self._actor, run)

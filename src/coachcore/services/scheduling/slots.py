@@ -16,6 +16,7 @@ from typing import TypeVar
 import attrs
 
 from coachcore.domain.entities import AvailabilityWindow, User
+from coachcore.domain.enums import SessionStatus
 from coachcore.domain.rules import SchedulingRules, WaitlistEntry
 from coachcore.errors import BusinessRuleViolation, SlotFull
 from coachcore.ports.storage import UnitOfWork
@@ -87,6 +88,15 @@ def _rows(columns: Columns) -> Occupancy:
 def _with_day_counts(calendar: BookingCalendar, columns: Columns, zone: tzinfo) -> BookingCalendar:
     """The calendar knowing how many sessions each local day has (for a daily limit)."""
     return attrs.evolve(calendar, day_counts=sessions_per_day(_rows(columns), zone))
+
+
+def own_seats(uow: UnitOfWork, coach_id: str, member_id: str | None) -> list[datetime]:
+    """The starts of the member's non-cancelled sessions with the coach: the
+    slots where they have a seat, which booking refuses a second time."""
+    if member_id is None:
+        return []
+    sessions = uow.sessions.list(member_id=member_id, coach_id=coach_id)
+    return [s.scheduled_at for s in sessions if s.status != SessionStatus.CANCELLED]
 
 
 def _holds(
@@ -223,18 +233,20 @@ def coach_available_slots(
     """The coach's bookable slots between two local dates: the same slots as
     :func:`coach_slot_states`, keeping those with a free seat, without building
     a ``SlotState`` for every grid slot. ``member_id``'s own waitlist hold
-    counts as free for them."""
+    counts as free for them, and the slots where they have a session are
+    marked ``you_have_a_seat``."""
     plan = _plan(uow, coach, start_date, end_date, duration, now, member_id)
     if plan is None:
         return []
     zone, cal = zone_of(coach.timezone), plan.calendar
     step = interval or cal.interval
+    seats = own_seats(uow, coach.id, member_id)
 
     def lay_out(
         windows: Sequence[AvailabilityWindow], first: date, last: date
     ) -> list[AvailableSlot]:
         return available_slots_indexed(
-            windows, zone, first, last, duration, cal.earliest, plan.index, step, viewer
+            windows, zone, first, last, duration, cal.earliest, plan.index, step, viewer, seats
         )
 
     return _listing(plan, start_date, _grid_starts(zone, duration, step), lay_out)

@@ -1,6 +1,7 @@
 """The store agreement's machinery: the two sides driven in step, the calls
 made on both and their outcomes compared, the set-up and building blocks the
-operations (:mod:`.agreement`) share."""
+operations (:mod:`.booking_steps`, :mod:`.availability_steps`,
+:mod:`.people_steps`, and the clock's in :mod:`.agreement`) share."""
 
 from __future__ import annotations
 

@@ -73,7 +73,11 @@ RULE_CHOICES: dict[str, list[int | None]] = {
     "waitlist_hold_minutes": [None, 30, 120],
 }
 #: How each coach's slots are viewed: (duration, interval, viewer time zone).
-SLOT_VIEWS = [(60, None, None), (30, 15, "America/St_Johns"), (45, None, "Asia/Kathmandu")]
+SLOT_VIEWS: list[tuple[int, int | None, str | None]] = [
+    (60, None, None),
+    (30, 15, "America/St_Johns"),
+    (45, None, "Asia/Kathmandu"),
+]
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 # How each list is documented to be sorted (then by id, except slots).
@@ -208,6 +212,27 @@ class Side:
             return self.outcome(error)
         return self.listing(rows, key, by_id)
 
+    def slots(
+        self,
+        cid: str,
+        first: date,
+        last: date,
+        how: tuple[int, int | None, str | None],
+        scope: coachcore.Scope,
+    ) -> Any:
+        """The coach's slots listed through ``scope`` (``how``: one of ``SLOT_VIEWS``)."""
+        duration, interval, viewer = how
+        read = partial(
+            scope.availability.available_slots,
+            cid,
+            start_date=first,
+            end_date=last,
+            duration=duration,
+            interval=interval,
+            viewer_timezone=viewer,
+        )
+        return self.grab(read, by_start, by_id=False)
+
     # -- what the public API shows ---------------------------------------------------------
 
     def snapshot(self, coaches: list[str], members: list[str]) -> dict[str, Any]:
@@ -224,12 +249,14 @@ class Side:
         shot["bookings"] = self.listing(sys.bookings.list(), by_start)
         shot["waitlist"] = self.listing(sys.waitlist.list(), by_queue)
         shot["users"] = self.listing(sys.users.list(), by_creation)
-        shot["members"] = self.listing(sys.members.list(limit=500), by_joining)
+        profiles = sys.members.list(limit=500)
+        shot["members"] = self.listing(profiles, by_joining)
         accepting = sys.coaches.list_accepting()
         shot["accepting coaches"] = self.listing(accepting, by_creation)
         listed = {p.user_id for p in accepting}
         today = self.clock.now().astimezone(UTC).date()
         first, last = today - timedelta(days=1), today + timedelta(days=HORIZON)
+        coach_of = {p.user_id: p.coach_id for p in profiles}
         for n, coach in enumerate(coaches):
             cid = self.id(coach)
             if cid not in listed:
@@ -239,17 +266,11 @@ class Side:
             shot[f"overrides of {coach}"] = self.listing(
                 sys.scheduling.overrides(cid, start_date=first, end_date=last), by_date
             )
-            duration, interval, viewer = SLOT_VIEWS[n % len(SLOT_VIEWS)]
-            slots = partial(
-                sys.availability.available_slots,
-                cid,
-                start_date=first,
-                end_date=last,
-                duration=duration,
-                interval=interval,
-                viewer_timezone=viewer,
-            )
-            shot[f"slots of {coach}"] = self.grab(slots, by_start, by_id=False)
+            view = partial(self.slots, cid, first, last, SLOT_VIEWS[n % len(SLOT_VIEWS)])
+            shot[f"slots of {coach}"] = view(sys)
+            for member in members:  # with the seats each of the coach's members has
+                if coach_of.get(self.id(member)) == cid:
+                    shot[f"slots of {coach} seen by {member}"] = view(self.as_(member))
         for person in [*coaches, *members]:
             scope = self.as_(person)
             shot[f"sessions seen by {person}"] = self.grab(
