@@ -152,6 +152,13 @@ class SessionRepository(Repository[Session], Protocol):
         ``[start, end)``: what the slot engine indexes."""
         ...
 
+    def seats_of(
+        self, member_id: str, coach_id: str, start: datetime, end: datetime
+    ) -> Sequence[datetime]:
+        """The starts of the member's non-cancelled sessions with the coach
+        starting in ``[start, end)``, in order (the slots where they have a seat)."""
+        ...
+
     def count_upcoming(self, member_id: str, coach_id: str, after: datetime) -> int:
         """How many scheduled sessions the member has with the coach after ``after``."""
         ...

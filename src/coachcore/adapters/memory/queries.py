@@ -74,6 +74,12 @@ class Sessions(MemoryRepository[Session]):
     def occupancy(self, coach_id: str, start: datetime, end: datetime) -> Occupancy:
         return self._t.tallied_arrays(coach_id, start, end)
 
+    def seats_of(
+        self, member_id: str, coach_id: str, start: datetime, end: datetime
+    ) -> Sequence[datetime]:
+        rows = self.occupying(coach_id, start, end)
+        return [s.scheduled_at for s in rows if s.member_id == member_id]
+
     def count_upcoming(self, member_id: str, coach_id: str, after: datetime) -> int:
         return sum(
             1

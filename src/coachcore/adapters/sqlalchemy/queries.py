@@ -119,6 +119,17 @@ class Sessions(SqlRepository[Session]):
             [row[2] for row in rows],
         )
 
+    def seats_of(
+        self, member_id: str, coach_id: str, start: datetime, end: datetime
+    ) -> Sequence[datetime]:
+        def build() -> Any:
+            c = self._t.c
+            mine = [*self._in_range(), c.member_id == _p("member")]
+            return sa.select(c.scheduled_at).where(*mine).order_by(c.scheduled_at)
+
+        params = {"member": member_id, "coach": coach_id, "start": start, "end": end}
+        return list(self._db.execute(self._stmt("seats_of", build), params).scalars())
+
     def count_upcoming(self, member_id: str, coach_id: str, after: datetime) -> int:
         def build() -> Any:
             c = self._t.c

@@ -16,7 +16,6 @@ from typing import TypeVar
 import attrs
 
 from coachcore.domain.entities import AvailabilityWindow, User
-from coachcore.domain.enums import SessionStatus
 from coachcore.domain.rules import SchedulingRules, WaitlistEntry
 from coachcore.errors import BusinessRuleViolation, SlotFull
 from coachcore.ports.storage import UnitOfWork
@@ -90,13 +89,14 @@ def _with_day_counts(calendar: BookingCalendar, columns: Columns, zone: tzinfo) 
     return attrs.evolve(calendar, day_counts=sessions_per_day(_rows(columns), zone))
 
 
-def own_seats(uow: UnitOfWork, coach_id: str, member_id: str | None) -> list[datetime]:
-    """The starts of the member's non-cancelled sessions with the coach: the
-    slots where they have a seat, which booking refuses a second time."""
+def own_seats(
+    uow: UnitOfWork, coach_id: str, member_id: str | None, low: datetime, high: datetime
+) -> Sequence[datetime]:
+    """The starts in ``[low, high)`` of the member's non-cancelled sessions with
+    the coach: the slots where they have a seat, which booking refuses a second time."""
     if member_id is None:
         return []
-    sessions = uow.sessions.list(member_id=member_id, coach_id=coach_id)
-    return [s.scheduled_at for s in sessions if s.status != SessionStatus.CANCELLED]
+    return uow.sessions.seats_of(member_id, coach_id, low, high)
 
 
 def _holds(
@@ -124,6 +124,9 @@ class _Plan:
     extra: dict[date, list[AvailabilityWindow]]
     index: OccupancyIndex
     last: date
+    low: datetime
+    high: datetime
+    """The instants whose sessions were read: ``[low, high)``."""
 
 
 def _plan(
@@ -156,7 +159,8 @@ def _plan(
     columns = seats_taken(uow, coach.id, low, high, now, member_id)
     if rules.max_sessions_per_day is not None:
         calendar = _with_day_counts(calendar, columns, zone)
-    return _Plan(calendar, windows, extra, OccupancyIndex.from_arrays(*columns), last)
+    index = OccupancyIndex.from_arrays(*columns)
+    return _Plan(calendar, windows, extra, index, last, low, high)
 
 
 def _listing(
@@ -240,7 +244,7 @@ def coach_available_slots(
         return []
     zone, cal = zone_of(coach.timezone), plan.calendar
     step = interval or cal.interval
-    seats = own_seats(uow, coach.id, member_id)
+    seats = own_seats(uow, coach.id, member_id, plan.low, plan.high)
 
     def lay_out(
         windows: Sequence[AvailabilityWindow], first: date, last: date
