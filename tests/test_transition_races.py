@@ -813,6 +813,53 @@ def leave_vs_waitlist_join(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
     )
 
 
+def leave_vs_invitation(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """A member stops being coached while accepting a new coach's invitation:
+    accepting then leaving is fine (the relationship is completed), leaving
+    then accepting is not (422); never an open relationship with someone who
+    is no longer coached (their new coach would still see their profile)."""
+    coach = ctx.setdefault("coach", bench.world.coach())
+    member = bench.world.member()
+    token = bench.scope(coach).invitations.create(email=member.email).token
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        problems: list[str] = []
+        role = str(bench.core.system.users.get(member.id).role)
+        rels = bench.core.system.relationships.list(coach_id=coach.id, member_id=member.id)
+        statuses = [str(r.status) for r in rels]
+        want = ("coach", ["completed"] if b_ok else []) if a_ok else ("member", ["active"])
+        _expect(problems, "(role, relationships)", (role, statuses), want)
+        return problems
+
+    return Race(
+        a=_left_coaching(bench, member),
+        b=lambda: bench.scope(member).invitations.accept(token),
+        check=check,
+        both_ok=True,
+    )
+
+
+def interest_twice(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """A member without a coach submits their interest twice at once: one
+    wins; never two open submissions."""
+    member = bench.world.member()
+    submit = bench.scope(member).interest.submit
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        mine = bench.core.system.interest.list(status="new", member_id=member.id)
+        if a_ok == b_ok:
+            return [f"end state: {len(mine)} open submissions"]
+        problems: list[str] = []
+        _expect(problems, "open submissions", len(mine), 1)
+        return problems
+
+    return Race(
+        a=lambda: submit(goals="Run a marathon"),
+        b=lambda: submit(goals="Sleep better"),
+        check=check,
+    )
+
+
 def last_admins_step_down(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
     """An organization's two admins step down at once (one leaves, the other
     becomes a plain member): one wins; never an organization without an admin."""
@@ -862,6 +909,8 @@ PAIRS: dict[str, Callable[[Bench, dict[str, Any], int], Race]] = {
     "users.change_role vs bookings.create (by the member)": leave_vs_own_booking,
     "users.change_role vs sessions.create (by the coach)": leave_vs_coach_scheduling,
     "users.change_role vs waitlist.join": leave_vs_waitlist_join,
+    "users.change_role vs invitations.accept (a new coach)": leave_vs_invitation,
+    "interest.submit vs interest.submit": interest_twice,
     "organizations.remove_member vs set_member_role (the last admins)": last_admins_step_down,
 }
 
