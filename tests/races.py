@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from coachcore.errors import BusinessRuleViolation, Conflict, NotFound
+from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
 
 #: what the losing call may raise: 409 (changed meanwhile, or a clash found on
 #: re-reading), 422 (the state it re-read no longer allows the move), 404 (the
-#: item is gone)
-LOSER_ERRORS: tuple[type[Exception], ...] = (Conflict, BusinessRuleViolation, NotFound)
+#: item is gone), 403 (the link it re-read no longer lets the actor act)
+LOSER_ERRORS: tuple[type[Exception], ...] = (Conflict, BusinessRuleViolation, NotFound, Forbidden)
 TWO_WINNERS = "two winners"
 
 

@@ -723,6 +723,168 @@ def org_accept_vs_revoke(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
     )
 
 
+def _left_coaching(bench: Bench, member: Any) -> Callable[[], Any]:
+    """The member becomes a coach: released from being coached (422 while they
+    hold scheduled sessions as member)."""
+    return lambda: bench.core.system.users.change_role(member.id, "coach")
+
+
+def _member_sessions(bench: Bench, member: Any) -> tuple[str, int]:
+    role = bench.core.system.users.get(member.id).role
+    held = bench.core.system.sessions.list(member_id=member.id, status="scheduled")
+    return str(role), len(held)
+
+
+def leave_vs_own_booking(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """A member stops being coached while booking with their coach: one wins;
+    never a session held by someone who is no longer coached."""
+    coach = bench.world.coach()
+    member = bench.world.member(coach)
+    bench.world.window(coach, 1, "09:00", "10:00")
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        problems: list[str] = []
+        got = _member_sessions(bench, member)
+        if a_ok == b_ok:
+            return [f"end state: (role, sessions) {got}"]
+        _expect(problems, "(role, sessions)", got, ("coach", 0) if a_ok else ("member", 1))
+        return problems
+
+    return Race(
+        a=_left_coaching(bench, member),
+        b=lambda: bench.scope(member).bookings.create(
+            coach_id=coach.id, start=MONDAY + timedelta(hours=9)
+        ),
+        check=check,
+    )
+
+
+def leave_vs_coach_scheduling(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """A member stops being coached while their coach schedules them a session:
+    one wins; never a session held by someone who is no longer coached."""
+    coach = bench.world.coach()
+    member = bench.world.member(coach)
+    bench.world.window(coach, 1, "09:00", "10:00")
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        problems: list[str] = []
+        got = _member_sessions(bench, member)
+        if a_ok == b_ok:
+            return [f"end state: (role, sessions) {got}"]
+        _expect(problems, "(role, sessions)", got, ("coach", 0) if a_ok else ("member", 1))
+        return problems
+
+    return Race(
+        a=_left_coaching(bench, member),
+        b=lambda: bench.scope(coach).sessions.create(
+            member_id=member.id, coach_id=coach.id, scheduled_at=MONDAY + timedelta(hours=9)
+        ),
+        check=check,
+    )
+
+
+def leave_vs_waitlist_join(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """A member stops being coached while joining their coach's waitlist:
+    joining then leaving is fine (the entry is left), leaving then joining is
+    not (403); never an open entry of someone who is no longer coached."""
+    coach = bench.world.coach()
+    bench.scope(coach).scheduling.set_rules(waitlist_hold_minutes=30)
+    bench.world.window(coach, 1, "09:00", "10:00")
+    start = MONDAY + timedelta(hours=9)
+    bench.scope(coach).sessions.create(
+        member_id=bench.world.member(coach).id, coach_id=coach.id, scheduled_at=start
+    )
+    member = bench.world.member(coach)
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        problems: list[str] = []
+        role = str(bench.core.system.users.get(member.id).role)
+        entries = bench.scope(coach).waitlist.list()
+        statuses = [str(e.status) for e in entries if e.member_id == member.id]
+        want = ("coach", ["left"] if b_ok else []) if a_ok else ("member", ["waiting"])
+        _expect(problems, "(role, entries)", (role, statuses), want)
+        return problems
+
+    return Race(
+        a=_left_coaching(bench, member),
+        b=lambda: bench.scope(member).waitlist.join(coach_id=coach.id, start=start),
+        check=check,
+        both_ok=True,
+    )
+
+
+def leave_vs_invitation(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """A member stops being coached while accepting a new coach's invitation:
+    accepting then leaving is fine (the relationship is completed), leaving
+    then accepting is not (422); never an open relationship with someone who
+    is no longer coached (their new coach would still see their profile)."""
+    coach = ctx.setdefault("coach", bench.world.coach())
+    member = bench.world.member()
+    token = bench.scope(coach).invitations.create(email=member.email).token
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        problems: list[str] = []
+        role = str(bench.core.system.users.get(member.id).role)
+        rels = bench.core.system.relationships.list(coach_id=coach.id, member_id=member.id)
+        statuses = [str(r.status) for r in rels]
+        want = ("coach", ["completed"] if b_ok else []) if a_ok else ("member", ["active"])
+        _expect(problems, "(role, relationships)", (role, statuses), want)
+        return problems
+
+    return Race(
+        a=_left_coaching(bench, member),
+        b=lambda: bench.scope(member).invitations.accept(token),
+        check=check,
+        both_ok=True,
+    )
+
+
+def interest_twice(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """A member without a coach submits their interest twice at once: one
+    wins; never two open submissions."""
+    member = bench.world.member()
+    submit = bench.scope(member).interest.submit
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        mine = bench.core.system.interest.list(status="new", member_id=member.id)
+        if a_ok == b_ok:
+            return [f"end state: {len(mine)} open submissions"]
+        problems: list[str] = []
+        _expect(problems, "open submissions", len(mine), 1)
+        return problems
+
+    return Race(
+        a=lambda: submit(goals="Run a marathon"),
+        b=lambda: submit(goals="Sleep better"),
+        check=check,
+    )
+
+
+def last_admins_step_down(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """An organization's two admins step down at once (one leaves, the other
+    becomes a plain member): one wins; never an organization without an admin."""
+    owner, colleague = bench.world.coach(), bench.world.coach()
+    org = bench.scope(owner).organizations.create(name="Studio", kind="coach_practice").id
+    asked = bench.scope(owner).organizations.invite(org, colleague.id, role="admin")
+    bench.scope(colleague).organizations.accept_invitation(asked.id)
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        rows = bench.core.system.organizations.members(org)
+        roles = sorted((m.user_id == owner.id, str(m.role)) for m in rows)
+        if a_ok == b_ok:
+            return [f"end state: memberships {roles}"]
+        problems: list[str] = []
+        want = [(False, "admin")] if a_ok else [(False, "member"), (True, "admin")]
+        _expect(problems, "memberships (is owner, role)", roles, want)
+        return problems
+
+    return Race(
+        a=lambda: bench.scope(owner).organizations.remove_member(org, owner.id),
+        b=lambda: bench.scope(colleague).organizations.set_member_role(org, colleague.id, "member"),
+        check=check,
+    )
+
+
 PAIRS: dict[str, Callable[[Bench, dict[str, Any], int], Race]] = {
     "invitation accept vs revoke": accept_vs_revoke,
     "invitation accept vs decline": accept_vs_decline,
@@ -744,6 +906,12 @@ PAIRS: dict[str, Callable[[Bench, dict[str, Any], int], Race]] = {
     "documents.update vs documents.delete": document_update_vs_delete,
     "organizations.set_member_role vs remove_member": role_vs_removal,
     "organization invitation accept vs revoke": org_accept_vs_revoke,
+    "users.change_role vs bookings.create (by the member)": leave_vs_own_booking,
+    "users.change_role vs sessions.create (by the coach)": leave_vs_coach_scheduling,
+    "users.change_role vs waitlist.join": leave_vs_waitlist_join,
+    "users.change_role vs invitations.accept (a new coach)": leave_vs_invitation,
+    "interest.submit vs interest.submit": interest_twice,
+    "organizations.remove_member vs set_member_role (the last admins)": last_admins_step_down,
 }
 
 

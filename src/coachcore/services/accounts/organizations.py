@@ -371,7 +371,7 @@ class Organizations(UseCases):
             found = _managed(tx, organization_id)
             current = self._member(tx, found.id, user_id)
             if which == OrganizationRole.MEMBER:
-                self._keep_an_admin(tx, current)
+                self._keep_an_admin(tx, found, current)
             updated = attrs.evolve(current, role=which, updated_at=tx.now)
             tx.uow.organization_memberships.update(updated)
             audit.record(
@@ -396,7 +396,7 @@ class Organizations(UseCases):
             current = self._member(tx, found.id, user_id)
             if current.user_id != tx.actor.user_id:
                 policy.check_manage(tx.actor, _membership(tx, found.id))
-            self._keep_an_admin(tx, current)
+            self._keep_an_admin(tx, found, current)
             tx.uow.organization_memberships.delete(current.id)
             audit.record(
                 tx, "organization.member_removed", "organization", found.id, user_id=current.user_id
@@ -434,11 +434,15 @@ class Organizations(UseCases):
             )
 
     @staticmethod
-    def _keep_an_admin(tx: Tx, membership: OrganizationMembership) -> None:
+    def _keep_an_admin(tx: Tx, org: Organization, membership: OrganizationMembership) -> None:
+        """422 if ``membership`` is the last admin's. An admin stepping down also
+        writes the organization (compare-and-set, unchanged): two admins stepping
+        down at once cannot both commit, whichever admins each one counted."""
         if membership.role != OrganizationRole.ADMIN:
             return
         if len(_admins(tx.uow, membership.organization_id)) <= 1:
             raise BusinessRuleViolation("An organization keeps at least one admin")
+        tx.uow.organizations.update(org)
 
     @staticmethod
     def _join(

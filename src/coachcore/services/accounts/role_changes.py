@@ -90,11 +90,13 @@ def _open_entries(tx: Tx, user: User) -> list[WaitlistEntry]:
 
 
 def _lock_coaches_of(tx: Tx, user: User) -> None:
-    """Lock the member's coaches and those whose slots they wait for (in one
-    order): none of them schedules a session with the member, links up anew
-    or offers them a seat until this unit of work ends."""
+    """Lock the member's coaches and those whose slots they wait for, and the
+    member's own key (in one order): none of them schedules a session with the
+    member, links up anew or offers them a seat, and no new coach starts a
+    relationship with them, until this unit of work ends."""
     profile = tx.uow.members.get(user.id)
     coaches = {r.coach_id for r in tx.uow.relationships.list(member_id=user.id) if r.is_open}
+    coaches.add(user.id)  # relationships.start locks it too
     coaches.update(e.coach_id for e in _open_entries(tx, user))
     if profile is not None and profile.coach_id is not None:
         coaches.add(profile.coach_id)

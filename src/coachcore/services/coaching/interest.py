@@ -44,6 +44,7 @@ class Interest(UseCases):
 
         def run(tx: Tx) -> CoachingInterest:
             tx.actor.require("interest:submit")
+            tx.uow.lock_coach(tx.actor.user_id)  # the member's key: one open submission, racing
             member = records.member(tx.uow, tx.actor.user_id)
             if relationships.overview(tx, member.user_id).coaches:
                 raise BusinessRuleViolation(

@@ -96,7 +96,8 @@ def start(
 ) -> CoachingRelationship:
     """A new relationship between an active coach and an active member (409 if
     the pair already has one that is not completed). Policies are the caller's."""
-    tx.uow.lock_coach(coach_id)  # before reading roles: a role change locks it too
+    for key in sorted({coach_id, member_id}):  # before reading roles, in one order:
+        tx.uow.lock_coach(key)  # a role change of either side locks its key too
     coach = records.active_user(tx.uow, coach_id, "coach_id")
     records.coach(tx.uow, coach.id)
     require_coach_role(tx, coach)

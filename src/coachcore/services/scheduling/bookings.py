@@ -15,7 +15,7 @@ from coachcore.errors import SLOT_FULL_MESSAGE, BusinessRuleViolation, Conflict,
 from coachcore.policies.roles import Actor
 from coachcore.scheduling.slots import SlotState
 from coachcore.scheduling.wallclock import zone_of
-from coachcore.services.accounts.profiles import require_coach_role
+from coachcore.services.accounts.profiles import require_coach_role, require_member_role
 from coachcore.services.delivery import outgoing
 from coachcore.services.runtime import records
 from coachcore.services.runtime.transaction import CommitThenRaise, Tx, UseCases, new_id
@@ -104,10 +104,14 @@ def book(
     notes: str | None,
     key: str | None,
 ) -> Booking:
-    """The booking decision, under the coach's lock: the same rules as the listing."""
+    """The booking decision, under the coach's lock: the same rules as the listing.
+    The lock comes first: a role change ending the member's coaching holds it
+    too, so the link and the roles read below are current."""
     uow = tx.uow
+    coach_key = checks.identifier("coach_id", coach_id)
+    tx.uow.lock_coach(coach_key)
     profile = records.member(tx.uow, member_id)
-    check_booker(tx, profile, checks.identifier("coach_id", coach_id))
+    check_booker(tx, profile, coach_key)
     if key is not None:
         existing = tx.uow.bookings.find(member_id=profile.user_id, idempotency_key=key)
         if existing is not None:
@@ -123,10 +127,8 @@ def book(
     records.coach(tx.uow, coach.id)
     if start <= tx.now:
         raise BusinessRuleViolation("The requested time is in the past")
-    tx.uow.lock_coach(coach.id)
-    if tx.actor.sees_all:  # no member link vouches for the coach: read the role under the lock
-        coach = records.active_user(tx.uow, coach.id, "coach_id")
     require_coach_role(tx, coach)
+    require_member_role(tx, member)
     check_one_seat(tx, coach.id, member.id, start)
     check = slot_at(uow, coach, start, duration, tx.now, member.id)
     booking = _new_booking(tx, member, coach, start, duration, notes, key)

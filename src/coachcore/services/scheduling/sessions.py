@@ -22,7 +22,7 @@ from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden
 from coachcore.policies import access
 from coachcore.scheduling.calendar import extra_window
 from coachcore.scheduling.wallclock import window_containing, zone_of
-from coachcore.services.accounts.profiles import require_coach_role
+from coachcore.services.accounts.profiles import require_coach_role, require_member_role
 from coachcore.services.coaching.relationships import active_between
 from coachcore.services.delivery import outgoing
 from coachcore.services.runtime import records
@@ -197,16 +197,18 @@ class Sessions(UseCases):
         def run(tx: Tx) -> Session:
             tx.actor.require("sessions:write")
             coach = records.active_user(tx.uow, coach_id, "coach_id")
+            if not tx.actor.sees_all and tx.actor.user_id != coach.id:
+                raise Forbidden("Coaches schedule their own sessions only")
+            # before the link and the roles: a role change ending either side holds it too
+            tx.uow.lock_coach(coach.id)
             member = records.active_user(tx.uow, member_id, "member_id")
             records.coach(tx.uow, coach.id)
             profile = records.member(tx.uow, member.id)
-            if not tx.actor.sees_all and tx.actor.user_id != coach.id:
-                raise Forbidden("Coaches schedule their own sessions only")
             related = profile.coach_id == coach.id or active_between(tx.uow, coach.id, member.id)
             if not tx.actor.sees_all and not related:
                 raise Forbidden("This member is not assigned to you")
-            tx.uow.lock_coach(coach.id)
-            require_coach_role(tx, records.user(tx.uow, coach.id))  # read under the lock
+            require_coach_role(tx, records.user(tx.uow, coach.id))
+            require_member_role(tx, member)
             if forced is None:
                 placement.check_slot(tx, coach, member.id, start, minutes)
             session = schedule(

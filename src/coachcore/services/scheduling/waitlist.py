@@ -159,11 +159,11 @@ class Waitlist(UseCases):
         member = checks.optional_identifier("member_id", member_id)
 
         def run(tx: Tx) -> WaitlistEntry:
+            tx.uow.lock_coach(coach)  # first: a role change ending the link holds it too
             profile = records.member(tx.uow, member or tx.actor.user_id)
             check_booker(tx, profile, coach)
             if moment <= tx.now:
                 raise BusinessRuleViolation("The requested time is in the past")
-            tx.uow.lock_coach(coach)
             queue = _check_joinable(tx, coach, profile.user_id, moment, minutes)
             entry = WaitlistEntry(
                 id=new_id(),
