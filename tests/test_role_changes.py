@@ -213,3 +213,20 @@ def test_a_member_who_leaves_the_member_role_leaves_the_waitlists(world: World) 
     assert sorted(changed.details["waitlist_left"]) == sorted(mine)
     with pytest.raises(BusinessRuleViolation):  # as after leaving the queue
         world.core.acting_as(coach.id).waitlist.leave(mine[0])
+
+
+def test_no_one_puts_a_former_member_on_a_waitlist(world: World) -> None:
+    """A former member keeps a profile; joining a queue for them is refused as
+    booking for them is (even by an admin), and nothing is queued."""
+    nine = datetime(2030, 1, 7, 9, tzinfo=UTC)
+    coach, admin = world.coach(), world.admin()
+    world.window(coach, 1, "09:00", "10:00", max_sessions_per_slot=1, buffer_minutes=0)
+    world.core.acting_as(coach.id).scheduling.set_rules(waitlist_hold_minutes=30)
+    world.book(world.member(coach), coach, nine)
+    former = world.member(coach)
+    world.sys.users.change_role(former.id, "admin")
+    with pytest.raises(BusinessRuleViolation, match="not coached"):
+        world.core.acting_as(admin.id).waitlist.join(
+            coach_id=coach.id, start=nine, member_id=former.id
+        )
+    assert [e for e in world.sys.waitlist.list() if e.member_id == former.id] == []

@@ -23,6 +23,7 @@ from coachcore.domain.entities import Booking
 from coachcore.domain.enums import NotificationKind
 from coachcore.domain.rules import OPEN_WAITLIST, WaitlistEntry, WaitlistStatus
 from coachcore.errors import BusinessRuleViolation, Conflict, Forbidden, SlotFull
+from coachcore.services.accounts.profiles import require_member_role
 from coachcore.services.delivery import outgoing
 from coachcore.services.runtime import records
 from coachcore.services.runtime.transaction import Tx, UseCases, new_id
@@ -162,6 +163,7 @@ class Waitlist(UseCases):
             tx.uow.lock_coach(coach)  # first: a role change ending the link holds it too
             profile = records.member(tx.uow, member or tx.actor.user_id)
             check_booker(tx, profile, coach)
+            require_member_role(tx, records.active_user(tx.uow, profile.user_id, "member_id"))
             if moment <= tx.now:
                 raise BusinessRuleViolation("The requested time is in the past")
             queue = _check_joinable(tx, coach, profile.user_id, moment, minutes)
