@@ -723,6 +723,36 @@ def org_accept_vs_revoke(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
     )
 
 
+def org_invite_vs_invite(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """Two of the organization's admins invite the same user at once: one
+    invitation, one notification; the other admin is told it exists."""
+    owner = ctx.setdefault("owner", bench.world.coach())
+    if "org" not in ctx:
+        ctx["org"] = bench.scope(owner).organizations.create(name="Firm", kind="client_company")
+        ctx["second"] = bench.world.coach()
+        bench.core.system.organizations.add_member(ctx["org"].id, ctx["second"].id, role="admin")
+    org, second = ctx["org"].id, ctx["second"]
+    invitee = bench.world.member()
+
+    def check(a_ok: bool, b_ok: bool) -> list[str]:
+        problems: list[str] = []
+        asked = [
+            x
+            for x in bench.scope(owner).organizations.invitations(organization_id=org)
+            if x.user_id == invitee.id
+        ]
+        _expect(problems, "invitations", len(asked), 1)
+        told = bench.core.notifier.kinds_for(invitee.id)  # type: ignore[attr-defined]
+        _expect(problems, "notifications", told.count("organization_invitation"), 1)
+        return problems
+
+    return Race(
+        a=lambda: bench.scope(owner).organizations.invite(org, invitee.id),
+        b=lambda: bench.scope(second).organizations.invite(org, invitee.id),
+        check=check,
+    )
+
+
 def _left_coaching(bench: Bench, member: Any) -> Callable[[], Any]:
     """The member becomes a coach: released from being coached (422 while they
     hold scheduled sessions as member)."""
@@ -906,6 +936,7 @@ PAIRS: dict[str, Callable[[Bench, dict[str, Any], int], Race]] = {
     "documents.update vs documents.delete": document_update_vs_delete,
     "organizations.set_member_role vs remove_member": role_vs_removal,
     "organization invitation accept vs revoke": org_accept_vs_revoke,
+    "organization invite vs invite (one user)": org_invite_vs_invite,
     "users.change_role vs bookings.create (by the member)": leave_vs_own_booking,
     "users.change_role vs sessions.create (by the coach)": leave_vs_coach_scheduling,
     "users.change_role vs waitlist.join": leave_vs_waitlist_join,

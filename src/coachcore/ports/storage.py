@@ -459,7 +459,8 @@ class UnitOfWork(Protocol):
     def lock_coach(self, coach_id: str) -> None:
         """Serialize this coach's booking decisions until the unit of work ends.
         Use cases also take it keyed by a member's user id, to serialize the
-        start and the end of that member's coaching."""
+        start and the end of that member's coaching, and by an organization's
+        id, to serialize its invitations (ids never collide: they are UUIDs)."""
         ...
 
     def hold_inserts(self) -> None:

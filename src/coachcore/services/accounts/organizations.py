@@ -268,6 +268,7 @@ class Organizations(UseCases):
 
         def run(tx: Tx) -> OrganizationInvitation:
             found = _managed(tx, organization_id)
+            tx.uow.lock_coach(found.id)  # one pending invitation per user, even racing
             user = records.active_user(tx.uow, key, "user_id")
             self._check_not_member(tx, found.id, user.id)
             for other in tx.uow.organization_invitations.list(
