@@ -1,4 +1,5 @@
-"""The ``coachcore`` command line: demo, slots, users, database, reminders, waitlist, outbox.
+"""The ``coachcore`` command line: demo, slots, users, database, reminders, waitlist, outbox,
+audit.
 
 Jobs that deliver (``outbox dispatch``, ``reminders run``, ``waitlist run``)
 take their adapters from the configuration (:mod:`coachcore.plugins.configured`)
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from coachcore.cli import database, demo, jobs, keys, outbox, privacy, users
+from coachcore.cli import audit, database, demo, jobs, keys, outbox, privacy, users
 from coachcore.cli.common import Commands, errors, root
 from coachcore.cli.demo import run_demo
 from coachcore.errors import CoachCoreError
@@ -27,6 +28,7 @@ app.add_typer(jobs.reminders_app, name="reminders")
 app.add_typer(jobs.waitlist_app, name="waitlist")
 app.add_typer(keys.app, name="keys")
 app.add_typer(privacy.app, name="privacy")
+app.add_typer(audit.app, name="audit")
 
 
 def main() -> None:

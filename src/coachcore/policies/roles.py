@@ -53,6 +53,7 @@ PERMISSIONS: frozenset[str] = frozenset(
         "hub:read",
         "hub:write",
         "audit:read",
+        "audit:manage",
         "documents:read",
         "documents:write",
         "privacy:manage",

@@ -271,6 +271,16 @@ class AuditRepository(Repository[AuditEntry], Protocol):
         """Every entry about any of ``entity_ids``, oldest first (created_at, then id)."""
         ...
 
+    def count_before(self, before: datetime) -> int:
+        """How many entries were created before ``before`` (what
+        :meth:`purge_before` would delete)."""
+        ...
+
+    def purge_before(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` entries created before ``before`` (not at
+        it), oldest first (created_at, then id); returns how many."""
+        ...
+
 
 _TIMES = ("created_at", "id")
 

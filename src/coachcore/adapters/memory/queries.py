@@ -257,6 +257,18 @@ class Audit(MemoryRepository[AuditEntry]):
         found = {e.id: e for i in set(entity_ids) for e in self._t.by("entity_id", i)}
         return self._sorted(found.values())
 
+    def count_before(self, before: datetime) -> int:
+        return len(self._created_before(before))
+
+    def purge_before(self, before: datetime, limit: int) -> int:
+        gone = self._sorted(self._created_before(before))[:limit]
+        for entry in gone:
+            self._t.delete(entry.id)
+        return len(gone)
+
+    def _created_before(self, before: datetime) -> list[AuditEntry]:
+        return [e for e in self._t.rows.values() if e.created_at < before]
+
 
 class Documents(MemoryRepository[Document]):
     def search(

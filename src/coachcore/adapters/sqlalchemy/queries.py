@@ -422,6 +422,29 @@ class Audit(SqlRepository[AuditEntry]):
         ]
         return sorted(found, key=lambda e: (e.created_at, e.id))
 
+    def count_before(self, before: datetime) -> int:
+        def build() -> Any:
+            older = self._t.c.created_at < _p("before")
+            return sa.select(sa.func.count()).select_from(self._t).where(older)
+
+        return int(self._db.scalar(self._stmt("count_before", build), {"before": before}))
+
+    def purge_before(self, before: datetime, limit: int) -> int:
+        """One DELETE of the oldest ``limit`` (the ``created_at`` index serves
+        the walk; on PostgreSQL picked once, in a materialized CTE)."""
+
+        def build() -> Any:
+            c = self._t.c
+            oldest = sa.select(c.id).where(c.created_at < _p("before"))
+            oldest = oldest.order_by(c.created_at, *self._order("id")).limit(_p("limit_"))
+            if self._db.postgresql:
+                chosen = oldest.cte("oldest").prefix_with("MATERIALIZED")
+                oldest = sa.select(chosen.c.id)
+            return sa.delete(self._t).where(c.id.in_(oldest))
+
+        params = {"before": before, "limit_": limit}
+        return int(self._db.execute(self._stmt("purge_before", build), params).rowcount)
+
 
 QUERIES: dict[str, type[SqlRepository[Any]]] = {
     "members": Members,

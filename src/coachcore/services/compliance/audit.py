@@ -1,19 +1,34 @@
-"""The audit log: changes record who did what in the same unit of work; admins read it."""
+"""The audit log: changes record who did what in the same unit of work; admins
+read it, and purge what is older than a retention period."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
+
+import attrs
 
 from coachcore.domain import checks
 from coachcore.domain.audit import AuditEntry
 from coachcore.domain.entities import MemberProfile
+from coachcore.errors import ValidationFailed
 from coachcore.serialization import to_dict
+from coachcore.services.runtime import denials
 from coachcore.services.runtime.denials import DENIED
 from coachcore.services.runtime.transaction import Tx, UseCases, new_id
 
 MAX_PAGE = 500
 EntryList = list[AuditEntry]
+PURGE_BATCH = 500
+"""Audit entries deleted per transaction by ``purge``."""
+PURGE = "audit.purge"
+"""The action (and ``entity_id``, with ``entity_type`` ``"call"``) of the one
+entry each purge writes."""
+SHORTEST_RETENTION = -(-denials.WINDOW // timedelta(days=1))
+"""The fewest days ``purge`` keeps: whole days covering the denied-attempt
+rate limit's window (the entries it counts must stay)."""
 
 
 def _plain(value: Any) -> Any:
@@ -131,3 +146,89 @@ class Audit(UseCases):
             )
 
         return self._rt.read(self._actor, run, action=action)
+
+    def purge(self, *, days: Any, progress: Callable[[int], None] | None = None) -> int:
+        """Delete the entries created more than ``days`` ago, in short
+        transactions of up to ``PURGE_BATCH`` (500) each; returns how many.
+        Needs ``audit:manage``.
+
+        ``days`` is a whole number, at least ``SHORTEST_RETENTION`` (1): the
+        denied-attempt rate limit counts each actor's entries of the last
+        minute, so a shorter period is ``ValidationFailed``. The cut-off
+        (``now - days``) is fixed when the run starts.
+
+        A run writes one entry, never one per batch: ``audit.purge`` (entity
+        ``call``/``audit.purge``), its ``details`` the ``days``, the cut-off
+        (``before``) and the ``count`` deleted. It is written with the first
+        batch and its ``count`` updated in each later batch's transaction, so
+        a run that stops part-way still says how many entries it deleted; it
+        is newer than the cut-off, so the run never deletes it. A run that
+        finds nothing to delete writes it too (count 0). ``progress``, if
+        given, is called with the count of each purged batch."""
+        tell = checks.callback("progress", progress)
+        run = _PurgeRun(retention_period(days))
+        while True:  # one short transaction per batch
+            done, entry = self._rt.write(self._actor, run.batch, action=PURGE)
+            run.entry, run.total = entry, run.total + done
+            if tell is not None:
+                tell(done)
+            if done < PURGE_BATCH:
+                return run.total
+
+    def purgeable(self, *, days: Any) -> int:
+        """How many entries ``purge(days=...)`` would delete now; changes nothing."""
+        period = retention_period(days)
+
+        def run(tx: Tx) -> int:
+            tx.actor.require("audit:manage")
+            return tx.uow.audit.count_before(tx.now - period)
+
+        return self._rt.read(self._actor, run, action="audit.purgeable")
+
+
+@attrs.define
+class _PurgeRun:
+    """One purge: its period, its entry (once the first batch committed) and
+    the count deleted by the batches committed so far."""
+
+    period: timedelta
+    entry: AuditEntry | None = None
+    total: int = 0
+
+    def batch(self, tx: Tx) -> tuple[int, AuditEntry]:
+        """Delete one batch and write (or bring up to date) the run's entry, in
+        ``tx``; the run's state changes only once the transaction committed
+        (a retried transaction runs this again)."""
+        tx.actor.require("audit:manage")
+        entry = self.entry
+        before = tx.now - self.period if entry is None else _cut_off(entry)
+        done = tx.uow.audit.purge_before(before, PURGE_BATCH)
+        count = self.total + done
+        if entry is None:
+            days = self.period // timedelta(days=1)
+            entry = record(tx, PURGE, "call", PURGE, days=days, before=before, count=count)
+        else:
+            entry = attrs.evolve(entry, details={**entry.details, "count": count})
+            tx.uow.audit.update(entry)
+            tx.audited = True
+        return done, entry
+
+
+def _cut_off(entry: AuditEntry) -> datetime:
+    return datetime.fromisoformat(str(entry.details["before"]))
+
+
+def retention_period(days: Any) -> timedelta:
+    """The retention period of audit entries, ``days`` long: a whole number of
+    days, at least ``SHORTEST_RETENTION``, so that a purge never deletes an
+    entry the denied-attempt rate limit still counts."""
+    period = timedelta(days=checks.integer("days", days, low=0, high=36_500))
+    if period < timedelta(days=SHORTEST_RETENTION):
+        minutes = denials.WINDOW // timedelta(minutes=1)
+        raise ValidationFailed(
+            f"days: must be at least {SHORTEST_RETENTION}: the denied-attempt rate limit "
+            f"counts each actor's entries of the last {minutes} minute(s), so a purge "
+            "must leave those",
+            details={"field": "days", "minimum": SHORTEST_RETENTION},
+        )
+    return period

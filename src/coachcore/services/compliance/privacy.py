@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from coachcore.domain import checks
+from coachcore.domain.audit import AuditEntry
 from coachcore.domain.documents import Document
 from coachcore.domain.entities import User
 from coachcore.domain.enums import OutboxChannel, SessionStatus
@@ -34,7 +35,7 @@ from coachcore.domain.privacy import (
 )
 from coachcore.domain.relations import ENDED_BY_ROLE_CHANGE, CoachingRelationship
 from coachcore.domain.rules import OPEN_WAITLIST
-from coachcore.errors import Forbidden, ValidationFailed
+from coachcore.errors import Forbidden, NotFound, ValidationFailed
 from coachcore.serialization import to_dict
 from coachcore.services.compliance.data_export import member_export
 from coachcore.services.delivery import outgoing
@@ -237,7 +238,17 @@ def _erase_reasons(tx: Tx, user: User) -> None:
             None,
             ERASED_TEXT,
         ):
-            uow.audit.update(erase_override_reason(entry, ERASED_TEXT))
+            _rewrite(tx, erase_override_reason(entry, ERASED_TEXT))
+
+
+def _rewrite(tx: Tx, entry: AuditEntry) -> None:
+    """Rewrite an audit entry read in this transaction. An audit purge
+    (``core.system.audit.purge``) that committed since the read may have
+    deleted it: then there is nothing left to erase, and the erasure goes on."""
+    try:
+        tx.uow.audit.update(entry)
+    except NotFound:
+        return
 
 
 def _items_touched(tx: Tx, user: User) -> list[ActionItem]:
