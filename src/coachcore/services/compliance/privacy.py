@@ -35,7 +35,7 @@ from coachcore.domain.privacy import (
 )
 from coachcore.domain.relations import ENDED_BY_ROLE_CHANGE, CoachingRelationship
 from coachcore.domain.rules import OPEN_WAITLIST
-from coachcore.errors import Forbidden, NotFound, ValidationFailed
+from coachcore.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from coachcore.serialization import to_dict
 from coachcore.services.compliance.data_export import member_export
 from coachcore.services.delivery import outgoing
@@ -234,21 +234,26 @@ def _erase_reasons(tx: Tx, user: User) -> None:
             uow.relationships.update(erase_decline_reason(relationship, tx.now))
     session_ids = [s.id for s in uow.sessions.list(member_id=user.id)]
     for entry in uow.audit.about(session_ids):
-        if entry.entity_type == "session" and entry.details.get(OVERRIDE_REASON) not in (
-            None,
-            ERASED_TEXT,
-        ):
-            _rewrite(tx, erase_override_reason(entry, ERASED_TEXT))
+        if entry.entity_type == "session" and _has_reason(entry):
+            _rewrite(tx, entry)
+
+
+def _has_reason(entry: AuditEntry) -> bool:
+    return entry.details.get(OVERRIDE_REASON) not in (None, ERASED_TEXT)
 
 
 def _rewrite(tx: Tx, entry: AuditEntry) -> None:
-    """Rewrite an audit entry read in this transaction. An audit purge
-    (``core.system.audit.purge``) that committed since the read may have
-    deleted it: then there is nothing left to erase, and the erasure goes on."""
+    """Erase the override reason of an audit entry read in this transaction.
+    An audit purge (``core.system.audit.purge``) that committed since the read
+    may have deleted it (the store says ``NotFound``, or ``Conflict`` where it
+    checks versions): then the entry is read again, and one that is gone has
+    nothing left to erase, so the erasure goes on."""
     try:
-        tx.uow.audit.update(entry)
-    except NotFound:
-        return
+        tx.uow.audit.update(erase_override_reason(entry, ERASED_TEXT))
+    except (NotFound, Conflict):
+        current = tx.uow.audit.get(entry.id)
+        if current is not None and _has_reason(current):
+            tx.uow.audit.update(erase_override_reason(current, ERASED_TEXT))
 
 
 def _items_touched(tx: Tx, user: User) -> list[ActionItem]:
