@@ -33,7 +33,7 @@ What runs:
   datetimes, conversations by participant and direct pair, the outbox's
   unique key and its purge of delivered messages, relationships,
   invitations, settings, organizations, the hub, the audit log (``about``
-  over many ids) and documents;
+  over many ids, and its purge of old entries) and documents;
 - round trips through every repository the port describes
   (:mod:`.repositories`: add, get, find, list by each filter, update,
   delete) and free text drawn with hypothesis;

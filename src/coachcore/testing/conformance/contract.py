@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from coachcore.adapters.clock import FixedClock
+from coachcore.domain.audit import AuditEntry
 from coachcore.domain.entities import Conversation, OutboxMessage, User
 from coachcore.domain.enums import ConversationKind, OutboxChannel, OutboxStatus
 from coachcore.errors import Conflict
@@ -222,6 +223,47 @@ def check_outbox_purge_delivered(open_core: OpenCore) -> None:
             assert uow.outbox.count_delivered(before) == 0, "counted a purged message"
 
 
+def _entry(eid: str, created: datetime) -> AuditEntry:
+    return AuditEntry(
+        id=eid,
+        actor_id="system",
+        action="x.done",
+        entity_type="x",
+        entity_id=eid,
+        details={"n": eid},
+        created_at=created,
+    )
+
+
+def check_audit_purge_before(open_core: OpenCore) -> None:
+    """``audit.purge_before(before, limit)`` deletes entries created before
+    ``before`` (not at it), oldest first (created_at, then id byte-wise), at
+    most ``limit``, and returns how many; ``count_before(before)`` counts the
+    same ones."""
+    before, old = T0 - timedelta(days=1), T0 - timedelta(days=9)
+    aged = [_entry("b", old), _entry("B", old), _entry("a", old + timedelta(hours=1))]
+    kept = [_entry("edge", before), _entry("recent", T0)]
+    with opened(open_core) as store:
+        with store.unit_of_work(write=True) as uow:
+            for entry in [*kept, *aged]:
+                uow.audit.add(entry)
+            uow.commit()
+        with store.unit_of_work(write=True) as uow:
+            counted = uow.audit.count_before(before)
+            assert counted == 3, f"audit.count_before: {counted}, not 3"
+            first = uow.audit.purge_before(before, 1)
+            assert first == 1, f"audit.purge_before(limit=1) returned {first}"
+            left = {e.id for e in uow.audit.list()}
+            assert "B" not in left and {"a", "b"} <= left, f"not the oldest first: {sorted(left)}"
+            rest = uow.audit.purge_before(before, 1), uow.audit.purge_before(before, 5)
+            assert rest == (1, 1), f"audit.purge_before after the first batch: {rest}"
+            uow.commit()
+        with store.unit_of_work(write=False) as uow:
+            ids = sorted(e.id for e in uow.audit.list())
+            assert ids == sorted(e.id for e in kept), f"audit log after the purge: {ids}"
+            assert uow.audit.count_before(before) == 0, "counted a purged entry"
+
+
 #: Every contract check, by name (the sister systems' in :mod:`.sisters`).
 CONTRACT: dict[str, Callable[[OpenCore], Any]] = {
     "order_by_id_and_duplicates": check_order_by_id_and_duplicates,
@@ -232,4 +274,5 @@ CONTRACT: dict[str, Callable[[OpenCore], Any]] = {
     ),
     "outbox_unique_key": check_outbox_unique_key,
     "outbox_purge_delivered": check_outbox_purge_delivered,
+    "audit_purge_before": check_audit_purge_before,
 }
