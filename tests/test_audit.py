@@ -99,7 +99,8 @@ def test_every_sister_system_writes_the_log(world: World) -> None:
 # action=...)``): what the log records, which renaming code must not change.
 ACTIONS = {
     "actionitems.create", "actionitems.set_status", "actionitems.update", "actionplans.create",
-    "availability.create", "availability.delete", "availability.update", "bookings.cancel",
+    "audit.purge", "availability.create", "availability.delete", "availability.update",
+    "bookings.cancel",
     "bookings.create", "bookings.reschedule", "coaches.update", "documents.delete",
     "documents.update", "documents.upload", "interest.mark_handled", "interest.submit",
     "invitations.accept", "invitations.create", "invitations.decline", "invitations.revoke",

@@ -121,6 +121,7 @@ def test_a_coachcore_error_is_status_1_not_a_traceback(tmp_path: Path) -> None:
         ["users", "list"],
         ["keys", "rotate", "--keys", KEY_A],
         ["privacy", "purge", "--days", "1"],
+        ["audit", "purge", "--days", "90"],
     ],
 )
 def test_a_bad_url_is_one_clear_line(command: list[str], empty_directory: Path) -> None:
@@ -157,6 +158,7 @@ def test_usage_errors_are_status_2_on_stderr() -> None:
         ["reminders", "run"],
         ["privacy", "purge", "--days", "1"],
         ["outbox", "purge", "--days", "30"],
+        ["audit", "purge", "--days", "90"],
         ["keys", "rotate", "--keys", KEY_A],
     ],
 )
@@ -198,6 +200,8 @@ def test_the_help_states_the_url_rule() -> None:
         ["privacy", "purge", "--days", "1"],
         ["outbox", "purge", "--days", "30"],
         ["outbox", "purge", "--days", "30", "--dry-run"],
+        ["audit", "purge", "--days", "90"],
+        ["audit", "purge", "--days", "90", "--dry-run"],
         ["keys", "rotate", "--keys", KEY_A],
     ],
 )

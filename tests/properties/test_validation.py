@@ -427,6 +427,8 @@ ENTRY_POINTS: dict[str, Callable[[Ctx, Any], Any]] = {
     "outbox.retry": lambda x, j: x.s.outbox.retry(j),
     "outbox.purge days": lambda x, j: x.s.outbox.purge(days=j),
     "outbox.purgeable days": lambda x, j: x.s.outbox.purgeable(days=j),
+    "audit.purge days": lambda x, j: x.s.audit.purge(days=j),
+    "audit.purgeable days": lambda x, j: x.s.audit.purgeable(days=j),
 }
 
 

@@ -168,7 +168,7 @@ class Audit(UseCases):
         tell = checks.callback("progress", progress)
         run = _PurgeRun(retention_period(days))
         while True:  # one short transaction per batch
-            done, entry = self._rt.write(self._actor, run.batch, action=PURGE)
+            done, entry = self._rt.write(self._actor, run.batch, action="audit.purge")
             run.entry, run.total = entry, run.total + done
             if tell is not None:
                 tell(done)
