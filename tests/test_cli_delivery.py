@@ -317,6 +317,7 @@ def test_the_cron_lines_of_the_operations_guide_run(tmp_path: Path, smtp: SmtpSe
         ["outbox", "dispatch"],
         ["outbox", "failed"],
         ["outbox", "purge"],
+        ["audit", "purge"],
     ]
     url = with_pending(tmp_path)
     expected = notification_ids(url)
