@@ -6,7 +6,8 @@
 Counts every statement SQLAlchemy sends (a ``before_cursor_execute``
 listener on the store's engine) and every COMMIT, for one slot listing
 (a week) and one booking (through its after-commit delivery) by a member on
-a coach with hours every day, and for one batch of the outbox's purge.
+a coach with hours every day, and for one batch of the outbox's purge and of
+the audit log's.
 Deterministic: the counts depend on the code, not on the machine. On
 PostgreSQL each statement and COMMIT is a wait for the server (a round trip).
 """
@@ -67,10 +68,14 @@ def count(url: str) -> dict[str, tuple[int, int]]:
     def purge() -> Any:  # one batch: the messages were delivered just now
         return core.system.outbox.purge(days=1)
 
+    def audit_purge() -> Any:  # one batch: every entry was written just now
+        return core.system.audit.purge(days=1)
+
     figures = {
         "listing (a week)": measured(listing),
         "booking": measured(booking),
         "outbox purge": measured(purge),
+        "audit purge": measured(audit_purge),
     }
     core.close()
     return figures

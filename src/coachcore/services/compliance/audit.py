@@ -91,7 +91,8 @@ def note_sensitive_read(tx: Tx, member_id: str, fields: list[str], **details: An
 
 
 class Audit(UseCases):
-    """``scope.audit``: the audit log, for admins (``audit:read``)."""
+    """``scope.audit``: the audit log, for admins (``audit:read``); its
+    retention purge needs ``audit:manage``."""
 
     def list(
         self,

@@ -9,8 +9,9 @@ rules and date overrides, slot listings, bookings (listed slots, full slots,
 off-grid and past times; by the member, the coach, an admin, or with a coach
 not theirs), direct sessions, cancellations, reschedules, completion, notes,
 ratings, the waitlist, the clock, and the cron jobs (expired waitlist holds,
-reminders, the outbox and its purge). After every step the outcomes and everything
-observable through the public API must agree (see :class:`.side.Side`).
+reminders, the outbox and its purge, the audit log's purge). After every
+step the outcomes and everything observable through the public API must
+agree (see :class:`.side.Side`).
 
 The operations are in :mod:`.booking_steps`, :mod:`.availability_steps` and
 :mod:`.people_steps`; this module has the clock's, the rule drawing them, and
@@ -40,7 +41,8 @@ class StoreAgreement(BookingSteps, AvailabilitySteps, PeopleSteps):
 
     def time_passes(self, data: Any) -> None:
         """Both clocks move on; most often the host's cron jobs then run: the
-        waitlist's expired holds, reminders, the outbox, then its purge."""
+        waitlist's expired holds, reminders, the outbox, then its purge and
+        the audit log's."""
         minutes = data.draw(st.one_of(st.integers(0, 120), st.integers(60, 36 * 60)), label="min")
         self.both(lambda side: side.clock.advance(timedelta(minutes=minutes)))
         if data.draw(st.sampled_from([True, True, False]), label="cron runs"):
@@ -48,6 +50,7 @@ class StoreAgreement(BookingSteps, AvailabilitySteps, PeopleSteps):
             self.apply("reminders.send_due", lambda side: side.sys.reminders.send_due())
             self.apply("outbox.dispatch", lambda side: side.sys.outbox.dispatch())
             self.apply("outbox.purge", lambda side: side.sys.outbox.purge(days=1))
+            self.apply("audit.purge", lambda side: side.sys.audit.purge(days=1))
 
     def skip_to_a_reminder(self, data: Any) -> None:
         """Move both clocks to when a reminder falls due (exactly, a minute
