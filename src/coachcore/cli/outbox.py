@@ -21,7 +21,7 @@ from coachcore.cli.common import (
     refuse_recorders,
     table,
 )
-from coachcore.cli.progress import counting
+from coachcore.cli.progress import CountOnlyOption, counting, purge
 from coachcore.domain.entities import OutboxMessage
 from coachcore.errors import CoachCoreError
 from coachcore.services.delivery.outbox import purge_period
@@ -31,9 +31,6 @@ ListOption = Annotated[bool, typer.Option("--list", help="Also list every messag
 DaysOption = Annotated[
     int,
     typer.Option("--days", help="Delete messages delivered more than DAYS days ago (at least 1)"),
-]
-CountOnlyOption = Annotated[
-    bool, typer.Option("--dry-run", help="Count what would be deleted; change nothing")
 ]
 
 
@@ -105,12 +102,7 @@ def outbox_purge(url: UrlOption, days: DaysOption, dry_run: CountOnlyOption = Fa
     """Delete messages delivered more than DAYS ago (pending and failed ones stay; for cron)."""
     purge_period(days)  # a refused period is one line on stderr, with no progress bar
     with open_core(url) as core:
-        if dry_run:
-            console.print(f"would delete: {core.system.outbox.purgeable(days=days)}")
-            return
-        with counting("delivered messages purged") as advance:
-            purged = core.system.outbox.purge(days=days, progress=advance)
-    console.print(f"delivered messages purged: {purged}")
+        purge(core.system.outbox, days, dry_run, "delivered messages")
 
 
 def kind_of(message: OutboxMessage) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Annotated, Any, Protocol
 
+import typer
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -35,3 +37,27 @@ def counting(what: str, total: int | None = None) -> Iterator[Callable[[int], No
             bar.advance(task, count)
 
         yield advance
+
+
+CountOnlyOption = Annotated[
+    bool, typer.Option("--dry-run", help="Count what would be deleted; change nothing")
+]
+
+
+class Purging(Protocol):
+    """A scope with a retention purge (``outbox``, ``audit``)."""
+
+    def purge(self, *, days: Any, progress: Callable[[int], None] | None = None) -> int: ...
+
+    def purgeable(self, *, days: Any) -> int: ...
+
+
+def purge(scope: Purging, days: int, dry_run: bool, what: str) -> None:
+    """Run ``scope``'s purge with a progress bar and its count, or (``dry_run``)
+    say how many ``what`` it would delete."""
+    if dry_run:
+        console.print(f"would delete: {scope.purgeable(days=days)}")
+        return
+    with counting(f"{what} purged") as advance:
+        purged = scope.purge(days=days, progress=advance)
+    console.print(f"{what} purged: {purged}")

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from coachcore.adapters.sqlalchemy.db import Db
 from coachcore.adapters.sqlalchemy.repository import SqlRepository
 from coachcore.adapters.sqlalchemy.rows import direct_key
 from coachcore.adapters.sqlalchemy.search import Documents
@@ -292,11 +293,7 @@ class Outbox(SqlRepository[OutboxMessage]):
         def build() -> Any:
             c = self._t.c
             oldest = sa.select(c.id).where(*self._delivered_before())
-            oldest = oldest.order_by(c.created_at).limit(_p("limit_"))
-            if self._db.postgresql:
-                chosen = oldest.cte("oldest").prefix_with("MATERIALIZED")
-                oldest = sa.select(chosen.c.id)
-            return sa.delete(self._t).where(c.id.in_(oldest))
+            return _delete_chosen(self._db, self._t, oldest.order_by(c.created_at))
 
         params = {"before": before, "limit_": limit}
         return int(self._db.execute(self._stmt("purge_delivered", build), params).rowcount)
@@ -436,14 +433,22 @@ class Audit(SqlRepository[AuditEntry]):
         def build() -> Any:
             c = self._t.c
             oldest = sa.select(c.id).where(c.created_at < _p("before"))
-            oldest = oldest.order_by(c.created_at, *self._order("id")).limit(_p("limit_"))
-            if self._db.postgresql:
-                chosen = oldest.cte("oldest").prefix_with("MATERIALIZED")
-                oldest = sa.select(chosen.c.id)
-            return sa.delete(self._t).where(c.id.in_(oldest))
+            return _delete_chosen(
+                self._db, self._t, oldest.order_by(c.created_at, *self._order("id"))
+            )
 
         params = {"before": before, "limit_": limit}
         return int(self._db.execute(self._stmt("purge_before", build), params).rowcount)
+
+
+def _delete_chosen(db: Db, table: sa.Table, chosen: Any) -> Any:
+    """A DELETE of the first ``limit_`` rows whose ids ``chosen`` selects, in its
+    order; on PostgreSQL chosen once, in a materialized CTE (never re-run per row)."""
+    first = chosen.limit(_p("limit_"))
+    if db.postgresql:
+        cte = first.cte("chosen").prefix_with("MATERIALIZED")
+        first = sa.select(cte.c.id)
+    return sa.delete(table).where(table.c.id.in_(first))
 
 
 QUERIES: dict[str, type[SqlRepository[Any]]] = {

@@ -16,6 +16,7 @@ from coachcore.domain.entities import MemberProfile
 from coachcore.errors import ValidationFailed
 from coachcore.serialization import to_dict
 from coachcore.services.runtime import denials
+from coachcore.services.runtime.batches import in_batches
 from coachcore.services.runtime.denials import DENIED
 from coachcore.services.runtime.transaction import Tx, UseCases, new_id
 
@@ -168,13 +169,13 @@ class Audit(UseCases):
         given, is called with the count of each purged batch."""
         tell = checks.callback("progress", progress)
         run = _PurgeRun(retention_period(days))
-        while True:  # one short transaction per batch
-            done, entry = self._rt.write(self._actor, run.batch, action="audit.purge")
-            run.entry, run.total = entry, run.total + done
-            if tell is not None:
-                tell(done)
-            if done < PURGE_BATCH:
-                return run.total
+
+        def batch() -> int:
+            done, run.entry = self._rt.write(self._actor, run.batch, action="audit.purge")
+            run.total += done
+            return done
+
+        return in_batches(batch, PURGE_BATCH, tell)
 
     def purgeable(self, *, days: Any) -> int:
         """How many entries ``purge(days=...)`` would delete now; changes nothing."""

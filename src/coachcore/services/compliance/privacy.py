@@ -41,6 +41,7 @@ from coachcore.services.compliance.data_export import member_export
 from coachcore.services.delivery import outgoing
 from coachcore.services.hub.documents import drop_bytes
 from coachcore.services.runtime import records
+from coachcore.services.runtime.batches import in_batches
 from coachcore.services.runtime.transaction import Tx, UseCases
 from coachcore.services.scheduling import waitlist
 from coachcore.services.scheduling.sessions import cancel as cancel_session
@@ -365,14 +366,10 @@ class Privacy(UseCases):
             tx.actor.require("privacy:manage")
             return purge_batch(tx, period, PURGE_BATCH)
 
-        total = 0
-        while True:  # one short transaction per batch
-            done = self._rt.write(self._actor, run, action="privacy.purge")
-            total += done
-            if progress is not None:
-                progress(done)
-            if done < PURGE_BATCH:
-                return total
+        def batch() -> int:
+            return self._rt.write(self._actor, run, action="privacy.purge")
+
+        return in_batches(batch, PURGE_BATCH, progress)
 
     def export(self, member_id: Any = None) -> dict[str, Any]:
         """Everything stored about a member as one JSON-ready document.

@@ -40,6 +40,7 @@ from coachcore.errors import BusinessRuleViolation, NotFound, ValidationFailed
 from coachcore.ports.delivery import CalendarPort, MessagingPort, NotifierPort
 from coachcore.ports.storage import Store, UnitOfWork
 from coachcore.serialization import from_dict
+from coachcore.services.runtime.batches import in_batches
 from coachcore.services.runtime.transaction import Fresh, Runtime, Tx
 
 log = logging.getLogger("coachcore.outbox")
@@ -270,14 +271,10 @@ class Outbox:
             tx.actor.require("outbox:manage")
             return tx.uow.outbox.purge_delivered(tx.now - period, PURGE_BATCH)
 
-        total = 0
-        while True:  # one short transaction per batch
-            done = self._rt.write(self._actor, run, action="outbox.purge")
-            total += done
-            if tell is not None:
-                tell(done)
-            if done < PURGE_BATCH:
-                return total
+        def batch() -> int:
+            return self._rt.write(self._actor, run, action="outbox.purge")
+
+        return in_batches(batch, PURGE_BATCH, tell)
 
     def purgeable(self, *, days: Any) -> int:
         """How many messages ``purge(days=...)`` would delete now; changes nothing."""
