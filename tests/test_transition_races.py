@@ -765,9 +765,9 @@ def _member_sessions(bench: Bench, member: Any) -> tuple[str, int]:
     return str(role), len(held)
 
 
-def leave_vs_own_booking(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
-    """A member stops being coached while booking with their coach: one wins;
-    never a session held by someone who is no longer coached."""
+def _leave_vs_session(bench: Bench, make: Callable[[Any, Any], Any]) -> Race:
+    """A member stops being coached while ``make(coach, member)`` gives them a
+    session: one wins; never a session held by someone who is no longer coached."""
     coach = bench.world.coach()
     member = bench.world.member(coach)
     bench.world.window(coach, 1, "09:00", "10:00")
@@ -780,36 +780,26 @@ def leave_vs_own_booking(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
         _expect(problems, "(role, sessions)", got, ("coach", 0) if a_ok else ("member", 1))
         return problems
 
-    return Race(
-        a=_left_coaching(bench, member),
-        b=lambda: bench.scope(member).bookings.create(
+    return Race(a=_left_coaching(bench, member), b=lambda: make(coach, member), check=check)
+
+
+def leave_vs_own_booking(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
+    """The member books with their coach."""
+    return _leave_vs_session(
+        bench,
+        lambda coach, member: bench.scope(member).bookings.create(
             coach_id=coach.id, start=MONDAY + timedelta(hours=9)
         ),
-        check=check,
     )
 
 
 def leave_vs_coach_scheduling(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
-    """A member stops being coached while their coach schedules them a session:
-    one wins; never a session held by someone who is no longer coached."""
-    coach = bench.world.coach()
-    member = bench.world.member(coach)
-    bench.world.window(coach, 1, "09:00", "10:00")
-
-    def check(a_ok: bool, b_ok: bool) -> list[str]:
-        problems: list[str] = []
-        got = _member_sessions(bench, member)
-        if a_ok == b_ok:
-            return [f"end state: (role, sessions) {got}"]
-        _expect(problems, "(role, sessions)", got, ("coach", 0) if a_ok else ("member", 1))
-        return problems
-
-    return Race(
-        a=_left_coaching(bench, member),
-        b=lambda: bench.scope(coach).sessions.create(
+    """Their coach schedules them a session."""
+    return _leave_vs_session(
+        bench,
+        lambda coach, member: bench.scope(coach).sessions.create(
             member_id=member.id, coach_id=coach.id, scheduled_at=MONDAY + timedelta(hours=9)
         ),
-        check=check,
     )
 
 
