@@ -143,8 +143,8 @@ class SessionRepository(Repository[Session], Protocol):
         session's coach is, by scheduled_at, then id."""
         ...
 
-    def occupying(self, coach_id: str, start: datetime, end: datetime) -> Sequence[Session]:
-        """The coach's non-cancelled sessions starting in ``[start, end)``, by start."""
+    def seats_held(self, coach_id: str, member_id: str, start: datetime) -> Sequence[Session]:
+        """The member's non-cancelled sessions with the coach starting at ``start``, by id."""
         ...
 
     def occupancy(self, coach_id: str, start: datetime, end: datetime) -> Occupancy:

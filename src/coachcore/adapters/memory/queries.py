@@ -60,16 +60,20 @@ def _occupying(session: Session) -> tuple[datetime, int] | None:
 
 
 class Sessions(MemoryRepository[Session]):
-    timeline = (attrgetter("coach_id"), attrgetter("scheduled_at"))
     tally = (attrgetter("coach_id"), _occupying)
 
     def of_members_coached_by(self, coach_id: str) -> Sequence[Session]:
         members = self.others["members"].list(coach_id=coach_id)
         return self._sorted(s for m in members for s in self._t.by("member_id", m.user_id))
 
-    def occupying(self, coach_id: str, start: datetime, end: datetime) -> Sequence[Session]:
-        rows = self._t.between(coach_id, start, end)
-        return [s for s in rows if s.status != SessionStatus.CANCELLED]
+    def seats_held(self, coach_id: str, member_id: str, start: datetime) -> Sequence[Session]:
+        return self._sorted(
+            s
+            for s in self._t.by("member_id", member_id)
+            if s.scheduled_at == start
+            and s.coach_id == coach_id
+            and s.status != SessionStatus.CANCELLED
+        )
 
     def occupancy(self, coach_id: str, start: datetime, end: datetime) -> Occupancy:
         return self._t.tallied_arrays(coach_id, start, end)

@@ -94,12 +94,14 @@ class Sessions(SqlRepository[Session]):
             c.status != CANCELLED,
         ]
 
-    def occupying(self, coach_id: str, start: datetime, end: datetime) -> Sequence[Session]:
-        stmt = self._stmt(
-            "occupying", lambda: self._select((), ("scheduled_at", "id"), self._in_range())
-        )
-        params = {"coach": coach_id, "start": start, "end": end}
-        return self._load_all(self._db.rows(stmt, params))
+    def seats_held(self, coach_id: str, member_id: str, start: datetime) -> Sequence[Session]:
+        def build() -> Any:
+            c = self._t.c
+            where = [c.scheduled_at == _p("start"), c.status != CANCELLED]
+            return self._select(("coach_id", "member_id"), ("id",), where)
+
+        params = {"coach_id": coach_id, "member_id": member_id, "start": start}
+        return self._load_all(self._db.rows(self._stmt("seats_held", build), params))
 
     def occupancy(self, coach_id: str, start: datetime, end: datetime) -> Occupancy:
         def build() -> Any:
