@@ -142,8 +142,11 @@ class Db:
     @contextmanager
     def _pipeline(self) -> Iterator[None]:
         """psycopg's pipeline mode on PostgreSQL (statements sent without waiting
-        for each result; an error surfaces by the end), nothing elsewhere."""
-        if not self.postgresql:
+        for each result; an error surfaces by the end), nothing elsewhere or
+        where the client library cannot pipeline (libpq before 14)."""
+        dbapi = self.conn.dialect.loaded_dbapi
+        pipeline = getattr(dbapi, "Pipeline", None)
+        if not self.postgresql or pipeline is None or not pipeline.is_supported():
             yield
             return
         self._begin()
@@ -151,11 +154,8 @@ class Db:
         try:
             with driver.pipeline():  # type: ignore[union-attr]
                 yield
-        except self.conn.dialect.loaded_dbapi.Error as exc:
-            error = sa.exc.DBAPIError.instance(
-                None, None, exc, self.conn.dialect.loaded_dbapi.Error
-            )
-            raise translate(error) from exc
+        except dbapi.Error as exc:
+            raise translate(sa.exc.DBAPIError.instance(None, None, exc, dbapi.Error)) from exc
 
     def discard(self) -> None:
         """Forget the held rows and the versions read (the transaction ended)."""
