@@ -44,7 +44,7 @@ def view(store: MemoryStore) -> dict[str, Any]:
             "m1": [s.id for s in uow.sessions.list(member_id="m1")],
             "m2": [s.id for s in uow.sessions.list(member_id="m2")],
             "coach": [s.id for s in uow.sessions.list(coach_id="c1")],
-            "occupying": [s.id for s in uow.sessions.occupying("c1", low, high)],
+            "held": [s.id for s in uow.sessions.seats_held("c1", "m1", low, high)],
             "occupancy": rows,
         }
 

@@ -82,6 +82,31 @@ def test_full_slot_rejects_and_cancel_frees_a_seat(backend: Backend) -> None:
     assert start not in [s.start for s in slots]  # full again
 
 
+def test_seats_held_are_the_members_live_sessions_in_the_range(backend: Backend) -> None:
+    """What the one-seat rule and the listing read: this member's sessions with
+    this coach starting in the range, not cancelled, by start; not the slot's
+    other seats, nor other starts."""
+    w = make_world(backend, capacity=3)
+    a, b, _ = w.members
+    mine = w.as_(a).bookings.create(coach_id=w.coach.id, start=w.slot(9), duration=60)
+    w.as_(b).bookings.create(coach_id=w.coach.id, start=w.slot(9), duration=60)
+    later = w.as_(a).bookings.create(coach_id=w.coach.id, start=w.slot(11), duration=60)
+
+    def held(member: User, start: datetime, end: datetime | None = None) -> list[str]:
+        until = end or start + timedelta(microseconds=1)
+        with w.core.store.unit_of_work(write=False) as uow:
+            return [s.id for s in uow.sessions.seats_held(w.coach.id, member.id, start, until)]
+
+    assert held(a, w.slot(9)) == [mine.session_id]
+    assert held(a, w.slot(11)) == [later.session_id]
+    assert held(a, w.slot(10)) == []
+    assert held(a, w.slot(9), w.slot(12)) == [mine.session_id, later.session_id]
+    assert held(a, w.slot(9), w.slot(11)) == [mine.session_id]  # the end is not in it
+    w.as_(a).bookings.cancel(mine.id, reason="ill")
+    assert held(a, w.slot(9)) == []
+    assert len(held(b, w.slot(9))) == 1
+
+
 def test_reschedule_complete_and_rate_once(backend: Backend) -> None:
     w = make_world(backend, capacity=1, members=1)
     (m,) = w.members

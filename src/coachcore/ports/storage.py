@@ -143,20 +143,16 @@ class SessionRepository(Repository[Session], Protocol):
         session's coach is, by scheduled_at, then id."""
         ...
 
-    def occupying(self, coach_id: str, start: datetime, end: datetime) -> Sequence[Session]:
-        """The coach's non-cancelled sessions starting in ``[start, end)``, by start."""
+    def seats_held(
+        self, coach_id: str, member_id: str, start: datetime, end: datetime
+    ) -> Sequence[Session]:
+        """The member's non-cancelled sessions with the coach starting in
+        ``[start, end)``, by start, then id: the slots where they have a seat."""
         ...
 
     def occupancy(self, coach_id: str, start: datetime, end: datetime) -> Occupancy:
         """:data:`Occupancy` of the coach's non-cancelled sessions starting in
         ``[start, end)``: what the slot engine indexes."""
-        ...
-
-    def seats_of(
-        self, member_id: str, coach_id: str, start: datetime, end: datetime
-    ) -> Sequence[datetime]:
-        """The starts of the member's non-cancelled sessions with the coach
-        starting in ``[start, end)``, in order (the slots where they have a seat)."""
         ...
 
     def count_upcoming(self, member_id: str, coach_id: str, after: datetime) -> int:

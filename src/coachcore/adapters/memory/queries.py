@@ -60,25 +60,26 @@ def _occupying(session: Session) -> tuple[datetime, int] | None:
 
 
 class Sessions(MemoryRepository[Session]):
-    timeline = (attrgetter("coach_id"), attrgetter("scheduled_at"))
     tally = (attrgetter("coach_id"), _occupying)
 
     def of_members_coached_by(self, coach_id: str) -> Sequence[Session]:
         members = self.others["members"].list(coach_id=coach_id)
         return self._sorted(s for m in members for s in self._t.by("member_id", m.user_id))
 
-    def occupying(self, coach_id: str, start: datetime, end: datetime) -> Sequence[Session]:
-        rows = self._t.between(coach_id, start, end)
-        return [s for s in rows if s.status != SessionStatus.CANCELLED]
+    def seats_held(
+        self, coach_id: str, member_id: str, start: datetime, end: datetime
+    ) -> Sequence[Session]:
+        held = (
+            s
+            for s in self._t.by("member_id", member_id)
+            if start <= s.scheduled_at < end
+            and s.coach_id == coach_id
+            and s.status != SessionStatus.CANCELLED
+        )
+        return sorted(held, key=lambda s: (s.scheduled_at, s.id))
 
     def occupancy(self, coach_id: str, start: datetime, end: datetime) -> Occupancy:
         return self._t.tallied_arrays(coach_id, start, end)
-
-    def seats_of(
-        self, member_id: str, coach_id: str, start: datetime, end: datetime
-    ) -> Sequence[datetime]:
-        rows = self.occupying(coach_id, start, end)
-        return [s.scheduled_at for s in rows if s.member_id == member_id]
 
     def count_upcoming(self, member_id: str, coach_id: str, after: datetime) -> int:
         return sum(

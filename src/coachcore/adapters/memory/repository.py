@@ -33,7 +33,6 @@ class MemoryRepository(Generic[E]):
     indexes: ClassVar[dict[str, Index]] = {}
     uniques: ClassVar[dict[str, Index]] = {}
     """Unique keys of derived values (None: not enforced), by name."""
-    timeline: ClassVar[tuple[Index, Callable[[Any], Any]] | None] = None
     tally: ClassVar[tuple[Index, Callable[[Any], Any]] | None] = None
 
     def __init__(
@@ -52,7 +51,6 @@ class MemoryRepository(Generic[E]):
                 **{",".join(names): _unique_of(names) for names in described.unique},
                 **self.uniques,
             },
-            timeline=self.timeline,
             tally=self.tally,
         )
         self._t.journal = journal

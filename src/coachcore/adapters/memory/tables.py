@@ -7,7 +7,7 @@ replacement touches only the indexes whose value changed.
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
+from bisect import bisect_left
 from collections.abc import Callable, Hashable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -94,7 +94,7 @@ class Tally:
 
 
 class Table(Generic[E]):
-    """Rows keyed by a string; hash indexes, unique keys and per-group time order."""
+    """Rows keyed by a string; hash indexes, unique keys and per-group tallies."""
 
     def __init__(
         self,
@@ -102,7 +102,6 @@ class Table(Generic[E]):
         key: Callable[[E], str],
         indexes: dict[str, Callable[[E], Hashable]] | None = None,
         unique: dict[str, Callable[[E], Hashable]] | None = None,
-        timeline: tuple[Callable[[E], Hashable], Callable[[E], datetime]] | None = None,
         tally: tuple[Callable[[E], Hashable], Callable[[E], Interval | None]] | None = None,
     ) -> None:
         self.name = name
@@ -113,8 +112,6 @@ class Table(Generic[E]):
         # (buckets, value of a row) per index; (name, holders, value of a row) per unique key
         self._indexes = [(self._by[n], of) for n, of in (indexes or {}).items()]
         self._unique = [(n, self._uniq[n], of) for n, of in (unique or {}).items()]
-        self._timeline = timeline
-        self._times: dict[Hashable, list[tuple[datetime, str]]] = {}
         self._tally = tally
         self._tallies: dict[Hashable, Tally] = {}
         self.journal = Journal()
@@ -128,14 +125,6 @@ class Table(Generic[E]):
     def unique(self, index: str, value: Hashable) -> E | None:
         key = self._uniq[index].get(value)
         return None if key is None else self.rows[key]
-
-    def between(self, group: Hashable, start: datetime, end: datetime) -> list[E]:
-        """Rows of ``group`` whose time is in ``[start, end)``, in time order."""
-        times = self._times.get(group, [])
-        low = bisect_left(times, (start, ""))
-        high = bisect_left(times, (end, ""), low)
-        rows = self.rows
-        return [rows[key] for _, key in times[low:high]]
 
     def tallied(self, group: Hashable, start: datetime, end: datetime) -> list[Tallied]:
         """``(start, duration, rows)`` of ``group``'s counted intervals starting in
@@ -220,9 +209,6 @@ class Table(Generic[E]):
             value = of(row)
             if value is not None:
                 holders[value] = key
-        if self._timeline is not None:
-            group, moment = self._timeline
-            insort(self._times.setdefault(group(row), []), (moment(row), key))
         if self._tally is not None:
             group, interval = self._tally
             self._count(group(row), interval(row), 1)
@@ -236,9 +222,6 @@ class Table(Generic[E]):
             value = of(row)
             if value is not None and holders.get(value) == key:
                 del holders[value]
-        if self._timeline is not None:
-            group, moment = self._timeline
-            self._untime(group(row), (moment(row), key))
         if self._tally is not None:
             group, interval = self._tally
             self._count(group(row), interval(row), -1)
@@ -265,24 +248,12 @@ class Table(Generic[E]):
                     del holders[before]
                 if after is not None:
                     holders[after] = key
-        if self._timeline is not None:
-            group, moment = self._timeline
-            was, now = (group(old), moment(old)), (group(row), moment(row))
-            if was != now:
-                self._untime(was[0], (was[1], key))
-                insort(self._times.setdefault(now[0], []), (now[1], key))
         if self._tally is not None:
             group, interval = self._tally
             counted, counts = (group(old), interval(old)), (group(row), interval(row))
             if counted != counts:
                 self._count(*counted, -1)
                 self._count(*counts, 1)
-
-    def _untime(self, group: Hashable, entry: tuple[datetime, str]) -> None:
-        times = self._times.get(group, [])
-        at = bisect_left(times, entry)
-        if at < len(times) and times[at] == entry:
-            del times[at]
 
     def _count(self, group: Hashable, interval: Interval | None, change: int) -> None:
         """Add ``change`` rows to ``group``'s count of ``interval`` (None: not counted)."""

@@ -13,7 +13,8 @@ anything else a non-retryable ``StoreError``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -125,14 +126,36 @@ class Db:
             raise Conflict("The change collides with stored data (a unique key)")
 
     def flush(self) -> None:
-        """Insert the held rows, one ``executemany`` per table and column set."""
+        """Insert the held rows, one ``executemany`` per table and column set
+        (on PostgreSQL in one pipeline: one wait for the server, not one each)."""
         held, self._held = self._held, {}
-        for table, rows in held.items():
-            by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-            for row in rows:
-                by_columns.setdefault(tuple(row), []).append(row)
-            for group in by_columns.values():
-                self._run(self._insert(table, ignoring=False), group)
+        if not held:
+            return
+        with self._pipeline():
+            for table, rows in held.items():
+                by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+                for row in rows:
+                    by_columns.setdefault(tuple(row), []).append(row)
+                for group in by_columns.values():
+                    self._run(self._insert(table, ignoring=False), group)
+
+    @contextmanager
+    def _pipeline(self) -> Iterator[None]:
+        """psycopg's pipeline mode on PostgreSQL (statements sent without waiting
+        for each result; an error surfaces by the end), nothing elsewhere or
+        where the client library cannot pipeline (libpq before 14)."""
+        dbapi = self.conn.dialect.loaded_dbapi
+        pipeline = getattr(dbapi, "Pipeline", None)
+        if not self.postgresql or pipeline is None or not pipeline.is_supported():
+            yield
+            return
+        self._begin()
+        driver = self.conn.connection.driver_connection
+        try:
+            with driver.pipeline():  # type: ignore[union-attr]
+                yield
+        except dbapi.Error as exc:
+            raise translate(sa.exc.DBAPIError.instance(None, None, exc, dbapi.Error)) from exc
 
     def discard(self) -> None:
         """Forget the held rows and the versions read (the transaction ended)."""

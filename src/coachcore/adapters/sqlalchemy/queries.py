@@ -95,12 +95,15 @@ class Sessions(SqlRepository[Session]):
             c.status != CANCELLED,
         ]
 
-    def occupying(self, coach_id: str, start: datetime, end: datetime) -> Sequence[Session]:
-        stmt = self._stmt(
-            "occupying", lambda: self._select((), ("scheduled_at", "id"), self._in_range())
-        )
-        params = {"coach": coach_id, "start": start, "end": end}
-        return self._load_all(self._db.rows(stmt, params))
+    def seats_held(
+        self, coach_id: str, member_id: str, start: datetime, end: datetime
+    ) -> Sequence[Session]:
+        def build() -> Any:
+            mine = [*self._in_range(), self._t.c.member_id == _p("member")]
+            return self._select((), ("scheduled_at", "id"), mine)
+
+        params = {"coach": coach_id, "member": member_id, "start": start, "end": end}
+        return self._load_all(self._db.rows(self._stmt("seats_held", build), params))
 
     def occupancy(self, coach_id: str, start: datetime, end: datetime) -> Occupancy:
         def build() -> Any:
@@ -119,17 +122,6 @@ class Sessions(SqlRepository[Session]):
             [row[1] for row in rows],
             [row[2] for row in rows],
         )
-
-    def seats_of(
-        self, member_id: str, coach_id: str, start: datetime, end: datetime
-    ) -> Sequence[datetime]:
-        def build() -> Any:
-            c = self._t.c
-            mine = [*self._in_range(), c.member_id == _p("member")]
-            return sa.select(c.scheduled_at).where(*mine).order_by(c.scheduled_at)
-
-        params = {"member": member_id, "coach": coach_id, "start": start, "end": end}
-        return list(self._db.execute(self._stmt("seats_of", build), params).scalars())
 
     def count_upcoming(self, member_id: str, coach_id: str, after: datetime) -> int:
         def build() -> Any:

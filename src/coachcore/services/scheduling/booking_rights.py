@@ -33,6 +33,7 @@ def check_one_seat(
     """A member holds at most one seat in a slot of a coach: a second booking
     (or a move, or a wait) for a slot where they have a session is a 409.
     ``moving``: the id of the session being moved, which does not count."""
-    for session in tx.uow.sessions.occupying(coach_id, start, start + timedelta(microseconds=1)):
-        if session.member_id == member_id and session.id != moving:
+    in_slot = start + timedelta(microseconds=1)
+    for session in tx.uow.sessions.seats_held(coach_id, member_id, start, in_slot):
+        if session.id != moving:
             raise Conflict(ONE_SEAT, details={"start": start.isoformat()})

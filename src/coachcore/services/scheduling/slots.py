@@ -96,7 +96,7 @@ def own_seats(
     the coach: the slots where they have a seat, which booking refuses a second time."""
     if member_id is None:
         return []
-    return uow.sessions.seats_of(member_id, coach_id, low, high)
+    return [s.scheduled_at for s in uow.sessions.seats_held(coach_id, member_id, low, high)]
 
 
 def _holds(
