@@ -326,6 +326,8 @@ def test_purge_tells_each_batch(world: World, monkeypatch: pytest.MonkeyPatch) -
     assert w.sys.privacy.purge(days=5, progress=told.append) == 3
     assert told == [2, 1]
     assert w.sys.privacy.purge(days=5, progress=told.append) == 0 and told[-1] == 0
+    runs = w.sys.audit.list(entity_type="call", entity_id="privacy.purge")
+    assert sorted(e.details["count"] for e in runs) == [0, 3]  # one entry a run, not a batch
 
 
 def test_dispatch_tells_what_each_batch_delivered(

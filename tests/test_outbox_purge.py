@@ -137,13 +137,20 @@ def test_a_period_shorter_than_the_live_catch_up_is_refused(world: World) -> Non
     assert set(stored(world.core)) == {"just-now"}
 
 
-def test_each_batch_is_audited_with_its_count(world: World) -> None:
+def test_each_run_is_audited_once_with_its_count(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One entry per run, however many batches: its period, cut-off and count."""
     now = world.clock.now()
-    keep(world.core, delivered("old", 40, now), delivered("new", 0, now))
-    assert world.sys.outbox.purge(days=1) == 1
+    old = [delivered(f"old-{n}", 40 + n, now) for n in range(5)]
+    keep(world.core, *old, delivered("new", 0, now))
+    monkeypatch.setattr(outbox, "PURGE_BATCH", 2)
+    assert world.sys.outbox.purge(days=1) == 5
     assert world.sys.outbox.purge(days=1) == 0
     purges = world.sys.audit.list(entity_type="call", entity_id="outbox.purge")
-    assert sorted(e.details["count"] for e in purges) == [0, 1]
+    assert sorted(e.details["count"] for e in purges) == [0, 5]
+    assert {e.details["days"] for e in purges} == {1}
+    assert {e.details["before"] for e in purges} == {(now - timedelta(days=1)).isoformat()}
     assert {e.actor_id for e in purges} == {world.sys.actor_id}
 
 

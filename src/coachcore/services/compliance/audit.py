@@ -8,15 +8,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-import attrs
-
 from coachcore.domain import checks
 from coachcore.domain.audit import AuditEntry
 from coachcore.domain.entities import MemberProfile
 from coachcore.errors import ValidationFailed
 from coachcore.serialization import to_dict
 from coachcore.services.runtime import denials
-from coachcore.services.runtime.batches import in_batches
+from coachcore.services.runtime.batches import RetentionRun
 from coachcore.services.runtime.denials import DENIED
 from coachcore.services.runtime.transaction import Tx, UseCases, new_id
 
@@ -168,14 +166,12 @@ class Audit(UseCases):
         finds nothing to delete writes it too (count 0). ``progress``, if
         given, is called with the count of each purged batch."""
         tell = checks.callback("progress", progress)
-        run = _PurgeRun(retention_period(days))
 
-        def batch() -> int:
-            done, run.entry = self._rt.write(self._actor, run.batch, action="audit.purge")
-            run.total += done
-            return done
+        def delete(tx: Tx, before: datetime, limit: int) -> int:
+            return tx.uow.audit.purge_before(before, limit)
 
-        return in_batches(batch, PURGE_BATCH, tell)
+        run = RetentionRun(PURGE, "audit:manage", retention_period(days), delete, PURGE_BATCH)
+        return run.run(lambda b: self._rt.write(self._actor, b, action="audit.purge"), tell)
 
     def purgeable(self, *, days: Any) -> int:
         """How many entries ``purge(days=...)`` would delete now; changes nothing."""
@@ -186,38 +182,6 @@ class Audit(UseCases):
             return tx.uow.audit.count_before(tx.now - period)
 
         return self._rt.read(self._actor, run, action="audit.purgeable")
-
-
-@attrs.define
-class _PurgeRun:
-    """One purge: its period, its entry (once the first batch committed) and
-    the count deleted by the batches committed so far."""
-
-    period: timedelta
-    entry: AuditEntry | None = None
-    total: int = 0
-
-    def batch(self, tx: Tx) -> tuple[int, AuditEntry]:
-        """Delete one batch and write (or bring up to date) the run's entry, in
-        ``tx``; the run's state changes only once the transaction committed
-        (a retried transaction runs this again)."""
-        tx.actor.require("audit:manage")
-        entry = self.entry
-        before = tx.now - self.period if entry is None else _cut_off(entry)
-        done = tx.uow.audit.purge_before(before, PURGE_BATCH)
-        count = self.total + done
-        if entry is None:
-            days = self.period // timedelta(days=1)
-            entry = record(tx, PURGE, "call", PURGE, days=days, before=before, count=count)
-        else:
-            entry = attrs.evolve(entry, details={**entry.details, "count": count})
-            tx.uow.audit.update(entry)
-            tx.audited = True
-        return done, entry
-
-
-def _cut_off(entry: AuditEntry) -> datetime:
-    return datetime.fromisoformat(str(entry.details["before"]))
 
 
 def retention_period(days: Any) -> timedelta:

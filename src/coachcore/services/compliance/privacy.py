@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
@@ -41,7 +41,7 @@ from coachcore.services.compliance.data_export import member_export
 from coachcore.services.delivery import outgoing
 from coachcore.services.hub.documents import drop_bytes
 from coachcore.services.runtime import records
-from coachcore.services.runtime.batches import in_batches
+from coachcore.services.runtime.batches import RetentionRun
 from coachcore.services.runtime.transaction import Tx, UseCases
 from coachcore.services.scheduling import waitlist
 from coachcore.services.scheduling.sessions import cancel as cancel_session
@@ -60,10 +60,9 @@ def retention_days(days: Any) -> int:
     return checks.integer("days", days, low=0, high=36_500)
 
 
-def purge_batch(tx: Tx, days: int, limit: int) -> int:
-    """Purge the private notes of up to ``limit`` sessions completed ``days`` ago or
-    earlier (and the member notes of their bookings); returns how many."""
-    before = tx.now - timedelta(days=days)
+def purge_batch(tx: Tx, before: datetime, limit: int) -> int:
+    """Purge the private notes of up to ``limit`` sessions completed at ``before``
+    or earlier (and the member notes of their bookings); returns how many."""
     due = tx.uow.sessions.completed_with_notes(before, limit)
     for session in due:
         if not holds_notes(session):
@@ -350,7 +349,9 @@ class Privacy(UseCases):
         than ``days`` ago (default: the core's ``retention_days``); returns how
         many sessions lost notes. Idempotent: a second run purges nothing.
         ``progress``, if given, is called with the count of each purged batch.
-        Needs ``privacy:manage`` (admins, the system scope)."""
+        Needs ``privacy:manage`` (admins, the system scope). The cut-off is
+        fixed when the run starts, and the run writes one audit entry (see
+        :class:`~coachcore.services.runtime.batches.RetentionRun`)."""
         progress = checks.callback("progress", progress)
         if days is None:
             days = self._rt.retention_days
@@ -360,16 +361,9 @@ class Privacy(UseCases):
                     "(coachcore.open(url, retention_days=...))",
                     details={"field": "days"},
                 )
-        period = retention_days(days)
-
-        def run(tx: Tx) -> int:
-            tx.actor.require("privacy:manage")
-            return purge_batch(tx, period, PURGE_BATCH)
-
-        def batch() -> int:
-            return self._rt.write(self._actor, run, action="privacy.purge")
-
-        return in_batches(batch, PURGE_BATCH, progress)
+        period = timedelta(days=retention_days(days))
+        run = RetentionRun("privacy.purge", "privacy:manage", period, purge_batch, PURGE_BATCH)
+        return run.run(lambda b: self._rt.write(self._actor, b, action="privacy.purge"), progress)
 
     def export(self, member_id: Any = None) -> dict[str, Any]:
         """Everything stored about a member as one JSON-ready document.

@@ -40,7 +40,7 @@ from coachcore.errors import BusinessRuleViolation, NotFound, ValidationFailed
 from coachcore.ports.delivery import CalendarPort, MessagingPort, NotifierPort
 from coachcore.ports.storage import Store, UnitOfWork
 from coachcore.serialization import from_dict
-from coachcore.services.runtime.batches import in_batches
+from coachcore.services.runtime.batches import RetentionRun
 from coachcore.services.runtime.transaction import Fresh, Runtime, Tx
 
 log = logging.getLogger("coachcore.outbox")
@@ -263,18 +263,15 @@ class Outbox:
         listeners read back when they catch up
         (:data:`~coachcore.domain.entities.CATCH_UP_SLACK`); a shorter period
         is ``ValidationFailed``. ``progress``, if given, is called with the
-        count of each purged batch. Needs ``outbox:manage``."""
+        count of each purged batch. Needs ``outbox:manage``. The run writes
+        one audit entry (see :class:`~coachcore.services.runtime.batches.RetentionRun`)."""
         tell = checks.callback("progress", progress)
-        period = purge_period(days)
 
-        def run(tx: Tx) -> int:
-            tx.actor.require("outbox:manage")
-            return tx.uow.outbox.purge_delivered(tx.now - period, PURGE_BATCH)
+        def delete(tx: Tx, before: datetime, limit: int) -> int:
+            return tx.uow.outbox.purge_delivered(before, limit)
 
-        def batch() -> int:
-            return self._rt.write(self._actor, run, action="outbox.purge")
-
-        return in_batches(batch, PURGE_BATCH, tell)
+        run = RetentionRun("outbox.purge", "outbox:manage", purge_period(days), delete, PURGE_BATCH)
+        return run.run(lambda b: self._rt.write(self._actor, b, action="outbox.purge"), tell)
 
     def purgeable(self, *, days: Any) -> int:
         """How many messages ``purge(days=...)`` would delete now; changes nothing."""
