@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
-from backends import T0, Backend, BackendPool, BackendUnavailable, backend_names
+from backends import T0, Backend, BackendPool, BackendUnavailable, SqlBackend, backend_names
 from coachcore.adapters.clock import FixedClock
 from world import World
 
@@ -78,3 +78,15 @@ def world(backend: Backend) -> Iterator[World]:
     core = backend.open(clock)
     yield World(core, clock)
     core.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sql_backend(request: pytest.FixtureRequest, backend_pool: BackendPool) -> Iterator[SqlBackend]:
+    """The session's SQLite file or PostgreSQL database, whose URL worker processes open."""
+    try:
+        chosen = backend_pool.get(request.param)
+    except BackendUnavailable as why:
+        pytest.skip(str(why))
+    assert isinstance(chosen, SqlBackend)
+    yield chosen
+    chosen.release()

@@ -35,12 +35,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
 import coachcore
-from backends import T0, Backend, BackendPool, BackendUnavailable, SqlBackend
+from backends import T0, Backend, SqlBackend
 from coachcore import Role
 from coachcore.adapters.clock import FixedClock
 from coachcore.domain.entities import Notification
@@ -320,18 +319,6 @@ def _dispatch_in_child(
     core.dispatcher.batch = batch
     core.system.outbox.dispatch()
     core.close()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sql_backend(request: pytest.FixtureRequest, backend_pool: BackendPool) -> Iterator[SqlBackend]:
-    """The session's SQLite or PostgreSQL backend (worker processes open its URL)."""
-    try:
-        chosen = backend_pool.get(request.param)
-    except BackendUnavailable as why:
-        pytest.skip(str(why))
-    assert isinstance(chosen, SqlBackend)
-    yield chosen
-    chosen.release()
 
 
 def test_dispatcher_process_killed_mid_batch_hands_over_after_the_lease(

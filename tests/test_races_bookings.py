@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 import coachcore
-from backends import T0, Backend, BackendPool, BackendUnavailable, SqlBackend
+from backends import T0, Backend, SqlBackend
 from coachcore import NotificationKind
 from coachcore.adapters.clock import FixedClock
 from coachcore.domain.relations import InvitationStatus
@@ -35,7 +34,9 @@ from transition_bench import (
     ROUNDS,
     TODAY_9,
     Bench,
+    MakeRace,
     _booking,
+    _calendar_and_parties,
     _cancelled_once,
     _expect,
     _invitation,
@@ -43,6 +44,7 @@ from transition_bench import (
     _one_seat,
     _session,
     _two_seat_slots,
+    assert_one_wins,
     one_seat_losers,
     play,
 )
@@ -130,19 +132,17 @@ def cancel_vs_reschedule(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
                 (session.status, session.scheduled_at),
                 ("cancelled", booking.start),
             )
-            _expect(problems, "calendar event", bench.event_status(event), "cancelled")
-            _expect(problems, "calendar cancels", bench.calendar_cancels(event), 1)
-            for who in (coach, member):
-                problems += bench.told(who, CANCELLED, session_id, 1)
+            problems += _calendar_and_parties(
+                bench, event, session_id, (coach, member), cancelled=True
+            )
         elif b_ok and not a_ok:
             _expect(problems, "booking", (found.status, found.start), ("confirmed", target))
             _expect(
                 problems, "session", (session.status, session.scheduled_at), ("scheduled", target)
             )
-            _expect(problems, "calendar event", bench.event_status(event), "confirmed")
-            _expect(problems, "calendar cancels", bench.calendar_cancels(event), 0)
-            for who in (coach, member):
-                problems += bench.told(who, CANCELLED, session_id, 0)
+            problems += _calendar_and_parties(
+                bench, event, session_id, (coach, member), cancelled=False
+            )
         else:
             problems.append(
                 f"end state: booking {found.status} at {found.start}, session {session.status} "
@@ -170,10 +170,9 @@ def update_vs_cancel(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
         event = session.calendar_event_id
         if a_ok and not b_ok:
             _expect(problems, "session", (found.status, found.scheduled_at), ("scheduled", target))
-            _expect(problems, "calendar event", bench.event_status(event), "confirmed")
-            _expect(problems, "calendar cancels", bench.calendar_cancels(event), 0)
-            for who in (coach, member):
-                problems += bench.told(who, CANCELLED, session.id, 0)
+            problems += _calendar_and_parties(
+                bench, event, session.id, (coach, member), cancelled=False
+            )
         elif b_ok and not a_ok:
             _expect(
                 problems,
@@ -181,10 +180,9 @@ def update_vs_cancel(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
                 (found.status, found.scheduled_at),
                 ("cancelled", session.scheduled_at),
             )
-            _expect(problems, "calendar event", bench.event_status(event), "cancelled")
-            _expect(problems, "calendar cancels", bench.calendar_cancels(event), 1)
-            for who in (coach, member):
-                problems += bench.told(who, CANCELLED, session.id, 1)
+            problems += _calendar_and_parties(
+                bench, event, session.id, (coach, member), cancelled=True
+            )
         else:
             problems.append(
                 f"end state: session {found.status} at {found.scheduled_at}, calendar "
@@ -220,7 +218,7 @@ def rate_vs_rate(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
     )
 
 
-PAIRS: dict[str, Callable[[Bench, dict[str, Any], int], Race]] = {
+PAIRS: dict[str, MakeRace] = {
     "sessions.complete vs sessions.cancel": complete_vs_cancel,
     "bookings.cancel vs bookings.cancel": cancel_vs_cancel,
     "bookings.cancel vs bookings.reschedule": cancel_vs_reschedule,
@@ -231,8 +229,7 @@ PAIRS: dict[str, Callable[[Bench, dict[str, Any], int], Race]] = {
 
 @pytest.mark.parametrize("pair", list(PAIRS))
 def test_one_transition_wins(world: World, backend: Backend, pair: str) -> None:
-    rounds = play(Bench(world), PAIRS[pair])
-    assert not any(r.problems for r in rounds), report(f"{backend.name} {pair}", rounds)
+    assert_one_wins(world, backend, pair, PAIRS)
 
 
 # -- one seat per member in a slot ------------------------------------------------
@@ -262,7 +259,7 @@ def book_with_the_coach(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
     )
 
 
-BOOKING_PAIRS: dict[str, Callable[[Bench, dict[str, Any], int], Race]] = {
+BOOKING_PAIRS: dict[str, MakeRace] = {
     "bookings.create vs bookings.create (the member twice)": book_twice,
     "bookings.create by the member vs by their coach": book_with_the_coach,
 }
@@ -314,18 +311,6 @@ def test_harness_catches_a_lost_update(world: World, backend: Backend) -> None:
 
 
 # -- two processes ------------------------------------------------------------------
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sql_backend(request: pytest.FixtureRequest, backend_pool: BackendPool) -> Iterator[SqlBackend]:
-    """The session's SQLite file or PostgreSQL database, which 'spawn' processes open."""
-    try:
-        chosen = backend_pool.get(request.param)
-    except BackendUnavailable as why:
-        pytest.skip(str(why))
-    assert isinstance(chosen, SqlBackend)
-    yield chosen
-    chosen.release()
 
 
 Job = tuple[str, str, str]  # (transition, actor id or "system", token or id)

@@ -11,15 +11,15 @@ import pytest
 from backends import Backend
 from races import (
     Race,
-    report,
 )
 from transition_bench import (
     MONDAY,
     Bench,
+    MakeRace,
     _expect,
     _invitation,
     _invitation_checker,
-    play,
+    assert_one_wins,
 )
 from world import World
 
@@ -372,7 +372,7 @@ def interest_twice(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
     )
 
 
-PAIRS: dict[str, Callable[[Bench, dict[str, Any], int], Race]] = {
+PAIRS: dict[str, MakeRace] = {
     "invitation accept vs revoke": accept_vs_revoke,
     "invitation accept vs decline": accept_vs_decline,
     "relationships.pause vs relationships.complete": pause_vs_complete,
@@ -394,5 +394,4 @@ PAIRS: dict[str, Callable[[Bench, dict[str, Any], int], Race]] = {
 
 @pytest.mark.parametrize("pair", list(PAIRS))
 def test_one_transition_wins(world: World, backend: Backend, pair: str) -> None:
-    rounds = play(Bench(world), PAIRS[pair])
-    assert not any(r.problems for r in rounds), report(f"{backend.name} {pair}", rounds)
+    assert_one_wins(world, backend, pair, PAIRS)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,15 +10,24 @@ from backends import Backend
 from coachcore.errors import NotFound
 from races import (
     Race,
-    report,
 )
 from transition_bench import (
     Bench,
+    MakeRace,
     _expect,
     _session,
-    play,
+    assert_one_wins,
 )
 from world import World
+
+
+def _organization(bench: Bench, ctx: dict[str, Any], kind: str) -> tuple[Any, str]:
+    """The pair's organization of ``kind`` (made by its owner, a coach, on the
+    first round) and its owner."""
+    owner = ctx.setdefault("owner", bench.world.coach())
+    if "org" not in ctx:
+        ctx["org"] = bench.scope(owner).organizations.create(name="Firm", kind=kind)
+    return owner, ctx["org"].id
 
 
 def item_complete_vs_update(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
@@ -75,10 +83,7 @@ def document_update_vs_delete(bench: Bench, ctx: dict[str, Any], i: int) -> Race
 
 def role_vs_removal(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
     """Promoting then removing is fine; removing then promoting is not (404)."""
-    owner = ctx.setdefault("owner", bench.world.coach())
-    if "org" not in ctx:
-        ctx["org"] = bench.scope(owner).organizations.create(name="Practice", kind="coach_practice")
-    org = ctx["org"].id
+    owner, org = _organization(bench, ctx, "coach_practice")
     colleague = bench.world.coach()
     orgs = bench.scope(owner).organizations
     asked = orgs.invite(org, colleague.id)
@@ -101,10 +106,7 @@ def role_vs_removal(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
 
 def org_accept_vs_revoke(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
     """The invited user accepts while the organization's admin withdraws."""
-    owner = ctx.setdefault("owner", bench.world.coach())
-    if "org" not in ctx:
-        ctx["org"] = bench.scope(owner).organizations.create(name="Firm", kind="client_company")
-    org = ctx["org"].id
+    owner, org = _organization(bench, ctx, "client_company")
     invitee = bench.world.member()
     asked = bench.scope(owner).organizations.invite(org, invitee.id)
 
@@ -133,12 +135,11 @@ def org_accept_vs_revoke(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
 def org_invite_vs_invite(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
     """Two of the organization's admins invite the same user at once: one
     invitation, one notification; the other admin is told it exists."""
-    owner = ctx.setdefault("owner", bench.world.coach())
-    if "org" not in ctx:
-        ctx["org"] = bench.scope(owner).organizations.create(name="Firm", kind="client_company")
+    owner, org = _organization(bench, ctx, "client_company")
+    if "second" not in ctx:
         ctx["second"] = bench.world.coach()
-        bench.core.system.organizations.add_member(ctx["org"].id, ctx["second"].id, role="admin")
-    org, second = ctx["org"].id, ctx["second"]
+        bench.core.system.organizations.add_member(org, ctx["second"].id, role="admin")
+    second = ctx["second"]
     invitee = bench.world.member()
 
     def check(a_ok: bool, b_ok: bool) -> list[str]:
@@ -185,7 +186,7 @@ def last_admins_step_down(bench: Bench, ctx: dict[str, Any], i: int) -> Race:
     )
 
 
-PAIRS: dict[str, Callable[[Bench, dict[str, Any], int], Race]] = {
+PAIRS: dict[str, MakeRace] = {
     "action_items.complete vs action_items.update": item_complete_vs_update,
     "documents.update vs documents.delete": document_update_vs_delete,
     "organizations.set_member_role vs remove_member": role_vs_removal,
@@ -197,5 +198,4 @@ PAIRS: dict[str, Callable[[Bench, dict[str, Any], int], Race]] = {
 
 @pytest.mark.parametrize("pair", list(PAIRS))
 def test_one_transition_wins(world: World, backend: Backend, pair: str) -> None:
-    rounds = play(Bench(world), PAIRS[pair])
-    assert not any(r.problems for r in rounds), report(f"{backend.name} {pair}", rounds)
+    assert_one_wins(world, backend, pair, PAIRS)

@@ -21,11 +21,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 import coachcore
-from backends import T0, BackendPool, BackendUnavailable, SqlBackend
+from backends import T0, SqlBackend
 from coachcore import Role
 from coachcore.adapters.clock import FixedClock
 from coachcore.domain.entities import Notification
@@ -100,18 +99,6 @@ def deferred_delivery(core: coachcore.Core) -> Iterator[None]:
         yield
     finally:
         store.dispatch_on_commit = before
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sql_backend(request: pytest.FixtureRequest, backend_pool: BackendPool) -> Iterator[SqlBackend]:
-    """The session's SQLite or PostgreSQL backend (worker processes open its URL)."""
-    try:
-        chosen = backend_pool.get(request.param)
-    except BackendUnavailable as why:
-        pytest.skip(str(why))
-    assert isinstance(chosen, SqlBackend)
-    yield chosen
-    chosen.release()
 
 
 def book_sessions(core: coachcore.Core) -> tuple[str, dict[str, datetime], set[str]]:

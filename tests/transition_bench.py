@@ -25,6 +25,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from backends import Backend
 from coachcore import NotificationKind
 from coachcore.domain.relations import InvitationStatus
 from coachcore.errors import Conflict, SlotFull
@@ -34,6 +35,7 @@ from races import (
     Race,
     Round,
     judge,
+    report,
     run_races,
 )
 from world import World
@@ -194,6 +196,22 @@ def _booking(bench: Bench, ctx: dict[str, Any], i: int, cutoff: int | None = Non
     return bench.world.book(ctx["member"], ctx["coach"], MONDAY + timedelta(hours=i))
 
 
+def _calendar_and_parties(
+    bench: Bench, event: Any, session_id: str, people: Any, *, cancelled: bool
+) -> list[str]:
+    """What is wrong with the session's calendar event and what its people were
+    told: cancelled (one calendar cancellation, each told once), or still on
+    (confirmed, no cancellation, no one told)."""
+    problems: list[str] = []
+    times = int(cancelled)
+    status = "cancelled" if cancelled else "confirmed"
+    _expect(problems, "calendar event", bench.event_status(event), status)
+    _expect(problems, "calendar cancels", bench.calendar_cancels(event), times)
+    for who in people:
+        problems += bench.told(who, CANCELLED, session_id, times)
+    return problems
+
+
 def _cancelled_once(bench: Bench, coach: Any, member: Any, booking: Any) -> Checker:
     """Whoever won: the booking and its session cancelled, once (one calendar
     cancellation, one notification to each party)."""
@@ -268,3 +286,13 @@ def play(
     rounds = run_races(races)
     bench.core.system.outbox.dispatch()
     return judge(rounds)
+
+
+MakeRace = Callable[[Bench, dict[str, Any], int], Race]
+"""A pair: builds round ``i``'s race (``ctx`` is shared by the pair's rounds)."""
+
+
+def assert_one_wins(world: World, backend: Backend, pair: str, pairs: dict[str, MakeRace]) -> None:
+    """Play ``pairs[pair]`` on ``backend``; no round may go wrong."""
+    rounds = play(Bench(world), pairs[pair])
+    assert not any(r.problems for r in rounds), report(f"{backend.name} {pair}", rounds)
