@@ -246,14 +246,13 @@ def _rewrite(tx: Tx, entry: AuditEntry) -> None:
     """Erase the override reason of an audit entry read in this transaction.
     An audit purge (``core.system.audit.purge``) that committed since the read
     may have deleted it (the store says ``NotFound``, or ``Conflict`` where it
-    checks versions): then the entry is read again, and one that is gone has
-    nothing left to erase, so the erasure goes on."""
+    checks versions): an entry that is gone has nothing left to erase, so the
+    erasure goes on. One changed meanwhile is a Conflict, as for any row."""
     try:
         tx.uow.audit.update(erase_override_reason(entry, ERASED_TEXT))
     except (NotFound, Conflict):
-        current = tx.uow.audit.get(entry.id)
-        if current is not None and _has_reason(current):
-            tx.uow.audit.update(erase_override_reason(current, ERASED_TEXT))
+        if tx.uow.audit.get(entry.id) is not None:
+            raise
 
 
 def _items_touched(tx: Tx, user: User) -> list[ActionItem]:
